@@ -1,0 +1,1 @@
+"""One module per algorithm (its key), plus the few loops that several share."""

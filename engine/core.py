@@ -1,0 +1,172 @@
+"""The contract between pages, the store, the jobs and the algorithms.
+
+An algorithm module declares a frozen dataclass `Config` whose fields are made with
+`setting(...)` (a default, a one-line help text and a range or a list of choices), and
+a `run(spec, report) -> RunResult`. Everything here is plain Python: no torch, no Streamlit.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+class ConfigError(ValueError):
+    """A bad setting. The message is one exact line, fit to show as is."""
+
+
+class RunCancelled(Exception):
+    """Raised inside a run when someone asked to cancel it."""
+
+
+class NonFiniteMetric(RuntimeError):
+    """A reported metric became NaN or infinite: the run fails with this reason."""
+
+
+def setting(default: Any, help: str, *, lo: float | None = None, hi: float | None = None,
+            choices: tuple | None = None) -> Any:
+    """A Config field with its description and its allowed range (or choices)."""
+    return field(default=default, metadata={"help": help, "lo": lo, "hi": hi, "choices": choices})
+
+
+def config_fields(config_cls) -> list[dataclasses.Field]:
+    return list(dataclasses.fields(config_cls))
+
+
+def _coerce(name: str, value: Any, kind: type) -> Any:
+    """Turn CLI strings and widget values into the field's type, or raise ConfigError."""
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in ("1", "true", "yes", "on"):
+            return True
+        if text in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError(f"{name} must be true or false, got {value!r}")
+    if kind is int:
+        if isinstance(value, bool):
+            raise ConfigError(f"{name} must be a whole number, got {value!r}")
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{name} must be a whole number, got {value!r}") from None
+        if not number.is_integer():
+            raise ConfigError(f"{name} must be a whole number, got {value!r}")
+        return int(number)
+    if kind is float:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{name} must be a number, got {value!r}") from None
+        if not math.isfinite(number):
+            raise ConfigError(f"{name} must be a finite number, got {value!r}")
+        return number
+    return str(value)
+
+
+def make_config(config_cls, values: dict[str, Any] | None = None, *, algorithm: str = ""):
+    """Build and validate a Config from defaults plus `values` (strings allowed).
+
+    Raises ConfigError with one line such as "epochs must be between 1 and 50, got 0".
+    """
+    values = dict(values or {})
+    known = {f.name: f for f in config_fields(config_cls)}
+    unknown = sorted(set(values) - set(known))
+    if unknown:
+        where = f" for {algorithm}" if algorithm else ""
+        raise ConfigError(f"unknown setting {unknown[0]!r}{where}; known: {', '.join(known)}")
+    kwargs = {}
+    for name, f in known.items():
+        kind = type(f.default)
+        value = _coerce(name, values.get(name, f.default), kind)
+        meta = f.metadata
+        if meta.get("choices") is not None and value not in meta["choices"]:
+            options = ", ".join(str(c) for c in meta["choices"])
+            raise ConfigError(f"{name} must be one of {options}, got {value!r}")
+        lo, hi = meta.get("lo"), meta.get("hi")
+        if lo is not None and hi is not None and not lo <= value <= hi:
+            raise ConfigError(f"{name} must be between {lo:g} and {hi:g}, got {value:g}")
+        kwargs[name] = value
+    return config_cls(**kwargs)
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """What to run. Its hash (with the algorithm's code version) is the run id."""
+
+    algorithm: str
+    variant: str
+    config: dict[str, Any]
+    seed: int = 0
+    preset: str = "custom"  # a label only: the config fields are what count
+
+    def canonical(self, version: int) -> str:
+        body = {"algorithm": self.algorithm, "variant": self.variant, "config": self.config,
+                "seed": self.seed, "version": version}
+        return json.dumps(body, sort_keys=True, separators=(",", ":"))
+
+    def run_id(self, version: int) -> str:
+        digest = hashlib.sha256(self.canonical(version).encode()).hexdigest()
+        return f"{self.algorithm}-{self.variant}-{digest[:12]}"
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> "RunSpec":
+        return cls(**json.loads(text))
+
+
+@dataclass
+class RunResult:
+    """What a run returns: final metrics (plain floats under namespaced keys), the number
+    of trainable parameters, the training time, and artifacts for the page (tensors,
+    lists, dicts, strings: anything torch.save writes and torch.load(weights_only) reads)."""
+
+    metrics: dict[str, float]
+    params: int
+    train_seconds: float
+    artifacts: dict[str, Any] = field(default_factory=dict)
+
+
+class Report(Protocol):
+    """What an algorithm gets to talk to the outside world.
+
+    report(step, {"train/loss": 0.3}) records metric history (raises RunCancelled if a
+    cancel was asked for, NonFiniteMetric on NaN); report.progress(done, total, note)
+    moves the progress bar; report.cancelled is True once a cancel was asked for.
+    """
+
+    cancelled: bool
+
+    def __call__(self, step: int, metrics: dict[str, float]) -> None: ...
+
+    def progress(self, done: float, total: float, note: str = "") -> None: ...
+
+
+class PrintReport:
+    """A Report for running an algorithm by hand (python -c, notebooks, benchmarks)."""
+
+    cancelled = False
+
+    def __init__(self, quiet: bool = False):
+        self.quiet = quiet
+        self.history: list[tuple[int, dict[str, float]]] = []
+
+    def __call__(self, step: int, metrics: dict[str, float]) -> None:
+        check_finite(step, metrics)
+        self.history.append((step, dict(metrics)))
+
+    def progress(self, done: float, total: float, note: str = "") -> None:
+        if not self.quiet:
+            print(f"\r{100 * done / max(total, 1e-9):5.1f}% {note}", end="", flush=True)
+
+
+def check_finite(step: int, metrics: dict[str, float]) -> None:
+    for key, value in metrics.items():
+        if not math.isfinite(float(value)):
+            raise NonFiniteMetric(f"{key} became {value} at step {step}")

@@ -1,0 +1,217 @@
+"""Training off the UI thread. Progress, cancel and results all pass through the store.
+
+JobManager.submit(spec) finds or queues a run; an executor makes sure something drains
+the queue. ProcessExecutor (the app's default) keeps one worker process, so training
+never blocks a Streamlit script run and survives page changes; InlineExecutor (CLI,
+tests) drains the queue in the calling process. Another engine only needs `wake()`.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import platform
+import random
+import socket
+import sys
+import time
+import traceback
+from dataclasses import dataclass
+from typing import Callable, Protocol
+
+from engine import registry, settings
+from engine.core import ConfigError, NonFiniteMetric, RunCancelled, RunSpec, check_finite
+from engine.data import DataMissing
+from engine.store import CorruptArtifact, Store
+
+FLUSH_SECONDS = 0.5
+
+
+class StoreReport:
+    """The Report an algorithm gets inside a job: buffers metric rows and writes them,
+    with progress, at most every FLUSH_SECONDS; raises RunCancelled once asked to stop."""
+
+    def __init__(self, store: Store, run_id: str, echo: Callable[[float, str], None] | None = None):
+        self.store, self.run_id, self.echo = store, run_id, echo
+        self.start = time.perf_counter()
+        self.rows: list[tuple[int, float, str, float]] = []
+        self.fraction, self.note = 0.0, "running"
+        self.last_flush = 0.0
+        self.cancelled = False
+
+    def __call__(self, step: int, metrics: dict[str, float]) -> None:
+        check_finite(step, metrics)
+        seconds = time.perf_counter() - self.start
+        self.rows.extend((int(step), seconds, k, float(v)) for k, v in metrics.items())
+        self._maybe_flush()
+
+    def progress(self, done: float, total: float, note: str = "") -> None:
+        self.fraction = min(1.0, max(0.0, done / total)) if total else 0.0
+        self.note = note or self.note
+        self._maybe_flush()
+
+    def _maybe_flush(self, force: bool = False) -> None:
+        now = time.perf_counter()
+        if not force and now - self.last_flush < FLUSH_SECONDS:
+            return
+        self.last_flush = now
+        self.cancelled = self.store.beat(self.run_id, self.fraction, self.note, self.rows)
+        self.rows = []
+        if self.echo:
+            self.echo(self.fraction, self.note)
+        if self.cancelled:
+            raise RunCancelled()
+
+    def flush(self) -> None:
+        self._maybe_flush(force=True)
+
+
+def environment() -> dict:
+    import torch
+
+    return {"python": platform.python_version(), "torch": torch.__version__,
+            "threads": torch.get_num_threads(), "host": socket.gethostname(),
+            "machine": platform.machine(), "cpus": os.cpu_count()}
+
+
+def seed_everything(seed: int) -> None:
+    import numpy as np
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def execute(store: Store, run: dict, echo: Callable[[float, str], None] | None = None) -> str:
+    """Run one claimed run to its end and record the outcome. Returns the final status."""
+    import torch
+
+    run_id = run["id"]
+    spec = RunSpec(**run["spec"])
+    report = StoreReport(store, run_id, echo)
+    torch.set_num_threads(settings.threads())
+    try:
+        card = registry.card(spec.algorithm)
+        seed_everything(spec.seed)
+        result = card.run(spec, report)
+        report.flush()
+        check_finite(-1, result.metrics)
+        index = store.save_artifacts(run_id, result.artifacts)
+        store.finish(run_id, result.metrics, result.params, result.train_seconds, index,
+                     environment())
+        return "done"
+    except RunCancelled:
+        store.end(run_id, "cancelled", "cancelled by request")
+        return "cancelled"
+    except (NonFiniteMetric, ConfigError, DataMissing) as error:
+        store.end(run_id, "failed", str(error))
+        return "failed"
+    except Exception as error:  # a bug or a resource problem: keep the trace for the Runs page
+        detail = "".join(traceback.format_exception(error))[-4000:]
+        store.end(run_id, "failed", f"{type(error).__name__}: {error}\n\n{detail}")
+        return "failed"
+
+
+def drain(store: Store, echo: Callable[[float, str], None] | None = None) -> None:
+    """Run queued runs until the queue is empty."""
+    while (run := store.claim_next()) is not None:
+        execute(store, run, echo)
+
+
+def worker_main(store_root: str, idle_exit_seconds: float = 120.0) -> None:
+    """Entry point of the worker process: drain the queue, poll, exit after a quiet spell."""
+    store = Store(store_root)
+    idle_since = time.monotonic()
+    parent = os.getppid()
+    while time.monotonic() - idle_since < idle_exit_seconds and os.getppid() == parent:
+        run = store.claim_next()
+        if run is None:
+            time.sleep(0.3)
+            continue
+        execute(store, run)
+        idle_since = time.monotonic()
+
+
+class Executor(Protocol):
+    def wake(self) -> None:
+        """Make sure queued runs will be picked up."""
+
+
+class InlineExecutor:
+    """Drains the queue in the calling process (CLI, tests)."""
+
+    def __init__(self, store: Store, echo: Callable[[float, str], None] | None = None):
+        self.store, self.echo = store, echo
+
+    def wake(self) -> None:
+        drain(self.store, self.echo)
+
+
+class ProcessExecutor:
+    """One worker process (2 cores: one job at a time; the queue holds the rest)."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        self.process: multiprocessing.Process | None = None
+
+    def wake(self) -> None:
+        if self.process is not None and self.process.is_alive():
+            return
+        context = multiprocessing.get_context("spawn")  # never fork a threaded server
+        self.process = context.Process(target=worker_main, args=(str(self.store.root),),
+                                       daemon=True, name="top10-worker")
+        self.process.start()
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.is_alive()
+
+
+@dataclass
+class Submission:
+    run_id: str
+    spec: RunSpec
+    cached: bool  # True when a finished run was served from the store
+    status: str
+
+
+class JobManager:
+    def __init__(self, store: Store, executor: Executor | None = None):
+        self.store = store
+        self.executor = executor or ProcessExecutor(store)
+        store.recover_interrupted()
+
+    def submit(self, spec: RunSpec, force: bool = False, wake: bool = True) -> Submission:
+        """Serve a finished run from the store or queue it. Two requests for one spec
+        share one run; a finished run with a damaged artifact is recomputed."""
+        run_id = registry.run_id(spec)
+        existing = self.store.get(run_id)
+        if existing and existing["status"] == "done" and not force:
+            if self.store.artifacts_intact(run_id):
+                return Submission(run_id, spec, cached=True, status="done")
+            force = True
+        self.store.recover_interrupted()
+        row, _ = self.store.enqueue(run_id, spec, force=force)
+        if wake:
+            self.executor.wake()
+        row = self.store.get(run_id)
+        return Submission(run_id, spec, cached=False, status=row["status"])
+
+    def cancel(self, run_id: str) -> None:
+        self.store.request_cancel(run_id)
+
+    def refresh(self) -> None:
+        """Notice a dead worker: its running runs become interrupted."""
+        self.store.recover_interrupted()
+        if self.store.list_runs(status="queued"):
+            self.executor.wake()
+
+
+    def artifacts(self, run_id: str, names: list[str] | None = None) -> dict | None:
+        """Artifacts of a finished run, or None if one is damaged: the run is then
+        queued again (recomputed) and the caller shows it as pending."""
+        try:
+            return self.store.load_artifacts(run_id, names)
+        except CorruptArtifact as error:
+            print(f"{error}; recomputing", file=sys.stderr)
+            self.submit(RunSpec(**self.store.get(run_id)["spec"]), force=True)
+            return None

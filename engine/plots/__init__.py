@@ -1,0 +1,77 @@
+"""Plotly figure builders: pure functions, data in, Figure out, no Streamlit calls.
+
+Shared figures live here; each family adds its own module beside this one
+(vision.py, text.py, generative.py, graphs.py, control.py)."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+
+TEMPLATE = "plotly_white"
+
+
+def history_frame(rows: list[tuple[int, float, str, float]], label: str) -> pd.DataFrame:
+    """Store history rows (step, seconds, key, value) -> long frame with a `run` column."""
+    frame = pd.DataFrame(rows, columns=["step", "seconds", "key", "value"])
+    frame["run"] = label
+    return frame
+
+
+def curves(history: pd.DataFrame, metric: str, x: str = "step", title: str | None = None,
+           log_y: bool = False) -> go.Figure:
+    """One line per run of `metric` against step or wall-clock seconds."""
+    data = history[history["key"] == metric]
+    fig = px.line(data, x=x, y="value", color="run", log_y=log_y, template=TEMPLATE,
+                  title=title or metric, labels={"value": metric, "seconds": "seconds",
+                                                 "step": "step"})
+    fig.update_layout(height=340, margin=dict(l=10, r=10, t=40, b=10), legend_title_text="")
+    return fig
+
+
+def metric_grid(history: pd.DataFrame, metrics: list[str], x: str = "step") -> list[go.Figure]:
+    return [curves(history, m, x) for m in metrics if (history["key"] == m).any()]
+
+
+def heatmap(matrix: np.ndarray, x_labels: list[str], y_labels: list[str], title: str,
+            x_title: str = "", y_title: str = "", colorscale: str = "Blues",
+            text: bool = True) -> go.Figure:
+    fig = go.Figure(go.Heatmap(z=matrix, x=x_labels, y=y_labels, colorscale=colorscale,
+                               text=matrix if text else None,
+                               texttemplate="%{text}" if text else None))
+    fig.update_layout(title=title, template=TEMPLATE, height=420,
+                      margin=dict(l=10, r=10, t=40, b=10),
+                      xaxis_title=x_title, yaxis_title=y_title, yaxis_autorange="reversed")
+    return fig
+
+
+def image_grid(images: np.ndarray, titles: list[str], columns: int = 8,
+               title: str = "") -> go.Figure:
+    """(N, H, W) grey images in [0, 255] or [0, 1] -> a grid of small heatmaps."""
+    n = len(images)
+    rows = max(1, (n + columns - 1) // columns)
+    h, w = images.shape[1:3]
+    canvas = np.full((rows * (h + 2), columns * (w + 2)), np.nan)
+    for i, image in enumerate(images):
+        r, c = divmod(i, columns)
+        canvas[r * (h + 2):r * (h + 2) + h, c * (w + 2):c * (w + 2) + w] = image
+    fig = px.imshow(canvas, color_continuous_scale="gray_r", template=TEMPLATE, title=title)
+    for i, text in enumerate(titles):
+        r, c = divmod(i, columns)
+        fig.add_annotation(x=c * (w + 2) + w / 2, y=r * (h + 2) - 0.5, text=text,
+                           showarrow=False, font=dict(size=10), yshift=4)
+    fig.update_layout(coloraxis_showscale=False, height=max(160, 110 * rows + 40),
+                      margin=dict(l=0, r=0, t=40, b=0))
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return fig
+
+
+def scatter_points(frame: pd.DataFrame, x: str, y: str, color: str, title: str,
+                   hover: list[str] | None = None, log_x: bool = False) -> go.Figure:
+    fig = px.scatter(frame, x=x, y=y, color=color, hover_data=hover, log_x=log_x,
+                     template=TEMPLATE, title=title)
+    fig.update_traces(marker=dict(size=12))
+    fig.update_layout(height=360, margin=dict(l=10, r=10, t=40, b=10))
+    return fig

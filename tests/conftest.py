@@ -1,0 +1,29 @@
+"""Shared fixtures. Tests read the data mirror named by TOP10_DATA_MIRROR (.ci/run sets it
+to ../shared/data); each test gets its own empty store and data folder."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+MIRROR = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+# For a developer's checkout beside shared/ (as CI lays it out), use that mirror when none is set.
+if not os.environ.get("TOP10_DATA_MIRROR") and MIRROR.exists():
+    os.environ["TOP10_DATA_MIRROR"] = str(MIRROR)
+os.environ.setdefault("TOP10_THREADS", "2")
+
+
+@pytest.fixture
+def store_dir(tmp_path, monkeypatch) -> Path:
+    path = tmp_path / "store"
+    monkeypatch.setenv("TOP10_STORE", str(path))
+    monkeypatch.setenv("TOP10_DATA_DIR", str(tmp_path / "data"))
+    return path
+
+
+@pytest.fixture
+def store(store_dir):
+    from engine.store import Store
+
+    return Store(store_dir)
