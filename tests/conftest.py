@@ -3,11 +3,14 @@ to ../shared/data); each test gets its own empty store and data folder."""
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
-MIRROR = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # `engine` for tests and for pages run under AppTest
+MIRROR = ROOT.parent / "shared" / "data"
 # For a developer's checkout beside shared/ (as CI lays it out), use that mirror when none is set.
 if not os.environ.get("TOP10_DATA_MIRROR") and MIRROR.exists():
     os.environ["TOP10_DATA_MIRROR"] = str(MIRROR)

@@ -75,3 +75,19 @@ def scatter_points(frame: pd.DataFrame, x: str, y: str, color: str, title: str,
     fig.update_traces(marker=dict(size=12))
     fig.update_layout(height=360, margin=dict(l=10, r=10, t=40, b=10))
     return fig
+
+
+def grouped_curves(history: pd.DataFrame, prefix: str, title: str, x: str = "step",
+                   log_y: bool = True) -> go.Figure:
+    """Every metric starting with `prefix` (e.g. "grad/") as its own line, for one run."""
+    data = history[history["key"].str.startswith(prefix)].copy()
+    data["series"] = data["key"].str.removeprefix(prefix)
+    fig = px.line(data, x=x, y="value", color="series", log_y=log_y, template=TEMPLATE,
+                  title=title, labels={"value": "norm", "series": ""})
+    fig.update_layout(height=360, margin=dict(l=10, r=10, t=40, b=10))
+    return fig
+
+
+def confusion(matrix: np.ndarray, classes: list[str], title: str) -> go.Figure:
+    """(C, C) counts with rows = true class, columns = predicted class."""
+    return heatmap(matrix, classes, classes, title, x_title="predicted", y_title="true")

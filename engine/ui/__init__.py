@@ -1,0 +1,245 @@
+"""Streamlit components shared by the pages: the one place in engine/ that imports Streamlit.
+
+A page is: header(card) -> specs = config_form(card) -> runs = run_panel(card, specs) ->
+comparison(card, runs) -> the page's own visuals from artifacts(run).
+"""
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import time
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from engine import plots, registry, settings
+from engine.core import ConfigError, RunSpec
+from engine.jobs import JobManager
+from engine.registry import Card
+from engine.store import Store
+
+LIVE = ("queued", "running")
+STATUS_ICONS = {"queued": "⏳", "running": "⚙️", "done": "✅", "failed": "❌",
+                "cancelled": "⏹️", "interrupted": "⚠️"}
+
+
+# ---- shared resources -------------------------------------------------------------------
+@st.cache_resource(show_spinner=False)
+def _manager(store_path: str) -> JobManager:
+    return JobManager(Store(store_path))
+
+
+def manager() -> JobManager:
+    """The process-wide job manager (one worker process) for the configured store."""
+    return _manager(str(settings.store_dir()))
+
+
+def store() -> Store:
+    return manager().store
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _history(store_path: str, run_id: str, finished: float | None) -> list[tuple]:
+    return Store(store_path).history(run_id)
+
+
+def history(run: dict) -> list[tuple[int, float, str, float]]:
+    """Metric history rows of a run; cached for finished runs."""
+    if run["status"] in LIVE:
+        return store().history(run["id"])
+    return _history(str(store().root), run["id"], run["finished"])
+
+
+@st.cache_resource(show_spinner=False, max_entries=48)
+def _artifacts(store_path: str, run_id: str, finished: float | None) -> dict | None:
+    return manager().artifacts(run_id)
+
+
+def artifacts(run: dict) -> dict | None:
+    """A finished run's artifacts (checksums verified), or None if damaged and requeued."""
+    return _artifacts(str(store().root), run["id"], run["finished"])
+
+
+def stored_runs(algorithm: str, status: str | None = "done") -> list[dict]:
+    return store().list_runs(algorithm, status)
+
+
+def label(run: dict) -> str:
+    """A short, unique-enough name for a run in legends and tables."""
+    spec = run["spec"]
+    return f"{spec['variant']} ({spec['preset']}, seed {spec['seed']})"
+
+
+# ---- page parts ---------------------------------------------------------------------------
+def header(card: Card) -> None:
+    st.title(card.title)
+    st.markdown(f"*{card.summary}*")
+    with st.expander("How it works", expanded=False):
+        st.markdown(card.explanation)
+
+
+def _widget(card: Card, field: dataclasses.Field, value: Any, key: str) -> Any:
+    meta, text = field.metadata, field.metadata.get("help", "")
+    name = field.name.replace("_", " ")
+    if meta.get("choices"):
+        options = list(meta["choices"])
+        return st.selectbox(name, options, index=options.index(value), help=text, key=key)
+    if isinstance(value, bool):
+        return st.checkbox(name, value=value, help=text, key=key)
+    if isinstance(value, int):
+        return st.number_input(name, min_value=int(meta["lo"]), max_value=int(meta["hi"]),
+                               value=value, step=1, help=text, key=key)
+    if isinstance(value, float):
+        return st.number_input(name, min_value=float(meta["lo"]), max_value=float(meta["hi"]),
+                               value=value, format="%g", step=value / 10 or 0.01, help=text,
+                               key=key)
+    return st.text_input(name, value=str(value), help=text, key=key)
+
+
+def config_form(card: Card, variants: list[str] | None = None) -> list[RunSpec]:
+    """Preset picker plus a form (so moving a slider does not retrain). Returns the specs
+    the page shows: the last ones trained in this session, or the preset's defaults."""
+    state_key = f"{card.key}:specs"
+    preset = st.segmented_control("Preset", list(card.presets), default="standard",
+                                  key=f"{card.key}:preset", required=True,
+                                  help="quick: seconds (tests); standard: a minute or two; "
+                                       "full: reaches the quality figures (long)")
+    all_variants = variants or list(card.variants)
+    with st.form(f"{card.key}:form"):
+        chosen = st.multiselect("Variants", all_variants, default=all_variants,
+                                format_func=lambda v: f"{v}: {card.variants[v]}",
+                                key=f"{card.key}:variants")
+        defaults = card.default_config(preset)
+        values = {}
+        columns = st.columns(4)
+        for i, field in enumerate(dataclasses.fields(card.config_cls)):
+            with columns[i % 4]:
+                values[field.name] = _widget(card, field, defaults[field.name],
+                                             key=f"{card.key}:{preset}:{field.name}")
+        seed = columns[len(values) % 4].number_input("seed", 0, 2**31 - 1, 0, key=f"{card.key}:seed")
+        submitted = st.form_submit_button("Train", type="primary")
+    overrides = {k: v for k, v in values.items() if v != defaults[k]}
+    if submitted:
+        if not chosen:
+            st.error("Choose at least one variant.")
+        else:
+            try:
+                specs = [registry.build_spec(card.key, v, preset, overrides, seed) for v in chosen]
+            except ConfigError as error:
+                st.error(str(error))
+            else:
+                st.session_state[state_key] = specs
+                submit(specs)
+    if state_key not in st.session_state:
+        st.session_state[state_key] = [registry.build_spec(card.key, v, preset)
+                                       for v in all_variants]
+    return st.session_state[state_key]
+
+
+def submit(specs: list[RunSpec], force: bool = False) -> None:
+    """Queue the specs (or serve them from the store) and remember which were cached."""
+    cached = st.session_state.setdefault("cached_runs", set())
+    for spec in specs:
+        result = manager().submit(spec, force=force)
+        if result.cached:
+            cached.add(result.run_id)
+        else:
+            cached.discard(result.run_id)
+
+
+def run_panel(card: Card, specs: list[RunSpec]) -> list[dict]:
+    """Live status of the specs' runs (progress, cancel) while any is queued or running.
+    Returns the finished runs, in the order of the specs."""
+    ids = [registry.run_id(s) for s in specs]
+
+    def rows() -> dict[str, dict]:
+        return store().get_many(ids)
+
+    current = rows()
+    pending = any(r["status"] in LIVE for r in current.values())
+
+    @st.fragment(run_every=1.0 if pending else None)
+    def live() -> None:
+        manager().refresh()
+        now = rows()
+        for spec, run_id in zip(specs, ids):
+            run = now.get(run_id)
+            if run is None:
+                st.caption(f"**{spec.variant}**: not trained yet with these settings; "
+                           "press Train.")
+                continue
+            _status_line(run)
+        still = any(r["status"] in LIVE for r in now.values())
+        if pending and not still:
+            st.rerun()  # everything ended: redraw the whole page with the results
+
+    live()
+    return [current[i] for i in ids if i in current and current[i]["status"] == "done"]
+
+
+def _status_line(run: dict) -> None:
+    status, variant = run["status"], run["variant"]
+    icon = STATUS_ICONS[status]
+    if status in LIVE:
+        left, right = st.columns([6, 1])
+        elapsed = time.time() - (run["started"] or run["created"])
+        text = f"{icon} **{variant}** {status}: {run['note']} ({elapsed:.0f}s)"
+        left.progress(float(run["progress"] or 0.0), text=text)
+        if right.button("Cancel", key=f"cancel:{run['id']}"):
+            manager().cancel(run["id"])
+            st.rerun(scope="fragment")
+    elif status == "done":
+        badge = " · served from the store" if run["id"] in st.session_state.get(
+            "cached_runs", set()) else ""
+        st.caption(f"{icon} **{variant}** done in {run['train_seconds']:.1f}s of training{badge}"
+                   f" · run `{run['id']}`")
+    else:
+        reason = (run["error"] or status).split("\n")[0]
+        st.warning(f"{icon} **{variant}** {status}: {reason}. Press Train to run it again.")
+
+
+def metrics_table(card: Card, runs: list[dict], extra: tuple[str, ...] = ()) -> pd.DataFrame:
+    """One row per run: variant, the declared metrics, params, train seconds."""
+    records = []
+    for run in runs:
+        record = {"variant": run["variant"], "preset": run["spec"]["preset"],
+                  "seed": run["spec"]["seed"]}
+        for key in (*card.metrics, *extra):
+            if key in run["metrics"]:
+                record[key] = run["metrics"][key]
+        record["params"] = run["params"]
+        record["train seconds"] = run["train_seconds"]
+        records.append(record)
+    return pd.DataFrame(records)
+
+
+def comparison(card: Card, runs: list[dict], curve_metrics: tuple[str, ...] = ()) -> None:
+    """The side-by-side: one metrics table and overlaid curves of the chosen runs."""
+    if not runs:
+        st.info("No finished runs for these settings yet. Press **Train** above "
+                "(the quick preset takes seconds).")
+        return
+    st.subheader("Side by side")
+    table = metrics_table(card, runs)
+    best = table[card.headline].max() if card.higher_is_better else table[card.headline].min()
+    st.dataframe(table.style.highlight_max(subset=[card.headline], color="#dbeafe")
+                 if card.higher_is_better else table, hide_index=True, width="stretch")
+    st.caption(f"Headline: **{card.headline_label}** (`{card.headline}`); best here "
+               f"{best:.4g}.")
+    frame = pd.concat([plots.history_frame(history(r), label(r)) for r in runs])
+    keys = sorted(frame["key"].unique())
+    wanted = [m for m in curve_metrics if m in keys] or keys[:2]
+    left, right = st.columns([3, 1])
+    chosen = left.multiselect("Curves", keys, default=wanted, key=f"{card.key}:curves")
+    x_axis = right.radio("x axis", ["step", "seconds"], horizontal=True, key=f"{card.key}:x")
+    columns = st.columns(2)
+    for i, metric in enumerate(chosen):
+        columns[i % 2].plotly_chart(plots.curves(frame, metric, x=x_axis), width="stretch",
+                                    key=f"{card.key}:curve:{metric}")
+
+
+def source(*objects: Any, title: str = "The code that ran") -> None:
+    with st.expander(title):
+        for obj in objects:
+            st.code(inspect.getsource(obj), language="python")
