@@ -1,0 +1,307 @@
+"""GAN: a generator learns to draw digits by fooling a discriminator.
+
+Two variants share one training loop (non-saturating loss, Adam, fixed-noise snapshots):
+  mlp    - generator and discriminator are small fully connected nets (the article's GAN);
+  dcgan  - both are convolutional (transposed convolutions up, strided convolutions down),
+           with batch norm in the generator, after Radford et al. (2015), sized for 28x28.
+Samples are scored with engine.metrics (FID on our own classifier's features, class
+histogram, confidence), the same yardstick the diffusion page uses.
+"""
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from engine import metrics
+from engine.algorithms.image_classifier import count_params
+from engine.core import RunResult, setting
+from engine.data.images import load_images
+from engine.registry import Card
+
+GRID = 16  # fixed-noise samples kept per snapshot
+SNAPSHOTS = 30  # at most this many snapshots over a run
+
+
+@dataclass(frozen=True)
+class Config:
+    dataset: str = setting("mnist", "image dataset", choices=("mnist", "fashion_mnist"))
+    epochs: int = setting(5, "passes over the training images", lo=1, hi=200)
+    batch_size: int = setting(128, "images per step (the same number of fakes)", lo=8, hi=1024)
+    lr: float = setting(2e-4, "Adam learning rate of both networks", lo=1e-6, hi=1e-2)
+    beta1: float = setting(0.5, "Adam beta1 (momentum); 0.5 is the DCGAN choice", lo=0.0, hi=0.99)
+    z_dim: int = setting(64, "size of the generator's noise input", lo=2, hi=512)
+    width: int = setting(64, "channels (dcgan) or 4x hidden units (mlp) of the networks",
+                         lo=8, hi=512)
+    real_label: float = setting(0.9, "target for real images in the discriminator loss "
+                                "(one-sided label smoothing; 1 = none)", lo=0.5, hi=1.0)
+    train_limit: int = setting(0, "use only the first N training images (0 = all 60,000)",
+                               lo=0, hi=60000)
+    fid_n: int = setting(2000, "generated (and real test) images scored by FID", lo=200,
+                         hi=10000)
+    seeds: int = setting(1, "independent trainings (seed, seed+1, ...); scores are their mean",
+                         lo=1, hi=5)
+
+
+# ---- models --------------------------------------------------------------------------------
+class MLPGenerator(nn.Module):
+    def __init__(self, z_dim: int, width: int):
+        super().__init__()
+        h = 4 * width
+        self.net = nn.Sequential(
+            nn.Linear(z_dim, h), nn.LeakyReLU(0.2),
+            nn.Linear(h, 2 * h), nn.LeakyReLU(0.2),
+            nn.Linear(2 * h, 28 * 28), nn.Tanh())
+
+    def forward(self, z):  # (B, z) -> (B, 1, 28, 28) in [-1, 1]
+        return self.net(z).view(-1, 1, 28, 28)
+
+
+class MLPDiscriminator(nn.Module):
+    def __init__(self, width: int):
+        super().__init__()
+        h = 4 * width
+        self.net = nn.Sequential(
+            nn.Flatten(),  # (B, 784)
+            nn.Linear(28 * 28, 2 * h), nn.LeakyReLU(0.2), nn.Dropout(0.3),
+            nn.Linear(2 * h, h), nn.LeakyReLU(0.2), nn.Dropout(0.3),
+            nn.Linear(h, 1))
+
+    def forward(self, x):  # (B, 1, 28, 28) -> (B,) logits: real > 0 > fake
+        return self.net(x).squeeze(1)
+
+
+class DCGenerator(nn.Module):
+    def __init__(self, z_dim: int, width: int):
+        super().__init__()
+        c = width
+        self.project = nn.Sequential(nn.Linear(z_dim, 2 * c * 7 * 7, bias=False),
+                                     nn.BatchNorm1d(2 * c * 7 * 7), nn.ReLU())
+        self.up = nn.Sequential(
+            nn.ConvTranspose2d(2 * c, c, 4, 2, 1, bias=False), nn.BatchNorm2d(c), nn.ReLU(),
+            nn.ConvTranspose2d(c, 1, 4, 2, 1), nn.Tanh())
+
+    def forward(self, z):
+        h = self.project(z).view(len(z), -1, 7, 7)  # (B, 2c, 7, 7)
+        return self.up(h)  # (B, c, 14, 14) -> (B, 1, 28, 28)
+
+
+class DCDiscriminator(nn.Module):
+    def __init__(self, width: int):
+        super().__init__()
+        c = width
+        self.net = nn.Sequential(
+            nn.Conv2d(1, c, 4, 2, 1), nn.LeakyReLU(0.2),  # (B, c, 14, 14)
+            nn.Conv2d(c, 2 * c, 4, 2, 1, bias=False), nn.BatchNorm2d(2 * c),
+            nn.LeakyReLU(0.2),  # (B, 2c, 7, 7)
+            nn.Flatten(), nn.Linear(2 * c * 7 * 7, 1))
+
+    def forward(self, x):  # (B, 1, 28, 28) -> (B,) logits
+        return self.net(x).squeeze(1)
+
+
+def build_model(variant: str, config: dict) -> tuple[nn.Module, nn.Module]:
+    """(generator, discriminator) of a variant; the page rebuilds G to sample from it."""
+    if variant == "mlp":
+        return MLPGenerator(config["z_dim"], config["width"]), MLPDiscriminator(config["width"])
+    return DCGenerator(config["z_dim"], config["width"]), DCDiscriminator(config["width"])
+
+
+@torch.no_grad()
+def generate(generator: nn.Module, z: torch.Tensor, batch: int = 500) -> torch.Tensor:
+    """(N, z) noise -> (N, 28, 28) uint8 images, in eval mode (batch-norm running stats)."""
+    generator.eval()
+    return torch.cat([metrics.to_uint8(generator(z[i:i + batch]))
+                      for i in range(0, len(z), batch)])
+
+
+def interpolate(z0: torch.Tensor, z1: torch.Tensor, steps: int) -> torch.Tensor:
+    """Spherical interpolation between two noise vectors (z,) -> (steps, z): Gaussian noise
+    lives near a sphere, so slerp keeps every point a typical input."""
+    omega = torch.arccos((z0 / z0.norm() * z1 / z1.norm()).sum().clamp(-1, 1))
+    t = torch.linspace(0, 1, steps)[:, None]
+    return (torch.sin((1 - t) * omega) * z0 + torch.sin(t * omega) * z1) / torch.sin(omega)
+
+
+# ---- training --------------------------------------------------------------------------------
+def train_one(variant: str, cfg: dict, seed: int, report, step0: int, total_steps: int):
+    """Train one GAN; returns (G, D, seconds, step, snapshots (S, GRID, 28, 28) uint8, epochs)."""
+    torch.manual_seed(seed)
+    generator, discriminator = build_model(variant, cfg)
+    data = load_images(cfg["dataset"]).train_x
+    if cfg["train_limit"]:
+        data = data[:cfg["train_limit"]]
+    n, batch = len(data), cfg["batch_size"]
+    rng = torch.Generator().manual_seed(seed)
+    fixed_z = torch.randn(GRID, cfg["z_dim"], generator=rng)
+    betas = (cfg["beta1"], 0.999)
+    opt_g = torch.optim.Adam(generator.parameters(), lr=cfg["lr"], betas=betas)
+    opt_d = torch.optim.Adam(discriminator.parameters(), lr=cfg["lr"], betas=betas)
+    snapshot_every = max(1, cfg["epochs"] // SNAPSHOTS)
+    snapshots, snapshot_epochs, seconds, step = [], [], 0.0, step0
+    report_every = max(1, (n // batch) // 10)
+    sums = {"train/loss_d": 0.0, "train/loss_g": 0.0, "train/d_real": 0.0, "train/d_fake": 0.0}
+    seen = 0
+    for epoch in range(1, cfg["epochs"] + 1):
+        generator.train()
+        discriminator.train()
+        started = time.perf_counter()
+        order = torch.randperm(n, generator=rng)
+        for i in range(0, n - batch + 1, batch):  # full batches only (batch norm)
+            real = data[order[i:i + batch]].float().div(127.5).sub(1).unsqueeze(1)  # (B,1,28,28)
+            z = torch.randn(batch, cfg["z_dim"], generator=rng)
+            fake = generator(z)
+            # Discriminator: push D(real) towards real_label and D(fake) towards 0.
+            logit_real, logit_fake = discriminator(real), discriminator(fake.detach())
+            loss_d = (F.binary_cross_entropy_with_logits(
+                logit_real, torch.full_like(logit_real, cfg["real_label"]))
+                + F.binary_cross_entropy_with_logits(logit_fake, torch.zeros_like(logit_fake)))
+            opt_d.zero_grad(set_to_none=True)
+            loss_d.backward()
+            opt_d.step()
+            # Generator, non-saturating: maximise log D(G(z)) rather than minimise
+            # log(1 - D(G(z))), whose gradient vanishes while D easily spots the fakes.
+            logit_gen = discriminator(fake)
+            loss_g = F.binary_cross_entropy_with_logits(logit_gen, torch.ones_like(logit_gen))
+            opt_g.zero_grad(set_to_none=True)
+            loss_g.backward()
+            opt_g.step()
+
+            step += 1
+            seen += 1
+            sums["train/loss_d"] += float(loss_d)
+            sums["train/loss_g"] += float(loss_g)
+            sums["train/d_real"] += float(torch.sigmoid(logit_real).mean())
+            sums["train/d_fake"] += float(torch.sigmoid(logit_fake).mean())
+            if step % report_every == 0:
+                report(step, {k: v / seen for k, v in sums.items()})
+                report.progress(step, total_steps, f"seed {seed}, epoch {epoch}/{cfg['epochs']}")
+                sums, seen = dict.fromkeys(sums, 0.0), 0
+        seconds += time.perf_counter() - started
+        if epoch % snapshot_every == 0 or epoch == cfg["epochs"]:
+            snapshots.append(generate(generator, fixed_z))
+            snapshot_epochs.append(epoch)
+    return generator, discriminator, seconds, step, torch.stack(snapshots), snapshot_epochs
+
+
+def run(spec, report) -> RunResult:
+    cfg = spec.config
+    n = cfg["train_limit"] or 60000
+    steps_per_seed = cfg["epochs"] * (n // cfg["batch_size"])
+    total_steps = steps_per_seed * cfg["seeds"]
+    scores, train_seconds, sample_ms, step = [], 0.0, [], 0
+    for k in range(cfg["seeds"]):
+        seed = spec.seed + k
+        generator, discriminator, seconds, step, snapshots, epochs = train_one(
+            spec.variant, cfg, seed, report, step, total_steps)
+        train_seconds += seconds
+        rng = torch.Generator().manual_seed(seed + 10_000)
+        z = torch.randn(cfg["fid_n"], cfg["z_dim"], generator=rng)
+        started = time.perf_counter()
+        samples = generate(generator, z)  # (fid_n, 28, 28) uint8
+        sample_ms.append(1000 * (time.perf_counter() - started) / len(z))
+        report.progress(step, total_steps, f"seed {seed}: scoring {len(z)} samples")
+        score = metrics.evaluate_samples(samples, cfg["dataset"], report)
+        scores.append(score)
+        report(step, {"eval/fid": score["eval/fid"], "eval/confidence": score["eval/confidence"]})
+        if k == 0:  # the pictures come from the first seed
+            pair = torch.randn(2, cfg["z_dim"], generator=rng)
+            artifacts = {
+                "samples": samples[:64],
+                "snapshots": snapshots,  # (S, 16, 28, 28): fixed noise, end of each epoch
+                "snapshot_epochs": epochs,
+                "interpolation": generate(generator, interpolate(pair[0], pair[1], 10)),
+                "generator_state": generator.state_dict(),
+                "histogram": score["histogram"],
+            }
+
+    def mean(key):
+        return statistics.fmean(s[key] for s in scores)
+
+    fids = [s["eval/fid"] for s in scores]
+    final = {key: mean(key) for key in scores[0] if key != "histogram"}
+    final.update({
+        "eval/fid_std": statistics.pstdev(fids),
+        "eval/fid_worst": max(fids),
+        "eval/confidence_worst": min(s["eval/confidence"] for s in scores),
+        "eval/hist_max_dev_worst": max(s["eval/hist_max_dev"] for s in scores),
+        "time/sample_ms_per_image": statistics.fmean(sample_ms),
+        "time/train_seconds_per_seed": train_seconds / cfg["seeds"],
+    })
+    artifacts["histograms"] = [s["histogram"] for s in scores]
+    artifacts["config"] = dict(cfg)
+    params = count_params(generator) + count_params(discriminator)
+    return RunResult(final, params, train_seconds, artifacts)
+
+
+EXPLANATION = """
+**Principle.** A generative adversarial network is a contest between two networks. The
+*generator* turns a vector of random noise into an image; the *discriminator* looks at an
+image and says how likely it is to be real. The discriminator is rewarded for telling
+training images from generated ones, the generator for making the discriminator wrong.
+If both had unlimited capacity, the contest would end when the generator's images follow
+the data distribution exactly and the discriminator can only guess (probability 1/2).
+
+**Training.** Each step shows the discriminator a batch of real digits and a batch of
+fakes and takes one gradient step on the binary cross-entropy of its verdicts. Then the
+generator takes one step through the (frozen) discriminator. We use the *non-saturating*
+loss: the generator maximises log D(G(z)) instead of minimising log(1 - D(G(z))), because
+early on, when the fakes are obvious, the second form gives almost no gradient. Real
+targets are 0.9 rather than 1 (one-sided label smoothing), which keeps the discriminator
+from becoming over-confident.
+
+**The two variants.** The `mlp` GAN uses plain fully connected layers on the flattened
+784 pixels. `dcgan` follows the recipe that made GANs work on images: transposed
+convolutions to upsample noise from 7x7 to 28x28, strided convolutions instead of
+pooling in the discriminator, batch normalisation, LeakyReLU in the discriminator and
+Adam with beta1 = 0.5.
+
+**Strengths.** Sampling is one forward pass (a fraction of a millisecond per image here,
+against hundreds of network calls for diffusion), samples are sharp, and the noise space
+is smooth: walking between two noise vectors morphs one digit into another.
+
+**Weaknesses.** Training is a balancing act without a loss that tracks quality: the
+losses oscillate instead of falling. If the discriminator wins outright, the generator's
+gradient vanishes; if the generator finds one output that fools the discriminator, it may
+produce only that (mode collapse), which the class histogram below makes visible. There
+is no likelihood to measure, which is why we score samples with FID.
+
+**Uses.** Image synthesis and super-resolution, image-to-image translation, data
+augmentation, and as the adversarial loss inside other generators.
+"""
+
+CARD = Card(
+    key="gan",
+    title="GAN (generative adversarial network)",
+    family="Generative",
+    summary="A generator learns to draw digits by fooling a discriminator that learns to spot fakes.",
+    explanation=EXPLANATION,
+    variants={
+        "mlp": "fully connected generator and discriminator (the article's GAN)",
+        "dcgan": "convolutional generator and discriminator with batch norm (DCGAN)",
+    },
+    presets={
+        "quick": {"epochs": 1, "train_limit": 3000, "width": 16, "fid_n": 500},
+        "standard": {"epochs": 5, "fid_n": 2000},
+        "full": {"epochs": 20, "fid_n": 10000, "seeds": 3},
+    },
+    metrics=("eval/fid", "eval/fid_std", "eval/confidence", "eval/hist_max_dev",
+             "eval/fid_floor", "eval/fid_noise", "eval/fid_pixel", "feature/test_acc",
+             "time/sample_ms_per_image"),
+    headline="eval/fid",
+    headline_label="FID (our features)",
+    higher_is_better=False,
+    config_cls=Config,
+    run=run,
+    metric_labels={"eval/fid": "FID", "eval/confidence": "mean confidence",
+                   "eval/hist_max_dev": "max class deviation from 10%",
+                   "eval/fid_floor": "FID floor (real vs real)",
+                   "eval/fid_pixel": "FID per-pixel Gaussian",
+                   "eval/fid_noise": "FID Gaussian noise",
+                   "feature/test_acc": "yardstick classifier test acc",
+                   "time/sample_ms_per_image": "sampling ms / image"},
+)
