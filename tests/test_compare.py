@@ -1,0 +1,164 @@
+"""engine.compare on runs written through the store's own API (no training): the table
+with a pinned baseline and deltas, the config diff, the CSV exports and the round trip of
+a selection through query parameters."""
+from __future__ import annotations
+
+import io
+import math
+
+import pandas as pd
+import pytest
+
+from engine import compare
+from engine.core import RunSpec
+from engine.plots.compare import final_bars
+
+
+def stored_run(store, algorithm: str, variant: str, config: dict, metrics: dict | None,
+               history: list[tuple[int, float, str, float]] = (), seed: int = 0,
+               preset: str = "quick", status: str = "done", run_id: str | None = None) -> dict:
+    """Write one run the way a job would (queue, claim, beat, finish or end); return its row."""
+    spec = RunSpec(algorithm, variant, config, seed, preset)
+    run_id = run_id or f"{algorithm}-{variant}-{abs(hash((variant, seed, str(config)))):012x}"
+    store.enqueue(run_id, spec)
+    if status != "queued":
+        store.claim_next(run_id)
+        store.beat(run_id, 0.5, "halfway", list(history))
+    if status == "done":
+        store.finish(run_id, metrics, params=1000, train_seconds=2.0, artifacts={}, env={})
+    elif status in ("failed", "cancelled", "interrupted"):
+        store.end(run_id, status, f"{status} here\nTraceback line 1\nline 2")
+    return store.get(run_id)
+
+
+@pytest.fixture
+def three(store):
+    """Two DNN runs that differ in hidden size and seed, plus a run of an algorithm that
+    no module implements (its card cannot be loaded)."""
+    base = {"dataset": "mnist", "epochs": 1, "hidden": 64}
+    a = stored_run(store, "dnn", "mlp", base, {"test/acc": 0.90, "test/loss": 0.30},
+                   [(1, 0.5, "val/acc", 0.8), (2, 1.0, "val/acc", 0.85)])
+    b = stored_run(store, "dnn", "mlp", {**base, "hidden": 128},
+                   {"test/acc": 0.93, "test/loss": 0.25}, [(1, 0.6, "val/acc", 0.82)], seed=1)
+    c = stored_run(store, "retired", "old", {"width": 3}, {"score": 7.0},
+                   [(1, 0.1, "train/loss", 2.0)], preset="standard")
+    return a, b, c
+
+
+def test_table_pins_the_baseline_and_shows_deltas(three):
+    a, b, c = three
+    table, numeric = compare.compared([a, b, c], baseline_id=b["id"])
+    assert list(table.index) == [b["id"], a["id"], c["id"]]  # baseline first
+    assert numeric[:2] == ["test/acc", "test/loss"] and numeric[-2:] == ["params", "train seconds"]
+    assert table.at[b["id"], "shown as"] == "value"
+    assert table.at[b["id"], "test/acc"] == pytest.approx(0.93)
+    assert table.at[a["id"], "shown as"] == "Δ vs baseline"
+    assert table.at[a["id"], "test/acc"] == pytest.approx(0.90 - 0.93)
+    assert table.at[a["id"], "test/loss"] == pytest.approx(0.30 - 0.25)
+    assert table.at[a["id"], "params"] == 0
+    # The unimplemented algorithm keeps its raw metric; it has no test/acc to subtract.
+    assert math.isnan(table.at[c["id"], "test/acc"])
+    assert math.isnan(table.at[c["id"], "score"])  # the baseline has no score either
+    assert compare.headline(c) is None and compare.headline(b) == ("test/acc", 0.93)
+    assert compare.better_direction([a, c]) == {"test/acc": 1}
+    with pytest.raises(KeyError):
+        compare.compared([a, b], baseline_id="nope")
+
+
+def test_comparison_csv_keeps_values_and_deltas(three):
+    a, b, c = three
+    rows = pd.read_csv(io.StringIO(compare.comparison_csv([a, b, c], baseline_id=a["id"])))
+    acc = rows[rows["quantity"] == "test/acc"].set_index("run_id")
+    assert acc.at[b["id"], "value"] == pytest.approx(0.93)
+    assert acc.at[b["id"], "baseline_value"] == pytest.approx(0.90)
+    assert acc.at[b["id"], "delta"] == pytest.approx(0.03)
+    assert bool(acc.at[a["id"], "baseline"]) and acc.at[a["id"], "delta"] == 0
+    score = rows[rows["quantity"] == "score"]  # only the run that has it
+    assert list(score["run_id"]) == [c["id"]] and score["value"].iloc[0] == 7.0
+
+
+def test_config_diff_shows_only_differing_fields(three):
+    a, b, c = three
+    diff = compare.config_diff([a, b])
+    assert list(diff.index) == ["seed", "hidden"]  # dataset, epochs, variant... are equal
+    assert list(diff.loc["hidden"]) == ["64", "128"]
+    assert list(diff.columns) == [compare.run_label(a), compare.run_label(b)]
+    mixed = compare.config_diff([a, c])
+    assert mixed.at["width", compare.run_label(a)] == compare.MISSING
+    assert mixed.at["hidden", compare.run_label(c)] == compare.MISSING
+    assert "algorithm" in mixed.index and "preset" in mixed.index
+    assert compare.config_diff([a, a]).empty
+
+
+def test_histories_csv_is_long_and_complete(three, store):
+    a, b, _ = three
+    frame = compare.histories_frame([a, b], {r["id"]: store.history(r["id"]) for r in (a, b)})
+    rows = pd.read_csv(io.StringIO(compare.histories_csv(frame)))
+    assert list(rows.columns) == ["run_id", "run", "step", "seconds", "key", "value"]
+    assert len(rows) == 3
+    mine = rows[rows["run_id"] == a["id"]]
+    assert list(mine["step"]) == [1, 2] and list(mine["value"]) == [0.8, 0.85]
+    assert set(rows["run"]) == {compare.run_label(a), compare.run_label(b)}
+    only = pd.read_csv(io.StringIO(compare.histories_csv(frame, ["no/such"])))
+    assert only.empty
+
+
+def test_selection_round_trips_through_query_params(three):
+    a, b, c = three
+    statuses = {r["id"]: "done" for r in three}
+    chosen = compare.Selection((a["id"], c["id"]), "val/acc", "seconds", c["id"])
+    params = compare.encode_selection(chosen)
+    assert params == {"runs": f"{a['id']},{c['id']}", "metric": "val/acc", "x": "seconds",
+                      "baseline": c["id"]}
+    assert compare.decode_selection(params, statuses) == (chosen, [], [])
+    assert compare.encode_selection(compare.Selection()) == {"x": "step"}
+
+
+def test_decoding_reports_unknown_and_unfinished_runs(three):
+    a, b, _ = three
+    statuses = {a["id"]: "done", b["id"]: "running"}
+    params = {"runs": f" {a['id']},ghost-1,{b['id']},ghost-1,ghost-2", "x": "minutes",
+              "baseline": "ghost-2"}
+    selection, unknown, notes = compare.decode_selection(params, statuses)
+    assert unknown == ["ghost-1", "ghost-2"]
+    assert selection.runs == (a["id"],) and selection.baseline == a["id"]
+    assert selection.x == "step"
+    assert notes == [f"{b['id']} is running, not finished; left out",
+                     "x must be step or seconds, got 'minutes'; showing step",
+                     "baseline ghost-2 is not among the selected finished runs; "
+                     "using the first run"]
+    # AppTest and browsers may repeat a key: the last value counts, as in st.query_params.
+    selection, _, _ = compare.decode_selection({"runs": ["ghost-3", a["id"]]}, statuses)
+    assert selection.runs == (a["id"],)
+
+
+def test_filters_and_runs_table(store, three):
+    a, b, c = three
+    failed = stored_run(store, "dnn", "deep", {"dataset": "fashion_mnist"}, None,
+                        status="failed", preset="standard")
+    runs = store.list_runs()
+    assert compare.filter_runs(runs, algorithms=["dnn"], presets=["quick"]) == [
+        r for r in runs if r["id"] in (a["id"], b["id"])]
+    assert [r["id"] for r in compare.filter_runs(runs, datasets=["fashion_mnist"])] == [
+        failed["id"]]
+    assert [r["id"] for r in compare.filter_runs(runs, statuses=["failed"])] == [failed["id"]]
+    assert len(compare.filter_runs(runs)) == 4
+    table = compare.runs_table(runs, sort="oldest first")
+    assert list(table.index) == [a["id"], b["id"], c["id"], failed["id"]]
+    assert table.at[failed["id"], "error"] == "failed here"
+    assert table.at[b["id"], "headline"] == "test/acc = 0.93"
+    assert table.at[c["id"], "metrics"] == "score=7"
+    assert list(compare.runs_table(runs, sort="status")["status"]) == ["done"] * 3 + ["failed"]
+    with pytest.raises(ValueError, match="sort must be one of"):
+        compare.runs_table(runs, sort="size")
+
+
+def test_final_bars_marks_the_baseline(three):
+    a, b, c = three
+    values = compare.final_values([a, b, c])
+    fig = final_bars(values, "test/acc", b["id"])
+    bar = fig.data[0]
+    assert list(bar.y) == [compare.run_label(a), compare.run_label(b)]  # c has no test/acc
+    assert bar.marker.color[1] != bar.marker.color[0]
+    assert fig.layout.shapes[0].x0 == pytest.approx(0.93)
+    assert "<html>" in fig.to_html()
