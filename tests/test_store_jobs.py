@@ -1,0 +1,128 @@
+"""Run store and jobs: dedupe, cancel, interrupted runs, NaN, killed worker, damaged files."""
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import signal
+import time
+
+import pytest
+
+from engine import registry
+from engine.core import NonFiniteMetric, RunCancelled
+from engine.jobs import InlineExecutor, JobManager, ProcessExecutor, StoreReport
+
+TINY = {"train_limit": 2000, "epochs": 1}
+
+
+def tiny_spec(variant="logreg", **extra):
+    return registry.build_spec("dnn", variant, "quick", {**TINY, **extra})
+
+
+class NoWake:
+    def wake(self):
+        pass
+
+
+def test_same_spec_is_one_run(store):
+    manager = JobManager(store, NoWake())
+    first = manager.submit(tiny_spec())
+    second = manager.submit(tiny_spec())
+    assert first.run_id == second.run_id and second.status == "queued"
+    assert len(store.list_runs()) == 1
+    other = manager.submit(registry.build_spec("dnn", "logreg", "quick", TINY, seed=1))
+    assert other.run_id != first.run_id
+
+
+def test_finished_run_is_served_from_store_and_force_recomputes(store):
+    manager = JobManager(store, InlineExecutor(store))
+    first = manager.submit(tiny_spec())
+    assert not first.cached and store.get(first.run_id)["status"] == "done"
+    finished = store.get(first.run_id)["finished"]
+    again = manager.submit(tiny_spec())
+    assert again.cached and store.get(first.run_id)["finished"] == finished
+    forced = manager.submit(tiny_spec(), force=True)
+    assert not forced.cached and store.get(first.run_id)["finished"] > finished
+
+
+def test_cancel_queued_and_running(store):
+    manager = JobManager(store, NoWake())
+    queued = manager.submit(tiny_spec())
+    manager.cancel(queued.run_id)
+    assert store.get(queued.run_id)["status"] == "cancelled"
+    # A cancelled run is queued again on the next request.
+    assert manager.submit(tiny_spec()).status == "queued"
+    run = store.claim_next()
+    report = StoreReport(store, run["id"])
+    manager.cancel(run["id"])
+    with pytest.raises(RunCancelled):
+        report.flush()
+
+
+def test_dead_worker_run_is_marked_interrupted(store):
+    manager = JobManager(store, NoWake())
+    submission = manager.submit(tiny_spec())
+    store.claim_next()
+    with store._db(immediate=True) as db:  # pretend the owner was a process that has died
+        db.execute("UPDATE runs SET pid = 999999999 WHERE id = ?", (submission.run_id,))
+    assert store.recover_interrupted() == [submission.run_id]
+    assert store.get(submission.run_id)["status"] == "interrupted"
+    assert manager.submit(tiny_spec()).status == "queued"  # and it can be re-queued
+
+
+def test_nan_loss_fails_the_run_with_its_reason(store, monkeypatch):
+    real = registry.card
+
+    def nan_run(spec, report):
+        report(1, {"train/loss": 0.5})
+        report(2, {"train/loss": math.nan})
+
+    monkeypatch.setattr(registry, "card", lambda key: dataclasses.replace(real(key), run=nan_run))
+    manager = JobManager(store, InlineExecutor(store))
+    run = store.get(manager.submit(tiny_spec()).run_id)
+    assert run["status"] == "failed"
+    assert run["error"] == "train/loss became nan at step 2"
+    with pytest.raises(NonFiniteMetric):
+        StoreReport(store, run["id"])(3, {"val/loss": math.inf})
+
+
+def test_killed_worker_loses_nothing_finished(store):
+    manager = JobManager(store, ProcessExecutor(store))
+    done = JobManager(store, InlineExecutor(store)).submit(tiny_spec("logreg"))
+    assert store.get(done.run_id)["status"] == "done"
+    long = manager.submit(registry.build_spec("dnn", "mlp", "standard", {"epochs": 50}))
+    deadline = time.monotonic() + 60
+    while store.get(long.run_id)["status"] != "running" or not store.history(long.run_id):
+        assert time.monotonic() < deadline, "the worker never started"
+        time.sleep(0.2)
+    os.kill(manager.executor.process.pid, signal.SIGKILL)
+    manager.executor.process.join(10)
+    manager.store.recover_interrupted()
+    assert store.get(long.run_id)["status"] == "interrupted"
+    assert store.history(long.run_id), "the history reported before the kill is kept"
+    assert store.get(done.run_id)["status"] == "done"
+    assert store.artifacts_intact(done.run_id)
+    assert JobManager(store, InlineExecutor(store)).submit(tiny_spec("logreg")).cached
+
+
+def test_damaged_artifact_is_detected_and_recomputed(store):
+    manager = JobManager(store, InlineExecutor(store))
+    first = manager.submit(tiny_spec())
+    path = store.artifact_root / first.run_id / "state_dict.pt"
+    path.write_bytes(path.read_bytes()[:-10] + b"0123456789")
+    assert not store.artifacts_intact(first.run_id)
+    again = manager.submit(tiny_spec())
+    assert not again.cached
+    assert store.get(first.run_id)["status"] == "done"
+    assert store.artifacts_intact(first.run_id)
+    assert "state_dict" in store.load_artifacts(first.run_id)
+
+
+def test_delete_removes_rows_and_artifacts(store):
+    manager = JobManager(store, InlineExecutor(store))
+    run_id = manager.submit(tiny_spec()).run_id
+    assert (store.artifact_root / run_id).exists()
+    store.delete(run_id)
+    assert store.get(run_id) is None and not store.history(run_id)
+    assert not (store.artifact_root / run_id).exists()
