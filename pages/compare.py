@@ -1,0 +1,152 @@
+"""Compare: any finished runs side by side, from any algorithm. The selection lives in the
+URL (?runs=id1,id2&metric=val/acc&x=step&baseline=id1), so a comparison is a shareable link."""
+import pandas as pd
+import streamlit as st
+
+from engine import compare, plots, ui
+from engine.plots.compare import final_bars
+
+KEEP = "session"  # widgets keep their value across page changes
+
+st.title("Compare runs")
+st.markdown("Pick finished runs of any algorithm: their curves overlaid, their final metrics "
+            "against one pinned baseline, and the settings in which they differ. The address "
+            "bar holds the selection, so copying it shares this comparison.")
+
+everything = ui.store().list_runs()
+done = [r for r in everything if r["status"] == "done"]
+by_id = {r["id"]: r for r in done}
+
+# The link is read once per session; after that the widgets own the selection.
+if "compare:runs" not in st.session_state:
+    chosen, unknown, notes = compare.decode_selection(
+        st.query_params.to_dict(), {r["id"]: r["status"] for r in everything})
+    st.session_state.update({"compare:runs": list(chosen.runs), "compare:metric": chosen.metric,
+                             "compare:x": chosen.x, "compare:baseline": chosen.baseline})
+    if unknown:
+        notes.insert(0, f"This link names runs that are not in the store: {', '.join(unknown)}.")
+    st.session_state["compare:link"] = (list(chosen.runs), notes)
+
+link_runs, link_notes = st.session_state["compare:link"]
+if link_notes and st.session_state["compare:runs"] == link_runs:
+    st.warning("\n\n".join(link_notes))
+
+if not done:
+    st.info("No finished runs yet. Train a few variants on an algorithm page (the quick "
+            "preset takes seconds), then come back.")
+    st.stop()
+
+with st.expander("Filter the runs to pick from", expanded=not st.session_state["compare:runs"]):
+    columns, filters = st.columns(4), {}
+    for column, (name, get) in zip(columns, [
+            ("algorithm", lambda r: r["algorithm"]), ("variant", lambda r: r["variant"]),
+            ("dataset", compare.dataset_of), ("preset", lambda r: r["preset"])]):
+        values, key = sorted({str(get(r)) for r in done}), f"compare:filter:{name}"
+        st.session_state[key] = [v for v in st.session_state.get(key, []) if v in values]
+        filters[name] = column.multiselect(name, values, key=key, persist_state=KEEP)
+shown = compare.filter_runs(done, filters["algorithm"], filters["variant"], filters["dataset"],
+                            filters["preset"])
+
+# Only finished runs that still exist can stay selected (one may have been deleted meanwhile).
+st.session_state["compare:runs"] = [i for i in st.session_state["compare:runs"] if i in by_id]
+shown_ids = {r["id"] for r in shown}
+options = [r["id"] for r in done if r["id"] in shown_ids or r["id"] in st.session_state["compare:runs"]]
+
+
+def select_all_shown() -> None:
+    st.session_state["compare:runs"] = list(dict.fromkeys(
+        [*st.session_state["compare:runs"], *(r["id"] for r in shown)]))
+
+
+left, right = st.columns([5, 1], vertical_alignment="bottom")
+ids = left.multiselect("Runs", options, format_func=lambda i: compare.run_label(by_id[i]),
+                       key="compare:runs", persist_state=KEEP,
+                       placeholder="Choose the runs to compare")
+right.button(f"Add all {len(shown)} shown", on_click=select_all_shown, key="compare:all")
+if not ids:
+    st.query_params.clear()
+    st.info("Choose one or more runs above to compare them.")
+    st.stop()
+runs = [by_id[i] for i in ids]
+
+if st.session_state["compare:baseline"] not in ids:
+    st.session_state["compare:baseline"] = ids[0]
+baseline = st.selectbox("Baseline (the others are shown as differences from it)", ids,
+                        format_func=lambda i: compare.run_label(by_id[i]),
+                        key="compare:baseline", persist_state=KEEP)
+
+# ---- final metrics -------------------------------------------------------------------------
+st.subheader("Final metrics")
+table, numeric = compare.compared(runs, baseline)
+others = pd.IndexSlice[table.index[1:], numeric]
+styled = (table.style.format("{:.4g}", subset=numeric, na_rep="—")
+          .format("{:+.4g}", subset=others, na_rep="—")
+          .apply(lambda row: ["font-weight: bold; background-color: #eff6ff"
+                              if row.name == baseline else ""] * len(row), axis=1))
+for metric, sign in compare.better_direction(runs).items():
+    styled = styled.map(lambda v, sign=sign: "" if pd.isna(v) or v == 0 else
+                        f"color: {'#15803d' if v * sign > 0 else '#b91c1c'}",
+                        subset=pd.IndexSlice[table.index[1:], [metric]])
+st.dataframe(styled, hide_index=True, column_order=["run", "shown as", *numeric])
+st.caption("The baseline row holds values; every other row holds its difference from the "
+           "baseline (run − baseline). On headline metrics green is better, red worse; "
+           "— means the run or the baseline has no such metric.")
+st.download_button("Table as CSV", compare.comparison_csv(runs, baseline),
+                   file_name="comparison.csv", mime="text/csv", on_click="ignore",
+                   key="compare:table_csv", help="One row per run and quantity: value, the "
+                                                 "baseline's value and the difference")
+
+st.subheader("Settings that differ")
+diff = compare.config_diff(runs)
+if diff.empty:
+    st.caption("These runs share every setting.")
+else:
+    st.dataframe(diff)
+
+# ---- curves -----------------------------------------------------------------------------------
+st.subheader("Curves")
+history = compare.histories_frame(runs, {r["id"]: ui.history(r) for r in runs})
+keys = sorted(history["key"].unique())
+if not keys:
+    st.caption("These runs reported no metric history.")
+else:
+    wanted = st.session_state["compare:metric"]
+    if wanted not in keys:
+        preferred = [h.replace("test/", "val/") for h in compare.better_direction(runs)]
+        fallback = next((k for k in [*preferred, *keys] if k in keys))
+        if wanted:
+            st.caption(f"No run here reported {wanted}; showing {fallback}.")
+        st.session_state["compare:metric"] = fallback
+    left, right = st.columns([3, 1])
+    metric = left.selectbox("Metric", keys, key="compare:metric", persist_state=KEEP)
+    x_axis = right.radio("x axis", compare.X_AXES, horizontal=True, key="compare:x",
+                         persist_state=KEEP)
+    figure = plots.curves(history, metric, x=x_axis)
+    st.plotly_chart(figure, width="stretch", key="compare:curves")
+
+    final = [k for k in numeric if k in compare.metric_keys(runs)]
+    bars_metric = st.selectbox("Final metric for the bars", final, key="compare:bars_metric",
+                               persist_state=KEEP)
+    bars = final_bars(compare.final_values(runs), bars_metric, baseline)
+    st.plotly_chart(bars, width="stretch", key="compare:bars")
+
+    columns = st.columns(3)
+    columns[0].download_button("Histories as CSV", compare.histories_csv(history),
+                               file_name="histories.csv", mime="text/csv", on_click="ignore",
+                               key="compare:history_csv",
+                               help="Every reported metric of these runs: run, step, seconds, "
+                                    "key, value")
+    columns[1].download_button("Curves as HTML", lambda: figure.to_html(include_plotlyjs=True),
+                               file_name=f"curves-{metric.replace('/', '_')}.html",
+                               mime="text/html", on_click="ignore", key="compare:curves_html")
+    columns[2].download_button("Bars as HTML", lambda: bars.to_html(include_plotlyjs=True),
+                               file_name=f"final-{bars_metric.replace('/', '_')}.html",
+                               mime="text/html", on_click="ignore", key="compare:bars_html")
+    st.caption("PNG: each chart's toolbar (top right, on hover) has *Download plot as PNG*. "
+               "The server does not render PNG itself: that needs kaleido's Chrome, which "
+               "this deployment does not have. The HTML files open offline and stay "
+               "interactive.")
+
+st.query_params.from_dict(compare.encode_selection(compare.Selection(
+    tuple(ids), st.session_state.get("compare:metric", ""), st.session_state["compare:x"],
+    baseline)))
