@@ -17,7 +17,7 @@ from typing import Iterable, Mapping
 import pandas as pd
 
 from engine import registry
-from engine.core import ConfigError
+from engine.core import ConfigError, RunSpec
 from engine.plots import history_frame
 from engine.registry import Card
 
@@ -245,8 +245,8 @@ def _time(seconds: float | None) -> pd.Timestamp:
 
 
 def runs_table(runs: list[dict], sort: str = "newest first") -> pd.DataFrame:
-    """One row per run (index: run id): spec, status, times, headline and every final
-    metric as text, and the first line of any error."""
+    """One row per run (index: run id): spec, status, times, headline, every final metric
+    and the config as text, and the first line of any error."""
     records = []
     for r in runs:
         top = headline(r)
@@ -260,13 +260,50 @@ def runs_table(runs: list[dict], sort: str = "newest first") -> pd.DataFrame:
             "train seconds": r["train_seconds"], "params": r["params"],
             "headline": f"{top[0]} = {top[1]:.4g}" if top else "",
             "metrics": ", ".join(f"{k}={v:.4g}" for k, v in sorted(r["metrics"].items())),
+            "config": ", ".join(f"{k}={v}" for k, v in r["spec"].get("config", {}).items()),
             "error": first_line(r["error"]),
         })
     columns = ["algorithm", "variant", "preset", "seed", "status", "progress", "created",
-               "started", "finished", "train seconds", "params", "headline", "metrics", "error"]
+               "started", "finished", "train seconds", "params", "headline", "metrics", "config",
+               "error"]
     table = pd.DataFrame(records, index=pd.Index([r["id"] for r in runs], name="run id"),
                          columns=columns)
     if sort not in SORTS:
         raise ValueError(f"sort must be one of {', '.join(SORTS)}, got {sort!r}")
     column, ascending = SORTS[sort]
     return table.sort_values(column, ascending=ascending, na_position="last", kind="stable")
+
+
+ACTIONS = {  # action -> the statuses it applies to
+    "delete": ("done", "failed", "cancelled", "interrupted"),  # a live run is cancelled first
+    "rerun": ("done",),
+    "requeue": ("failed", "cancelled", "interrupted"),
+    "cancel": LIVE,
+}
+DONE_WORDS = {"delete": "Deleted {n} run(s) and their artifact folders.",
+              "rerun": "Queued {n} run(s) to train again.",
+              "requeue": "Queued {n} run(s) again.",
+              "cancel": "Asked {n} run(s) to stop."}
+
+
+def apply_action(manager, action: str, runs: list[dict]) -> list[str]:
+    """Apply a Runs-page action (see ACTIONS) through a JobManager to the runs it fits;
+    return a summary line and one line per run it could not handle."""
+    fits = [r for r in runs if r["status"] in ACTIONS[action]]
+    problems, handled = [], 0
+    for run in fits:
+        if action == "delete":
+            manager.store.delete(run["id"])
+        elif action == "cancel":
+            manager.cancel(run["id"])
+        else:
+            try:
+                submitted = manager.submit(RunSpec(**run["spec"]), force=action == "rerun")
+            except ConfigError as error:
+                problems.append(f"{run_label(run)}: {error}")
+                continue
+            if submitted.run_id != run["id"]:
+                problems.append(f"{run_label(run)} was queued as {submitted.run_id}: the "
+                                "algorithm's code changed since it ran")
+        handled += 1
+    return [DONE_WORDS[action].format(n=handled), *problems]

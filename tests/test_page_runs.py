@@ -1,0 +1,93 @@
+"""AppTest for the Runs page: delete removes a run with its artifact folder, filters and
+sorting work, errors show their first line with the full text in an expander, a queued run
+can be cancelled and an interrupted one re-queued (and trains again)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from engine import registry, ui
+from engine.jobs import InlineExecutor, JobManager
+from test_compare import stored_run
+
+PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "runs.py")
+TINY = {"train_limit": 2000, "epochs": 1}  # a real DNN run in a few seconds
+
+
+@pytest.fixture
+def inline(store, monkeypatch) -> JobManager:
+    """The page's job manager, draining the queue in this process instead of a worker."""
+    manager = JobManager(store, InlineExecutor(store))
+    monkeypatch.setattr(ui, "manager", lambda: manager)
+    return manager
+
+
+def test_delete_removes_the_run_and_its_artifacts(store, inline):
+    spec = registry.build_spec("dnn", "logreg", "quick", TINY)
+    run_id = inline.submit(spec).run_id
+    folder = store.artifact_root / run_id
+    assert store.get(run_id)["status"] == "done" and any(folder.iterdir())
+    other = stored_run(store, "dnn", "mlp", {"hidden": 8}, {"test/acc": 0.5})
+
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert not at.exception, at.exception[0].value
+    assert set(at.dataframe[0].value.index) == {run_id, other["id"]}
+    at.multiselect(key="runs:chosen").set_value([run_id]).run()
+    assert at.button(key="runs:delete").label == "Delete (1)"
+    at.button(key="runs:delete").click().run()
+    assert not at.exception
+    assert at.success[0].value == "Deleted 1 run(s) and their artifact folders."
+    assert store.get(run_id) is None and not store.history(run_id)
+    assert not folder.exists()
+    assert list(at.dataframe[0].value.index) == [other["id"]]
+    assert at.multiselect(key="runs:chosen").value == []
+
+
+def test_filter_sort_and_errors(store, inline):
+    done = stored_run(store, "dnn", "mlp", {"hidden": 8}, {"test/acc": 0.5})
+    failed = stored_run(store, "dnn", "deep", {"hidden": 8}, None, status="failed",
+                        preset="standard")
+    queued = stored_run(store, "dnn", "logreg", {"hidden": 8}, None, status="queued")
+
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert not at.exception
+    assert list(at.dataframe[0].value.index) == [queued["id"], failed["id"], done["id"]]
+    at.selectbox(key="runs:sort").set_value("oldest first").run()
+    assert list(at.dataframe[0].value.index) == [done["id"], failed["id"], queued["id"]]
+    at.multiselect(key="runs:filter:status").set_value(["failed"]).run()
+    table = at.dataframe[0].value
+    assert list(table.index) == [failed["id"]] and table.at[failed["id"], "error"] == "failed here"
+    assert at.subheader[0].value == "Errors"
+    assert at.error[0].value.endswith(": failed here")
+    assert at.expander[0].label == "Full error text"
+    assert at.code[0].value == "failed here\nTraceback line 1\nline 2"
+    at.multiselect(key="runs:filter:status").set_value([])
+    at.multiselect(key="runs:filter:preset").set_value(["quick"]).run()
+    assert set(at.dataframe[0].value.index) == {done["id"], queued["id"]}
+
+    # Cancel: only the queued run fits, and it stops at once.
+    at.multiselect(key="runs:chosen").set_value([done["id"], queued["id"]]).run()
+    assert at.button(key="runs:cancel").label == "Cancel (1)"
+    assert at.button(key="runs:requeue").disabled
+    at.button(key="runs:cancel").click().run()
+    assert at.success[0].value == "Asked 1 run(s) to stop."
+    assert store.get(queued["id"])["status"] == "cancelled"
+    assert store.get(done["id"])["status"] == "done"
+
+
+def test_interrupted_run_is_requeued_and_trains(store, inline):
+    spec = registry.build_spec("dnn", "logreg", "quick", TINY)
+    run = stored_run(store, "dnn", "logreg", spec.config, None, preset=spec.preset,
+                     status="interrupted", run_id=registry.run_id(spec))
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    at.multiselect(key="runs:chosen").set_value([run["id"]]).run()
+    assert at.error[0].value == "interrupted here"  # the chosen run's first error line
+    at.button(key="runs:requeue").click().run()
+    assert not at.exception
+    assert at.success[0].value == "Queued 1 run(s) again."
+    again = store.get(run["id"])
+    assert again["status"] == "done", again["error"]
+    assert again["metrics"]["test/acc"] > 0.5
+    assert at.dataframe[0].value.at[run["id"], "status"] == "done"
