@@ -11,6 +11,7 @@ import pytest
 
 from engine import compare
 from engine.core import RunSpec
+from engine.jobs import InlineExecutor, JobManager
 from engine.plots.compare import final_bars
 
 
@@ -162,3 +163,17 @@ def test_final_bars_marks_the_baseline(three):
     assert bar.marker.color[1] != bar.marker.color[0]
     assert fig.layout.shapes[0].x0 == pytest.approx(0.93)
     assert "<html>" in fig.to_html()
+
+
+def test_actions_fit_statuses_and_report_what_they_could_not_do(store, three):
+    a, b, c = three
+    manager = JobManager(store, InlineExecutor(store))
+    # c's algorithm has no module: it cannot be re-run, and the message says why.
+    lines = compare.apply_action(manager, "rerun", [c])
+    assert lines == ["Queued 0 run(s) to train again.",
+                     f"{compare.run_label(c)}: unknown algorithm 'retired'; known: "
+                     + ", ".join(compare.registry.KEYS)]
+    assert compare.apply_action(manager, "cancel", [a, b]) == ["Asked 0 run(s) to stop."]
+    assert compare.apply_action(manager, "delete", [a, c]) == [
+        "Deleted 2 run(s) and their artifact folders."]
+    assert store.get(a["id"]) is None and store.get(c["id"]) is None and store.get(b["id"])
