@@ -1,0 +1,77 @@
+"""Turn a drawn or uploaded digit into an MNIST-style 28x28 image.
+
+MNIST digits were prepared this way (LeCun et al.): the digit's bounding box is scaled to
+fit a 20x20 box keeping its aspect ratio (anti-aliasing gives grey edges), then placed in
+a 28x28 field so that its centre of mass sits at the centre. White ink on black. A drawing
+that skips these steps (a small digit in a corner, black on white) is misread by every
+model, however good, so the page always runs them.
+"""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+MAX_BYTES = 5 * 1024 * 1024
+MAX_SIDE = 4096
+INK_THRESHOLD = 0.1  # fraction of the brightest ink value that counts as ink
+
+
+class BadImage(ValueError):
+    """An upload or drawing that cannot become a digit; the message is one line for the page."""
+
+
+def read_upload(data: bytes) -> np.ndarray:
+    """Bytes of an uploaded file -> (H, W, 4) uint8 RGBA, or BadImage with the reason."""
+    if len(data) > MAX_BYTES:
+        raise BadImage(f"the file is {len(data) / 2**20:.1f} MB; upload an image under "
+                       f"{MAX_BYTES // 2**20} MB")
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if max(image.size) > MAX_SIDE:
+                raise BadImage(f"the image is {image.size[0]}x{image.size[1]} pixels; "
+                               f"upload one at most {MAX_SIDE} pixels on a side")
+            return np.asarray(image.convert("RGBA"))
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError):
+        raise BadImage("that file is not an image we can read; upload a PNG or JPEG") from None
+
+
+def ink(image: np.ndarray) -> np.ndarray:
+    """(H, W), (H, W, 3) or (H, W, 4) uint8 -> (H, W) float ink in [0, 1], white on black.
+
+    A transparent background (a canvas, a PNG with alpha) means ink = opacity. Otherwise
+    the grey level is used, inverted when the border is light (dark ink on paper)."""
+    image = np.asarray(image)
+    if image.ndim == 3 and image.shape[2] == 4 and image[..., 3].min() < 255:
+        return image[..., 3].astype(np.float64) / 255.0
+    grey = image[..., :3].mean(-1) if image.ndim == 3 else image.astype(np.float64)
+    grey = grey / 255.0
+    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
+    return 1.0 - grey if border.mean() > 0.5 else grey
+
+
+def mnist_style(image: np.ndarray) -> np.ndarray:
+    """Any-size digit image -> (28, 28) uint8 laid out like an MNIST digit."""
+    strength = ink(image)
+    if strength.max() <= 0.05:
+        raise BadImage("the image is empty: draw a digit first")
+    rows, cols = np.nonzero(strength > INK_THRESHOLD * strength.max())
+    crop = strength[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+    crop = crop / crop.max()  # the strongest ink is full white, as in MNIST
+    h, w = crop.shape
+    scale = 20.0 / max(h, w)  # the longer side becomes 20 pixels
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))  # PIL wants (width, height)
+    box = Image.fromarray((crop * 255).astype(np.uint8)).resize(size, Image.Resampling.LANCZOS)
+    box = np.asarray(box, dtype=np.float64)  # (h', w'), both <= 20
+    total = box.sum()
+    if total == 0:
+        raise BadImage("the image is empty: draw a digit first")
+    # Centre of mass of the box, then the offset that moves it to the field's centre (13.5).
+    com_y = (box.sum(1) * np.arange(box.shape[0])).sum() / total
+    com_x = (box.sum(0) * np.arange(box.shape[1])).sum() / total
+    top = int(np.clip(round(13.5 - com_y), 0, 28 - box.shape[0]))  # never cut ink off
+    left = int(np.clip(round(13.5 - com_x), 0, 28 - box.shape[1]))
+    field = np.zeros((28, 28))
+    field[top:top + box.shape[0], left:left + box.shape[1]] = box
+    return np.clip(field, 0, 255).round().astype(np.uint8)
