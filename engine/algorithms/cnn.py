@@ -26,7 +26,7 @@ from engine.registry import Card
 @dataclass(frozen=True)
 class Config:
     dataset: str = setting("mnist", "image dataset", choices=("mnist", "fashion_mnist"))
-    epochs: int = setting(4, "passes over the training images", lo=1, hi=100)
+    epochs: int = setting(3, "passes over the training images", lo=1, hi=100)
     batch_size: int = setting(128, "images per gradient step", lo=8, hi=4096)
     lr: float = setting(3e-3, "peak learning rate (AdamW, one-cycle schedule)", lo=1e-5, hi=1.0)
     weight_decay: float = setting(5e-4, "AdamW weight decay", lo=0.0, hi=1.0)

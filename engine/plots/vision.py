@@ -1,0 +1,65 @@
+"""Figures for the vision pages (DNN, CNN, ResNet): pure functions, data in, Figure out."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+
+from engine.plots import TEMPLATE, image_grid, scatter_points
+
+
+def _stretch(images: np.ndarray) -> np.ndarray:
+    """Scale each (H, W) image of (N, H, W) to [0, 1] on its own, so weak ones still show."""
+    lo = images.min(axis=(1, 2), keepdims=True)
+    hi = images.max(axis=(1, 2), keepdims=True)
+    return (images - lo) / np.maximum(hi - lo, 1e-12)
+
+
+def filters(weights: np.ndarray, title: str, limit: int = 32) -> go.Figure:
+    """(K, k, k) first-layer kernels (or (K, 28, 28) MLP unit weights) as a grid; dark =
+    the pixel pattern a unit responds to most."""
+    shown = _stretch(np.asarray(weights, dtype=float)[:limit])
+    return image_grid(shown, [str(i) for i in range(len(shown))],
+                      columns=min(8, len(shown)), title=title)
+
+
+def feature_maps(maps: list[tuple[str, np.ndarray]], channels: int = 8) -> list[go.Figure]:
+    """One figure per layer: the first `channels` maps of (C, H, W), each stretched."""
+    figures = []
+    for name, activation in maps:
+        shown = _stretch(np.asarray(activation, dtype=float)[:channels])
+        figures.append(image_grid(shown, [f"ch {i}" for i in range(len(shown))],
+                                  columns=channels, title=name))
+    return figures
+
+
+def digit(image: np.ndarray, title: str = "what the models see (28 x 28)") -> go.Figure:
+    """A (28, 28) uint8 digit as the models get it."""
+    fig = px.imshow(np.asarray(image), color_continuous_scale="gray", zmin=0, zmax=255,
+                    template=TEMPLATE, title=title)
+    fig.update_layout(coloraxis_showscale=False, height=260, margin=dict(l=0, r=0, t=40, b=0))
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return fig
+
+
+def probabilities(probs: dict[str, np.ndarray], classes: list[str]) -> go.Figure:
+    """Variant -> (C,) class probabilities, as grouped bars: one colour per variant."""
+    frame = pd.DataFrame([{"variant": name, "class": cls, "probability": float(p)}
+                          for name, row in probs.items() for cls, p in zip(classes, row)])
+    fig = px.bar(frame, x="class", y="probability", color="variant", barmode="group",
+                 template=TEMPLATE, title="Class probabilities, each variant",
+                 range_y=[0, 1])
+    fig.update_layout(height=340, margin=dict(l=10, r=10, t=40, b=10), legend_title_text="")
+    fig.update_xaxes(type="category")
+    return fig
+
+
+def params_vs_accuracy(table: pd.DataFrame, accuracy: str = "test/acc",
+                       label: str = "variant") -> go.Figure:
+    """Each run a point: parameters (log scale) against test accuracy."""
+    return scatter_points(table, x="params", y=accuracy, color=label,
+                          title="Parameters vs test accuracy",
+                          hover=["train seconds"] if "train seconds" in table else None,
+                          log_x=True)
