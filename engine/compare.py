@@ -240,6 +240,11 @@ SORTS = {  # label -> (column, ascending)
 }
 
 
+RUN_COLUMNS = ["status", "progress", "algorithm", "variant", "preset", "seed", "headline",
+               "train seconds", "params", "created", "started", "finished", "error", "metrics",
+               "config"]
+
+
 def _time(seconds: float | None) -> pd.Timestamp:
     return pd.to_datetime(seconds, unit="s", utc=True) if seconds else pd.NaT
 
@@ -252,22 +257,18 @@ def runs_table(runs: list[dict], sort: str = "newest first") -> pd.DataFrame:
         top = headline(r)
         ended = r["finished"] if r["status"] not in LIVE else None
         records.append({
-            "algorithm": r["algorithm"], "variant": r["variant"], "preset": r["preset"],
-            "seed": r["seed"], "status": r["status"],
+            "status": r["status"],
             "progress": float(r["progress"] or 0.0) if r["status"] in LIVE else None,
-            "created": _time(r["created"]), "started": _time(r["started"]),
-            "finished": _time(ended),
+            "algorithm": r["algorithm"], "variant": r["variant"], "preset": r["preset"],
+            "seed": r["seed"], "headline": f"{top[0]} = {top[1]:.4g}" if top else "",
             "train seconds": r["train_seconds"], "params": r["params"],
-            "headline": f"{top[0]} = {top[1]:.4g}" if top else "",
+            "created": _time(r["created"]), "started": _time(r["started"]),
+            "finished": _time(ended), "error": first_line(r["error"]),
             "metrics": ", ".join(f"{k}={v:.4g}" for k, v in sorted(r["metrics"].items())),
             "config": ", ".join(f"{k}={v}" for k, v in r["spec"].get("config", {}).items()),
-            "error": first_line(r["error"]),
         })
-    columns = ["algorithm", "variant", "preset", "seed", "status", "progress", "created",
-               "started", "finished", "train seconds", "params", "headline", "metrics", "config",
-               "error"]
     table = pd.DataFrame(records, index=pd.Index([r["id"] for r in runs], name="run id"),
-                         columns=columns)
+                         columns=RUN_COLUMNS)
     if sort not in SORTS:
         raise ValueError(f"sort must be one of {', '.join(SORTS)}, got {sort!r}")
     column, ascending = SORTS[sort]

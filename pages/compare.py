@@ -58,11 +58,12 @@ def select_all_shown() -> None:
         [*st.session_state["compare:runs"], *(r["id"] for r in shown)]))
 
 
-left, right = st.columns([5, 1], vertical_alignment="bottom")
+left, right = st.columns([4, 1], vertical_alignment="bottom")
 ids = left.multiselect("Runs", options, format_func=lambda i: compare.run_label(by_id[i]),
                        key="compare:runs", persist_state=KEEP,
                        placeholder="Choose the runs to compare")
-right.button(f"Add all {len(shown)} shown", on_click=select_all_shown, key="compare:all")
+right.button(f"Add shown ({len(shown)})", on_click=select_all_shown, key="compare:all",
+             help="Add every run that the filters above let through")
 if not ids:
     st.query_params.clear()
     st.info("Choose one or more runs above to compare them.")

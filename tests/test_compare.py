@@ -150,6 +150,7 @@ def test_filters_and_runs_table(store, three):
     assert table.at[b["id"], "headline"] == "test/acc = 0.93"
     assert table.at[c["id"], "metrics"] == "score=7"
     assert list(compare.runs_table(runs, sort="status")["status"]) == ["done"] * 3 + ["failed"]
+    assert compare.runs_table([]).empty  # a filter that matches nothing
     with pytest.raises(ValueError, match="sort must be one of"):
         compare.runs_table(runs, sort="size")
 
