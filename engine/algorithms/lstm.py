@@ -1,0 +1,236 @@
+"""LSTM: recurrent networks on two text tasks, side by side with a memory-free baseline.
+
+Variants (the same four names serve both tasks, so `--set task=sentiment` runs them all):
+  baseline - no recurrence: a bigram model for characters (the next character from the
+             current one only), the mean of the word embeddings for sentences;
+  rnn      - vanilla (Elman) recurrent net with tanh;
+  gru      - gated recurrent unit;
+  lstm     - long short-term memory.
+For sentiment the recurrent variants read the sentence in both directions (`bidirectional`)
+and max-pool their outputs over time.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from engine.algorithms.sequence_tasks import train_charlm, train_sentiment
+from engine.core import RunResult, setting
+from engine.registry import Card
+
+CELLS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
+CHARLM_VOCAB = 65  # distinct characters in tiny Shakespeare
+
+
+@dataclass(frozen=True)
+class Config:
+    task: str = setting("charlm", "charlm: next character of tiny Shakespeare; sentiment: "
+                        "positive or negative movie-review sentence", choices=("charlm", "sentiment"))
+    layers: int = setting(2, "charlm: stacked recurrent layers", lo=1, hi=4)
+    hidden: int = setting(256, "charlm: units per recurrent layer", lo=8, hi=1024)
+    embed: int = setting(64, "charlm: size of a character's embedding", lo=4, hi=512)
+    context: int = setting(100, "charlm: characters per training window (truncated-BPTT length)",
+                           lo=8, hi=512)
+    steps: int = setting(1500, "charlm: gradient steps", lo=1, hi=100000)
+    batch_size: int = setting(64, "charlm: windows per gradient step", lo=1, hi=1024)
+    lr: float = setting(4e-3, "charlm: peak learning rate (AdamW, warm-up then cosine decay)",
+                        lo=1e-5, hi=0.1)
+    dropout: float = setting(0.0, "charlm: dropout between recurrent layers and before the "
+                             "output layer", lo=0.0, hi=0.9)
+    eval_every: int = setting(250, "charlm: steps between validation estimates", lo=1, hi=100000)
+    sent_epochs: int = setting(8, "sentiment: passes over the 8,530 training sentences",
+                               lo=1, hi=100)
+    sent_embed: int = setting(128, "sentiment: size of a word's embedding", lo=4, hi=1024)
+    sent_hidden: int = setting(128, "sentiment: recurrent units per direction", lo=4, hi=1024)
+    bidirectional: bool = setting(True, "sentiment: read each sentence forwards and backwards")
+    sent_dropout: float = setting(0.5, "sentiment: dropout on embeddings and the pooled vector",
+                                  lo=0.0, hi=0.9)
+    sent_lr: float = setting(2e-3, "sentiment: peak learning rate", lo=1e-5, hi=0.1)
+    sent_batch_size: int = setting(64, "sentiment: sentences per gradient step", lo=1, hi=1024)
+    weight_decay: float = setting(0.01, "AdamW weight decay on weight matrices", lo=0.0, hi=1.0)
+
+
+class CharRNN(nn.Module):
+    """(B, T) character ids -> (B, T, V) logits of the next character."""
+
+    def __init__(self, variant: str, vocab: int, embed: int, hidden: int, layers: int,
+                 dropout: float):
+        super().__init__()
+        self.variant = variant
+        self.embed = nn.Embedding(vocab, embed)
+        if variant == "baseline":  # bigram: logits from the current character alone
+            self.rnn, width = None, embed
+        else:
+            self.rnn = CELLS[variant](embed, hidden, layers, batch_first=True,
+                                      dropout=dropout if layers > 1 else 0.0)
+            width = hidden
+        self.drop = nn.Dropout(dropout)
+        self.head = nn.Linear(width, vocab)
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        x = self.embed(ids)  # (B, T, E)
+        if self.rnn is not None:
+            x, _ = self.rnn(x)  # (B, T, H), starting from a zero state
+        return self.head(self.drop(x))  # (B, T, V)
+
+
+class SentenceRNN(nn.Module):
+    """(B, L) word ids padded with 0, (B,) lengths -> (B, 2) logits (negative, positive)."""
+
+    def __init__(self, variant: str, vocab: int, embed: int, hidden: int,
+                 bidirectional: bool, dropout: float):
+        super().__init__()
+        self.variant = variant
+        self.embed = nn.Embedding(vocab, embed, padding_idx=0)
+        if variant == "baseline":
+            self.rnn, width = None, embed
+        else:
+            self.rnn = CELLS[variant](embed, hidden, batch_first=True, bidirectional=bidirectional)
+            width = hidden * (2 if bidirectional else 1)
+        self.drop = nn.Dropout(dropout)
+        self.head = nn.Linear(width, 2)
+
+    def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        mask = torch.arange(ids.shape[1])[None, :] < lengths[:, None]  # (B, L) real words
+        x = self.drop(self.embed(ids))  # (B, L, E)
+        if self.rnn is None:  # mean of the word embeddings, padding excluded
+            pooled = (x * mask[..., None]).sum(1) / lengths[:, None]  # (B, E)
+        else:
+            packed = nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=True,
+                                                       enforce_sorted=False)
+            out, _ = self.rnn(packed)
+            out, _ = nn.utils.rnn.pad_packed_sequence(out, batch_first=True,
+                                                      total_length=ids.shape[1])  # (B, L, D*H)
+            pooled = out.masked_fill(~mask[..., None], float("-inf")).amax(1)  # (B, D*H)
+        return self.head(self.drop(pooled))
+
+
+def build_model(variant: str, config: dict, vocab: int = CHARLM_VOCAB) -> nn.Module:
+    """The model a run of `variant` trains; `vocab` is the run's vocabulary size."""
+    if config["task"] == "charlm":
+        return CharRNN(variant, vocab, config["embed"], config["hidden"], config["layers"],
+                       config["dropout"])
+    return SentenceRNN(variant, vocab, config["sent_embed"], config["sent_hidden"],
+                       config["bidirectional"], config["sent_dropout"])
+
+
+@torch.inference_mode()
+def trace(model: CharRNN, ids: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Re-run a trained char model by hand, one time step at a time, to expose what
+    nn.RNN/GRU/LSTM keep inside: per layer the hidden state h, the LSTM cell state c
+    and every gate. (T,) ids -> {"h": (layers, T, H), "c": ..., "<gate>": ...}.
+    PyTorch stacks the gate weights as (i, f, g, o) for the LSTM and (r, z, n) for the GRU."""
+    rnn, kind = model.rnn, model.variant
+    x = model.embed(ids)  # (T, E): the input of layer 0
+    names = {"rnn": [], "gru": ["reset", "update"], "lstm": ["input", "forget", "output"]}[kind]
+    out = {k: [] for k in ["h", *(["c"] if kind == "lstm" else []), *names]}
+    for layer in range(rnn.num_layers):
+        w_ih, w_hh = getattr(rnn, f"weight_ih_l{layer}"), getattr(rnn, f"weight_hh_l{layer}")
+        b_ih, b_hh = getattr(rnn, f"bias_ih_l{layer}"), getattr(rnn, f"bias_hh_l{layer}")
+        h = c = torch.zeros(rnn.hidden_size)
+        rows = {k: [] for k in out}
+        for t in range(len(ids)):
+            gi, gh = w_ih @ x[t] + b_ih, w_hh @ h + b_hh  # (G*H,) each
+            if kind == "rnn":
+                h = torch.tanh(gi + gh)
+            elif kind == "gru":
+                (ir, iz, inn), (hr, hz, hn) = gi.chunk(3), gh.chunk(3)
+                r, z = torch.sigmoid(ir + hr), torch.sigmoid(iz + hz)
+                h = (1 - z) * torch.tanh(inn + r * hn) + z * h
+                rows["reset"].append(r), rows["update"].append(z)
+            else:
+                i, f, g, o = (gi + gh).chunk(4)
+                i, f, o = torch.sigmoid(i), torch.sigmoid(f), torch.sigmoid(o)
+                c = f * c + i * torch.tanh(g)
+                h = o * torch.tanh(c)
+                rows["c"].append(c), rows["input"].append(i)
+                rows["forget"].append(f), rows["output"].append(o)
+            rows["h"].append(h)
+        for k in out:
+            out[k].append(torch.stack(rows[k]))  # (T, H)
+        x = torch.stack(rows["h"])  # the next layer reads this layer's h
+    return {k: torch.stack(v) for k, v in out.items()}  # each (layers, T, H)
+
+
+def run(spec, report) -> RunResult:
+    cfg = spec.config
+    if cfg["task"] == "charlm":
+        model = build_model(spec.variant, cfg)
+        return train_charlm(spec, report, model, steps=cfg["steps"], batch_size=cfg["batch_size"],
+                            context=cfg["context"], lr=cfg["lr"],
+                            weight_decay=cfg["weight_decay"], warmup=min(100, cfg["steps"] // 10 + 1),
+                            eval_every=cfg["eval_every"])
+    from engine.data.text import load_polarity
+
+    model = build_model(spec.variant, cfg, len(load_polarity().words))
+    return train_sentiment(spec, report, model, epochs=cfg["sent_epochs"],
+                           batch_size=cfg["sent_batch_size"], lr=cfg["sent_lr"],
+                           weight_decay=cfg["weight_decay"])
+
+
+EXPLANATION = """
+**Principle.** A recurrent network reads a sequence one item at a time and carries a
+state vector from step to step: the new state is a function of the previous state and
+the current input, and predictions are read off the state. The same weights are used at
+every step, so one small network handles sequences of any length. A *vanilla RNN*
+computes `h = tanh(W x + U h_prev + b)`. An *LSTM* adds a separate cell state `c` and three
+gates, each a sigmoid between 0 and 1: the forget gate scales the old cell, the input
+gate scales the new candidate written into it, the output gate decides how much of the
+cell shows in `h`. Because the cell is updated by addition rather than by repeated
+squashing, gradients can flow over many steps. A *GRU* merges the idea into two gates
+(reset and update) and has no separate cell.
+
+**Training.** The loss at every step is the cross-entropy of the prediction (the next
+character; or, for sentiment, the label after pooling over all steps). Back-propagation
+through time unrolls the network over the window and applies the chain rule backwards
+along it; here each window is `context` characters long (truncated BPTT) and starts from
+a zero state. Gradients are clipped to norm 1, the usual guard against the exploding
+gradients that recurrence can produce.
+
+**Strengths.** Constant memory per step and no fixed context length; a natural fit for
+streams (speech, sensors, text typed live); gating makes long dependencies learnable.
+
+**Weaknesses.** Steps must be computed one after another, so training parallelises only
+across the batch, not along the sequence, and is slow on long texts; the state is a
+fixed-size bottleneck; many hyper-parameters interact (size, depth, window, dropout).
+The Transformer page trains on exactly the same data and budget for comparison.
+
+**Uses.** Language modelling and text generation, speech recognition, handwriting,
+time-series forecasting, and as encoders in translation before Transformers.
+
+**The variants.** The same four names serve both tasks. `baseline` has no memory at all:
+for characters it is a bigram model (the next character from the current one), for
+sentences the mean of the word embeddings (a bag of words). `rnn`, `gru` and `lstm` swap
+only the recurrent cell; for sentiment they read the sentence both ways (`bidirectional`)
+and keep the largest value of each unit over the sentence (max pooling).
+"""
+
+CARD = Card(
+    key="lstm",
+    title="LSTM (recurrent networks)",
+    family="Sequences",
+    summary="A gated recurrent state carries what matters from earlier in the sequence.",
+    explanation=EXPLANATION,
+    variants={
+        "baseline": "no memory: bigram (characters) / mean of word embeddings (sentences)",
+        "rnn": "vanilla tanh recurrent net",
+        "gru": "gated recurrent unit (reset and update gates)",
+        "lstm": "long short-term memory (input, forget and output gates, cell state)",
+    },
+    presets={
+        "quick": {"steps": 60, "hidden": 64, "layers": 1, "context": 32, "batch_size": 32,
+                  "eval_every": 30, "sent_epochs": 1, "sent_embed": 32, "sent_hidden": 32},
+        "standard": {},
+        "full": {"steps": 12000, "hidden": 512, "layers": 2, "context": 128, "lr": 3e-3,
+                 "dropout": 0.1, "eval_every": 500, "sent_epochs": 12},
+    },
+    metrics=("val/loss", "val/bpc", "train/loss", "time/tokens_per_second"),
+    headline="val/loss",
+    headline_label="validation loss (nats/char; sentiment: per sentence)",
+    higher_is_better=False,
+    config_cls=Config,
+    run=run,
+    data_field="task",
+)
