@@ -306,6 +306,19 @@ def run(spec, report) -> RunResult:
     return RunResult(metrics, params, seconds, artifacts)
 
 
+def solve_summary(artifacts: dict) -> dict:
+    """How a run's seeds reached the threshold: per-seed steps (None if not reached) and
+    the median seed's steps and seconds (None if the median seed did not get there)."""
+    steps = [s if s >= 0 else None for s in artifacts["solved_step"]]
+    seconds = [s if s >= 0 else None for s in artifacts["solved_seconds"]]
+    as_inf = lambda values: [float("inf") if v is None else v for v in values]  # noqa: E731
+    median_steps, median_seconds = np.median(as_inf(steps)), np.median(as_inf(seconds))
+    return {"solved": sum(s is not None for s in steps), "seeds": len(steps),
+            "steps": steps, "seconds": seconds,
+            "median_steps": float(median_steps) if np.isfinite(median_steps) else None,
+            "median_seconds": float(median_seconds) if np.isfinite(median_seconds) else None}
+
+
 # ---- for the page: replay one episode, map the policy ------------------------------------
 def load_policy(variant: str, config: dict, state_dict: dict) -> QNetwork | None:
     model = build_model(variant, config)

@@ -1,0 +1,97 @@
+"""DQN page: a random policy vs DQN vs Double DQN on CartPole (or Acrobot), several seeds
+per run; learning curves with seed bands, steps to solve, a replayed greedy episode and
+the learned policy as a map."""
+import pandas as pd
+import streamlit as st
+
+from engine import registry, ui
+from engine.algorithms import dqn
+from engine.plots import control
+
+card = registry.card("dqn")
+ui.header(card)
+specs = ui.config_form(card)
+runs = ui.run_panel(card, specs)
+ui.comparison(card, runs, curve_metrics=("eval/mean_return", "train/episodic_return"))
+
+
+@st.cache_data(max_entries=8, show_spinner="Playing and rendering one greedy episode...")
+def replay(run_id: str, seed_index: int, episode_seed: int, variant: str, config: dict,
+           _policy: dict) -> dict:
+    """One rendered episode of a stored agent (cached per run, agent and episode seed)."""
+    q = dqn.load_policy(variant, config, _policy)
+    episode = dqn.play_episode(config["env"], q, episode_seed, frame_every=2, max_frames=260)
+    episode["gif"] = control.episode_gif(episode.pop("frames"), fps=25)
+    episode["grid"] = dqn.policy_grid(config["env"], q) if q is not None else None
+    return episode
+
+
+found = {ui.label(r): (r, ui.artifacts(r)) for r in runs}
+if any(art is None for _, art in found.values()):
+    st.warning("A run's stored files were damaged; it has been queued to recompute.")
+found = {label: pair for label, pair in found.items() if pair[1] is not None}
+
+if found:
+    env_id = next(iter(found.values()))[1]["env"]
+    threshold = next(iter(found.values()))[1]["threshold"]
+    curves = {label: art["curves"] for label, (_, art) in found.items()}
+    learners = {label: c for label, c in curves.items() if found[label][0]["variant"] != "random"}
+
+    st.subheader("Learning over environment steps")
+    left, right = st.columns(2)
+    left.plotly_chart(control.seed_bands(curves, "eval_return", "Greedy evaluation return",
+                                         "mean return", hold_last=True, threshold=threshold),
+                      width="stretch")
+    right.plotly_chart(control.seed_bands(curves, "train_return", "Return while training "
+                                          "(last 10 episodes, with exploration)", "return"),
+                       width="stretch")
+    if learners:
+        left.plotly_chart(control.seed_bands(learners, "td_loss", "TD loss (Huber)", "loss"),
+                          width="stretch")
+        right.plotly_chart(control.seed_bands(learners, "q_mean", "Mean Q(s, a) of the "
+                                              "replayed batches", "Q-value"), width="stretch")
+    st.caption("Lines are medians over a run's seeds, bands their range. A seed that reaches "
+               f"the threshold ({threshold:g}) stops training when stop when solved is on and "
+               "keeps that policy, so its evaluation line holds its last value.")
+
+    st.subheader(f"Steps to a greedy evaluation mean of {threshold:g} on {env_id}")
+    rows = []
+    for label, (run, art) in found.items():
+        summary = dqn.solve_summary(art)
+        rows.append({
+            "run": label, "seeds solved": f"{summary['solved']}/{summary['seeds']}",
+            "env steps (median seed)": f"{summary['median_steps']:,.0f}"
+            if summary["median_steps"] is not None else "not reached",
+            "seconds (median seed)": f"{summary['median_seconds']:.1f}"
+            if summary["median_seconds"] is not None else "not reached",
+            "env steps per seed": ", ".join(f"{s:,}" if s is not None else "not reached"
+                                            for s in summary["steps"]),
+            "final return per seed": ", ".join(f"{r:.0f}" for r in art["final_return"])})
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+
+    st.subheader("Replay one greedy episode")
+    labels = sorted(found, key=lambda label: found[label][0]["variant"] == "random")
+    c1, c2, c3 = st.columns(3)
+    label = c1.selectbox("Run", labels, key="dqn:replay_run")
+    run, art = found[label]
+    seed_index = c2.selectbox(
+        "Agent", range(len(art["seeds"])), key="dqn:replay_agent",
+        format_func=lambda i: f"seed {art['seeds'][i]} (final return {art['final_return'][i]:.0f})")
+    episode_seed = c3.number_input("Episode seed", 0, 1_000_000, 0, key="dqn:episode_seed")
+    episode = replay(run["id"], seed_index, int(episode_seed), run["variant"],
+                     run["spec"]["config"], art["policies"][seed_index])
+    names = dqn.ACTION_NAMES[env_id]
+    left, right = st.columns([2, 3])
+    left.image(episode["gif"], caption=f"{run['variant']}: {episode['steps']} steps, return "
+               f"{episode['return']:.0f} (shown at real speed, every second frame)")
+    if episode["grid"] is None:
+        right.info("The random policy has no Q-values: it ignores the state.")
+    else:
+        right.plotly_chart(control.episode_q_values(episode["q_values"], episode["actions"], names,
+                                                    "Q-values along this episode"),
+                           width="stretch")
+        st.plotly_chart(control.policy_map(episode["grid"], names, "Greedy action of this agent "
+                                           "(the other state components at zero)"),
+                        width="stretch")
+
+ui.source(dqn.td_target, dqn.Agent.learn)

@@ -1,0 +1,60 @@
+"""AppTest for the DQN page: it loads, a quick run started from the page finishes in the
+worker process, and the table, the seed bands, the solve table and a replayed episode
+(GIF, Q-values, policy map) show."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "dqn.py")
+
+
+def wait_for_results(at: AppTest, timeout: float = 180) -> AppTest:
+    """Rerun the script (as the page's polling fragment would) until a table shows."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        at.run()
+        assert not at.exception, at.exception[0].value
+        if at.dataframe and not at.get("progress"):
+            return at
+        time.sleep(1.0)
+    raise AssertionError("the quick run did not finish in time")
+
+
+def test_page_loads_without_runs(store_dir):
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert not at.exception
+    assert at.title[0].value.startswith("DQN")
+    assert any("not trained yet" in c.value for c in at.caption)
+
+
+def test_quick_run_from_the_page_shows_results_and_a_replay(store_dir):
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    at.segmented_control(key="dqn:preset").set_value("quick").run()
+    at.multiselect(key="dqn:variants").set_value(["random", "dqn"])
+    at.button[0].click().run()  # the form's Train button
+    assert not at.exception
+    wait_for_results(at)
+    table = at.dataframe[0].value
+    assert list(table["variant"]) == ["random", "dqn"]
+    assert (table["eval/return"] > 5).all()
+    solve = at.dataframe[1].value
+    assert list(solve["seeds solved"]) == ["0/2", "0/2"]  # 3,000 steps are far from 475
+    assert any(s.value == "Replay one greedy episode" for s in at.subheader)
+    # The learner's replay: a GIF with its step count and return, its Q-values, its policy.
+    picker = at.selectbox(key="dqn:replay_run")
+    picker.set_value(next(o for o in picker.options if o.startswith("dqn"))).run()
+    assert not at.exception
+    assert at.image and "steps, return" in at.image[0].captions[0]
+    assert at.image[0].value[0]  # the GIF's media URL
+    charts = at.get("plotly_chart")
+    assert len(charts) >= 6  # curves, bands, loss, Q, Q along the episode, policy map
+
+    # The random policy's replay has no Q-values to show.
+    at.selectbox(key="dqn:replay_run").set_value(
+        next(o for o in at.selectbox(key="dqn:replay_run").options if o.startswith("random")))
+    at.run()
+    assert not at.exception
+    assert any("no Q-values" in i.value for i in at.info)
