@@ -91,3 +91,14 @@ def grouped_curves(history: pd.DataFrame, prefix: str, title: str, x: str = "ste
 def confusion(matrix: np.ndarray, classes: list[str], title: str) -> go.Figure:
     """(C, C) counts with rows = true class, columns = predicted class."""
     return heatmap(matrix, classes, classes, title, x_title="predicted", y_title="true")
+
+
+def thumbnail(history: pd.DataFrame, metric: str) -> go.Figure:
+    """A tiny, axis-light curve for a card."""
+    data = history[history["key"] == metric]
+    fig = go.Figure(go.Scatter(x=data["step"], y=data["value"], mode="lines",
+                               line=dict(width=2, color="#2563eb")))
+    fig.update_layout(height=110, margin=dict(l=0, r=0, t=18, b=0), template=TEMPLATE,
+                      title=dict(text=metric, font=dict(size=11)), showlegend=False)
+    fig.update_xaxes(visible=False)
+    return fig

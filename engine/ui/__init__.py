@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import time
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -243,3 +244,63 @@ def source(*objects: Any, title: str = "The code that ran") -> None:
     with st.expander(title):
         for obj in objects:
             st.code(inspect.getsource(obj), language="python")
+
+
+# ---- whole-dashboard parts ------------------------------------------------------------------
+PAGES = Path(__file__).resolve().parents[2] / "pages"
+
+
+def working_keys() -> list[str]:
+    """Algorithms with both an engine module and a page, in the registry's order."""
+    return [k for k in registry.available() if (PAGES / f"{k}.py").exists()]
+
+
+def train_all(preset: str) -> list[str]:
+    """Queue every variant of every working algorithm at a preset's defaults."""
+    specs = [registry.build_spec(key, variant, preset)
+             for key in working_keys() for variant in registry.card(key).variants]
+    submit(specs)
+    ids = [registry.run_id(s) for s in specs]
+    st.session_state["batch"] = {"preset": preset, "ids": ids}
+    return ids
+
+
+def jobs_sidebar() -> None:
+    """Shared sidebar: overall progress of the queue and of a "Train all" batch, on every
+    page, so it survives page changes; cancel for the batch."""
+    live = store().list_runs(status="running") + store().list_runs(status="queued")
+
+    @st.fragment(run_every=2.0 if live else None)
+    def panel() -> None:
+        manager().refresh()
+        running = store().list_runs(status="running")
+        queued = store().list_runs(status="queued")
+        batch = st.session_state.get("batch")
+        if not (running or queued or batch):
+            st.caption("No training in progress.")
+            return
+        if running:
+            run = running[0]
+            st.progress(float(run["progress"] or 0), text=f"⚙️ {run['algorithm']}/"
+                        f"{run['variant']}: {run['note']}")
+        if queued:
+            st.caption(f"⏳ {len(queued)} queued")
+        if batch:
+            rows = store().get_many(batch["ids"])
+            ended = sum(r["status"] not in LIVE for r in rows.values())
+            done = sum(r["status"] == "done" for r in rows.values())
+            st.progress(ended / max(len(batch["ids"]), 1),
+                        text=f"Train all ({batch['preset']}): {done}/{len(batch['ids'])} done")
+            if ended < len(batch["ids"]):
+                if st.button("Cancel train all", key="batch:cancel"):
+                    for run_id, row in rows.items():
+                        if row["status"] in LIVE:
+                            manager().cancel(run_id)
+                    st.rerun(scope="fragment")
+            elif st.button("Clear", key="batch:clear"):
+                del st.session_state["batch"]
+                st.rerun(scope="fragment")
+
+    with st.sidebar:
+        st.markdown("**Training**")
+        panel()

@@ -1,0 +1,101 @@
+"""End to end in a real browser: `streamlit run Home.py` on a local port, driven by Debian's
+chromium through Playwright. Opens every page, checks that no exception box appears, starts
+a quick training from the browser, navigates away and back while it runs, waits for its
+result, and saves a screenshot of every page under the test's temporary folder."""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = os.environ.get("TOP10_CHROMIUM", "/usr/bin/chromium")
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+pytestmark = pytest.mark.skipif(not shutil.which(CHROMIUM),
+                                reason=f"no chromium at {CHROMIUM} (apt-get install chromium)")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def app_url(store_dir, tmp_path):
+    port = free_port()
+    log = open(tmp_path / "streamlit.log", "w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "Home.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true"],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=os.environ.copy())
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                break
+        except OSError:
+            pass
+        assert time.monotonic() < deadline, (tmp_path / "streamlit.log").read_text()
+        time.sleep(0.5)
+    yield url
+    server.terminate()
+    server.wait(20)
+
+
+def settle(page, timeout: float = 60) -> None:
+    """Wait until the script run finished (no running indicator) and the title shows."""
+    page.wait_for_selector("h1", timeout=timeout * 1000)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
+        timeout=timeout * 1000)
+    page.wait_for_timeout(500)
+
+
+def test_every_page_and_a_training_from_the_browser(app_url, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(app_url)
+        settle(page)
+        nav = page.locator('[data-testid="stSidebarNav"] a')
+        titles = [nav.nth(i).inner_text().strip() for i in range(nav.count())]
+        assert "Home" in titles and "DNN (multilayer perceptron)" in titles, titles
+        for i, title in enumerate(titles):
+            page.locator('[data-testid="stSidebarNav"] a').nth(i).click()
+            settle(page)
+            assert page.locator('[data-testid="stException"]').count() == 0, title
+            page.screenshot(path=shots / f"{i:02d}-{title.split(' (')[0].lower()}.png",
+                            full_page=True)
+
+        # One quick training started from the browser, with a page change while it runs.
+        page.get_by_role("link", name="DNN (multilayer perceptron)").click()
+        settle(page)
+        page.get_by_role("radio", name="quick").click()
+        settle(page)
+        page.get_by_role("button", name="Train", exact=True).click()
+        page.wait_for_selector('[data-testid="stProgress"]', timeout=30000)
+        page.get_by_role("link", name="Home").click()
+        settle(page)
+        page.get_by_role("link", name="DNN (multilayer perceptron)").click()
+        page.wait_for_selector('[data-testid="stDataFrame"]', timeout=180000)
+        settle(page)
+        assert page.locator('[data-testid="stException"]').count() == 0
+        assert page.get_by_text("Where each variant goes wrong").count() == 1
+        page.screenshot(path=shots / "dnn-trained.png", full_page=True)
+        browser.close()
+    assert len(list(shots.glob("*.png"))) == len(titles) + 1
