@@ -1,0 +1,53 @@
+"""AppTest for the GNN page: it loads, a quick run of all four variants started from the
+page finishes in the worker process and its results show (table, maps, neighbourhood
+viewer, GAT attention); picking another node and other variants redraws the viewer."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "gnn.py")
+
+
+def wait_for_results(at: AppTest, timeout: float = 150) -> AppTest:
+    """Rerun the script (as the page's polling fragment would) until a table shows."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        at.run()
+        assert not at.exception, at.exception[0].value
+        if at.dataframe and not at.get("progress"):
+            return at
+        time.sleep(1.0)
+    raise AssertionError("the quick run did not finish in time")
+
+
+def test_page_loads_without_runs(store_dir):
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert not at.exception
+    assert at.title[0].value.startswith("GNN")
+    assert any("not trained yet" in c.value for c in at.caption)
+
+
+def test_quick_run_and_node_viewer(store_dir):
+    at = AppTest.from_file(PAGE, default_timeout=90).run()
+    at.segmented_control(key="gnn:preset").set_value("quick").run()
+    at.button[0].click().run()  # the form's Train button, all four variants
+    assert not at.exception
+    wait_for_results(at)
+    table = at.dataframe[0].value
+    assert list(table["variant"]) == ["mlp", "gcn", "gat", "sage"]
+    accuracy = dict(zip(table["variant"], table["test/acc"]))
+    assert accuracy["gcn"] > accuracy["mlp"] + 0.1  # the graph helps, even after 40 epochs
+    assert (table["test/acc_std"] >= 0).all()
+    headers = [s.value for s in at.subheader]
+    assert "A node and its neighbourhood" in headers
+    assert any(h.startswith("GAT: how node") for h in headers)
+
+    at.number_input(key="gnn:node").set_value(42)
+    at.selectbox(key="gnn:left").set_value("gat")
+    at.selectbox(key="gnn:right").set_value("sage").run()
+    assert not at.exception
+    assert "GAT: how node 42 weighs its incoming edges" in [s.value for s in at.subheader]
+    assert any(c.value.startswith("Node 42 (") for c in at.caption)
