@@ -106,8 +106,9 @@ def command_runs(args) -> int:
 
 
 def command_bench(args) -> int:
-    if args.algorithm not in registry.KEYS:
-        raise ConfigError(f"unknown algorithm {args.algorithm!r}; known: {', '.join(registry.KEYS)}")
+    if args.algorithm not in (*registry.KEYS, "app"):
+        raise ConfigError(f"unknown benchmark {args.algorithm!r}; known: "
+                          f"{', '.join(registry.KEYS)}, app")
     try:
         module = importlib.import_module(f"engine.bench.{args.algorithm}")
     except ModuleNotFoundError:
@@ -131,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     runs.add_argument("--algorithm")
     runs.add_argument("--status")
     runs.add_argument("--json", action="store_true")
-    bench = sub.add_parser("bench", help="speed/quality benchmark of one algorithm")
+    bench = sub.add_parser("bench", help="speed/quality benchmark of one algorithm, or `app`")
     bench.add_argument("algorithm")
     bench.add_argument("rest", nargs=argparse.REMAINDER)
     return parser

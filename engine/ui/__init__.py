@@ -100,7 +100,8 @@ def _widget(card: Card, field: dataclasses.Field, value: Any, key: str) -> Any:
 
 def config_form(card: Card, variants: list[str] | None = None) -> list[RunSpec]:
     """Preset picker plus a form (so moving a slider does not retrain). Returns the specs
-    the page shows: the last ones trained in this session, or the preset's defaults."""
+    the page shows: the last ones trained in this session, else the preset's defaults (so a
+    stored run at those defaults shows at once)."""
     state_key = f"{card.key}:specs"
     preset = st.segmented_control("Preset", list(card.presets), default="standard",
                                   key=f"{card.key}:preset", required=True,
@@ -132,10 +133,9 @@ def config_form(card: Card, variants: list[str] | None = None) -> list[RunSpec]:
             else:
                 st.session_state[state_key] = specs
                 submit(specs)
-    if state_key not in st.session_state:
-        st.session_state[state_key] = [registry.build_spec(card.key, v, preset)
-                                       for v in all_variants]
-    return st.session_state[state_key]
+    if state_key in st.session_state:
+        return st.session_state[state_key]
+    return [registry.build_spec(card.key, v, preset) for v in all_variants]  # nothing trained yet
 
 
 def submit(specs: list[RunSpec], force: bool = False) -> None:

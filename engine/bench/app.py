@@ -1,0 +1,115 @@
+"""Dashboard benchmarks: page render times from a warm store (AppTest), Home with many
+stored runs, and peak memory of the app process serving every page in a real browser.
+
+    python -m engine bench app [--fill-runs 200] [--memory]
+
+Uses the store named by TOP10_STORE (train something first: `python -m engine run dnn`).
+--fill-runs N adds N real tiny DNN runs (seeds 0..N-1, 1,000 images, 1 epoch) to a copy of
+the store first; --memory starts `streamlit run Home.py` and visits every page in chromium.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from engine import registry, settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def page_files() -> list[Path]:
+    pages = ROOT / "pages"
+    keys = [k for k in registry.available() if (pages / f"{k}.py").exists()]
+    extra = [pages / f"{n}.py" for n in ("home", "compare", "runs") if (pages / f"{n}.py").exists()]
+    return [pages / f"{k}.py" for k in keys] + extra
+
+
+def render_seconds(path: Path, repeats: int = 3) -> float:
+    """Median wall time of a page's script run after one warm-up run."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(path), default_timeout=120)
+    at.run()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        at.run()
+        times.append(time.perf_counter() - start)
+        if at.exception:
+            raise RuntimeError(f"{path.name}: {at.exception[0].value}")
+    return statistics.median(times)
+
+
+def fill_runs(count: int) -> None:
+    from engine.jobs import InlineExecutor, JobManager
+    from engine.store import Store
+
+    store = Store(settings.store_dir())
+    manager = JobManager(store, InlineExecutor(store))
+    for seed in range(count):
+        spec = registry.build_spec("dnn", "logreg", "quick",
+                                   {"train_limit": 1000, "epochs": 1}, seed=seed)
+        manager.submit(spec)
+        print(f"\rfilled {seed + 1}/{count}", end="", file=sys.stderr, flush=True)
+    print(file=sys.stderr)
+
+
+def peak_memory_mb() -> float:
+    """Start the app, visit every page in chromium, return the server's peak RSS (MB)."""
+    from playwright.sync_api import sync_playwright
+
+    port = 8611
+    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "Home.py",
+                               "--server.port", str(port), "--server.headless", "true"],
+                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(8)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=os.environ.get(
+                "TOP10_CHROMIUM", "/usr/bin/chromium"), args=["--no-sandbox", "--disable-gpu",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+            page = browser.new_page()
+            page.goto(f"http://127.0.0.1:{port}")
+            page.wait_for_selector("h1", timeout=60000)
+            links = page.locator('[data-testid="stSidebarNav"] a')
+            for i in range(links.count()):
+                links.nth(i).click()
+                page.wait_for_selector("h1", timeout=60000)
+                page.wait_for_timeout(4000)
+            browser.close()
+        status = Path(f"/proc/{server.pid}/status").read_text()
+        peak_kb = int(next(l for l in status.splitlines() if l.startswith("VmHWM")).split()[1])
+        return peak_kb / 1024
+    finally:
+        server.terminate()
+        server.wait(20)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m engine bench app")
+    parser.add_argument("--fill-runs", type=int, default=0)
+    parser.add_argument("--memory", action="store_true")
+    args = parser.parse_args(argv)
+    print(f"store: {settings.store_dir()}")
+    if args.fill_runs:
+        scratch = Path(tempfile.mkdtemp(prefix="top10-bench-store-"))
+        shutil.copytree(settings.store_dir(), scratch, dirs_exist_ok=True)
+        os.environ["TOP10_STORE"] = str(scratch)
+        fill_runs(args.fill_runs)
+        print(f"store copy with {args.fill_runs} extra runs: {scratch}")
+    from engine.store import Store
+
+    print(f"stored runs: {len(Store(settings.store_dir()).list_runs())}")
+    print(f"{'page':14s} {'render s (median of 3, warm)':>30s}")
+    for path in page_files():
+        print(f"{path.stem:14s} {render_seconds(path):30.3f}", flush=True)
+    if args.memory:
+        print(f"peak RSS of the app process over all pages: {peak_memory_mb():.0f} MB")
+    return 0
