@@ -55,3 +55,16 @@ def test_stage_groups_cover_every_parameter_once():
 def test_depth_must_be_one_of_the_cifar_depths():
     with pytest.raises(ConfigError, match="^depth must be one of 8, 14, 20, 32, 44, 56, got 21$"):
         registry.build_spec("resnet", "residual", "quick", {"depth": 21})
+
+
+def test_depth_sweep_keeps_runs_that_differ_only_in_depth():
+    base = registry.build_spec("resnet", "plain", "quick").config
+
+    def stored(variant, **changes):
+        return {"variant": variant, "spec": {"config": {**base, **changes}}}
+
+    runs = [stored("residual", depth=20), stored("plain", depth=20), stored("plain"),
+            stored("plain", depth=20, epochs=3)]
+    sweep = resnet.depth_sweep(runs, base)
+    assert [(r["spec"]["config"]["depth"], r["variant"]) for r in sweep] == [
+        (8, "plain"), (20, "plain"), (20, "residual")]

@@ -72,6 +72,13 @@ def build_model(variant: str, config: dict | None = None) -> nn.Module:
     raise ValueError(f"unknown cnn variant {variant!r}")
 
 
+def restore_model(variant: str, config: dict, state_dict: dict) -> nn.Module:
+    """A trained model rebuilt from its stored state_dict, in eval mode (for the page)."""
+    model = build_model(variant, config)
+    model.load_state_dict(state_dict)
+    return model.eval()
+
+
 def first_layer_filters(model: nn.Module) -> torch.Tensor:
     """What the first layer looks for, as images: (K, k, k) conv kernels, or for the MLP
     the incoming weights of its first 32 hidden units reshaped to (32, 28, 28)."""
@@ -157,8 +164,8 @@ CARD = Card(
         "standard": {},
         "full": {"epochs": 15, "augment": True},
     },
-    metrics=("test/acc", "test/loss", "val/acc", "val/loss", "time/infer_ms_per_image",
-             "time/images_per_second"),
+    metrics=("test/acc", "test/loss", "val/acc", "val/loss", "train/last_epoch_loss",
+             "time/infer_ms_per_image", "time/images_per_second"),
     headline="test/acc",
     headline_label="test accuracy",
     higher_is_better=True,

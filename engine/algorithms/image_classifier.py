@@ -103,8 +103,9 @@ def train_classifier(spec, report: Report, model: nn.Module, *, epochs: int, bat
 
     Reports train/loss and train/acc about ten times an epoch (plus grad/<group> norms if
     grad_groups is given), progress every step (so a cancel is seen within a second),
-    val/loss and val/acc every epoch, and returns test/acc, test/loss, val/acc and
-    time/infer_ms_per_image. precision: 'fp32', 'bf16' or 'auto' (see resolve_precision);
+    val/loss and val/acc every epoch, and returns test/acc, test/loss, val/acc,
+    train/last_epoch_loss (mean training loss over the last epoch), time/infer_ms_per_image
+    and time/images_per_second. precision: 'fp32', 'bf16' or 'auto' (see resolve_precision);
     evaluation always runs in float32.
     """
     dataset = spec.config["dataset"]
@@ -138,6 +139,7 @@ def train_classifier(spec, report: Report, model: nn.Module, *, epochs: int, bat
         started = time.perf_counter()
         order = torch.randperm(n_train, generator=generator)
         running_loss = running_correct = running_seen = 0.0
+        epoch_loss = 0.0
         for i in range(0, n_train, batch_size):
             idx = order[i:i + batch_size]
             x = normalise(train_x[idx], dataset)  # (B, 1, 28, 28)
@@ -154,6 +156,7 @@ def train_classifier(spec, report: Report, model: nn.Module, *, epochs: int, bat
             schedule.step()
             step += 1
             running_loss += float(loss.detach()) * len(y)
+            epoch_loss += float(loss.detach()) * len(y)
             running_correct += float((logits.argmax(1) == y).sum())
             running_seen += len(y)
             if step % report_every == 0:
@@ -176,7 +179,7 @@ def train_classifier(spec, report: Report, model: nn.Module, *, epochs: int, bat
     wrong = (predicted != data.test_y).nonzero().flatten()
     worst = wrong[probs[wrong, predicted[wrong]].argsort(descending=True)[:16]]
     metrics = {"test/acc": test_acc, "test/loss": test_loss, "val/acc": val_acc,
-               "val/loss": val_loss,
+               "val/loss": val_loss, "train/last_epoch_loss": epoch_loss / n_train,
                "time/infer_ms_per_image": inference_ms_per_image(model, dataset, data.test_x[:1000]),
                "time/images_per_second": epochs * n_train / max(train_seconds, 1e-9)}
     artifacts = {

@@ -100,6 +100,16 @@ def stages(model: Net):
             for name in ("stem", "stage1", "stage2", "stage3", "head")]
 
 
+def depth_sweep(runs: list[dict], config: dict) -> list[dict]:
+    """Of stored runs, those trained exactly like `config` except for their depth: the
+    page's plain-vs-residual comparison across depths under the same budget."""
+    def rest(c: dict) -> dict:
+        return {k: v for k, v in c.items() if k != "depth"}
+
+    return sorted((r for r in runs if rest(r["spec"]["config"]) == rest(config)),
+                  key=lambda r: (r["spec"]["config"]["depth"], r["variant"]))
+
+
 def run(spec, report) -> RunResult:
     cfg = spec.config
     model = build_model(spec.variant, cfg)
@@ -154,8 +164,8 @@ CARD = Card(
         "standard": {},
         "full": {"depth": 20, "epochs": 15, "augment": True},
     },
-    metrics=("test/acc", "test/loss", "val/acc", "val/loss", "time/infer_ms_per_image",
-             "time/images_per_second"),
+    metrics=("test/acc", "test/loss", "val/acc", "val/loss", "train/last_epoch_loss",
+             "time/infer_ms_per_image", "time/images_per_second"),
     headline="test/acc",
     headline_label="test accuracy",
     higher_is_better=True,

@@ -1,0 +1,47 @@
+"""AppTest for the CNN page: it loads, a quick run of all three variants started from the
+page finishes in the worker process, and the comparison and the CNN visuals show."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "cnn.py")
+
+
+def wait_for_results(at: AppTest, timeout: float = 150) -> AppTest:
+    """Rerun the script (as the page's polling fragment would) until a table shows."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        at.run()
+        assert not at.exception, at.exception[0].value
+        if at.dataframe and not at.get("progress"):
+            return at
+        time.sleep(1.0)
+    raise AssertionError("the quick run did not finish in time")
+
+
+def test_page_loads_without_runs(store_dir):
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert not at.exception
+    assert at.title[0].value.startswith("CNN")
+    assert any("not trained yet" in c.value for c in at.caption)
+
+
+def test_quick_run_from_the_page_shows_the_comparison_and_visuals(store_dir):
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    at.segmented_control(key="cnn:preset").set_value("quick").run()
+    at.button[0].click().run()  # the form's Train button, all three variants
+    assert not at.exception
+    wait_for_results(at)
+    table = at.dataframe[0].value
+    assert list(table["variant"]) == ["mlp", "lenet5", "modern"]
+    assert (table["test/acc"] > 0.8).all()
+    headings = {sub.value for sub in at.subheader}
+    assert {"Parameters vs accuracy", "What the first layer learned",
+            "Feature maps, layer by layer", "Draw a digit"} <= headings
+    assert any("Draw on the black square" in i.value for i in at.info)
+
+    at.number_input(key="cnn:maps_index").set_value(7).run()  # another test image's maps
+    assert not at.exception
