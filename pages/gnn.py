@@ -8,6 +8,7 @@ from engine.algorithms import gnn
 from engine.data.graphs import load_planetoid
 from engine.plots import graphs as graph_plots
 
+LIMIT = 40  # nodes drawn in the neighbourhood viewer, nearest first
 card = registry.card("gnn")
 ui.header(card)
 specs = ui.config_form(card)
@@ -21,6 +22,14 @@ found = {variant: a for variant, a in found.items() if a is not None}
 
 if found:
     st.subheader("Spread over seeds")
+    st.dataframe(pd.DataFrame([{
+        "variant": r["variant"], "seeds": r["spec"]["config"]["seeds"],
+        "test accuracy": f"{100 * r['metrics']['test/acc']:.1f}% ± "
+                         f"{100 * r['metrics']['test/acc_std']:.1f}%",
+        "val accuracy": f"{100 * r['metrics']['val/acc']:.1f}% ± "
+                        f"{100 * r['metrics']['val/acc_std']:.1f}%",
+        "params": r["params"], "ms per epoch": round(r["metrics"]["time/epoch_ms"], 1),
+    } for r in runs if r["variant"] in found]), hide_index=True)
     frame = pd.concat([plots.history_frame(ui.history(r), r["variant"]) for r in runs])
     left, right = st.columns(2)
     left.plotly_chart(graph_plots.seed_bands(frame), width="stretch")
@@ -52,12 +61,15 @@ if found:
     first = left.selectbox("Left", names, index=0, key="gnn:left")
     second = middle.selectbox("Right", names, index=min(1, len(names) - 1), key="gnn:right")
     a, b = found[first]["predicted"].numpy(), found[second]["predicted"].numpy()
+    degree = np.bincount(graph.edge_index[0].numpy(), minlength=graph.num_nodes)
     disagree = np.flatnonzero((a != b) & (split == "test"))
+    readable = disagree[(degree[disagree] >= 2) & (degree[disagree] <= 5)]  # small pictures
+    start = readable[0] if len(readable) else disagree[0] if len(disagree) else 0
     node = right.number_input(
-        "Node", 0, graph.num_nodes - 1, int(disagree[0]) if len(disagree) else 0,
-        key="gnn:node", help=f"{len(disagree)} test nodes get different classes from "
-                             f"{first} and {second}; the default is the first of them")
-    nodes, hops, edges = gnn.neighbourhood(graph.edge_index, int(node))
+        "Node", 0, graph.num_nodes - 1, int(start), key="gnn:node",
+        help=f"{len(disagree)} test nodes get different classes from {first} and {second}; "
+             "the default is one of them with 2 to 5 citations")
+    nodes, hops, edges = gnn.neighbourhood(graph.edge_index, int(node), limit=LIMIT)
     edges = edges.numpy()
     columns = st.columns(2)
     for i, variant in enumerate((first, second)):
@@ -66,7 +78,7 @@ if found:
             nodes, hops, edges, true[nodes], predicted[nodes], list(split[nodes]),
             f"{variant}, node {node}"), width="stretch", key=f"gnn:hood:{i}")
     st.caption(f"Node {node} ({split[node]}, true class {true[node]}) and everything within "
-               f"two citations ({len(nodes)} nodes shown, at most 80). Fill = predicted class, "
+               f"two citations ({len(nodes)} nodes shown, at most {LIMIT}). Fill = predicted class, "
                "ring = true class, cross = wrong. A GNN's prediction for the middle node can "
                "only use these nodes' words; the MLP uses the middle node's words alone.")
 

@@ -8,7 +8,7 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
-from engine.plots import TEMPLATE, heatmap
+from engine.plots import TEMPLATE
 
 PALETTE = px.colors.qualitative.Plotly  # one colour per class (Planetoid has at most 7)
 
@@ -123,13 +123,17 @@ def neighbourhood(nodes: list[int], hops: list[int], edges: np.ndarray, true: np
     wrong = int((predicted != true).sum())
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False, scaleanchor="x")
-    return _layout(fig, f"{title}: {wrong} of {len(nodes)} wrong", 460)
+    _layout(fig, f"{title}: {wrong} of {len(nodes)} wrong", 480)
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=0, x=0))
+    return fig
 
 
 def attention(weights: np.ndarray, senders: list[str], columns: list[str],
               title: str) -> go.Figure:
     """(senders, columns) attention weights of one node's incoming edges."""
-    fig = heatmap(np.round(weights, 3), columns, senders, title, x_title="head",
-                  y_title="incoming edge from", colorscale="Purples")
-    fig.update_layout(height=max(240, 90 + 26 * len(senders)))
-    return fig
+    fig = go.Figure(go.Heatmap(z=weights, x=columns, y=senders, colorscale="Purples",
+                               texttemplate="%{z:.2f}" if len(senders) <= 15 else None,
+                               hovertemplate="%{y}, %{x}: %{z:.3f}<extra></extra>"))
+    fig.update_xaxes(title="attention head")
+    fig.update_yaxes(title="incoming edge from", autorange="reversed")
+    return _layout(fig, title, max(240, 100 + 28 * len(senders)))
