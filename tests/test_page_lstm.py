@@ -1,0 +1,57 @@
+"""AppTest for the LSTM page: it loads, a quick run started from the page finishes in the
+worker process and shows; generation and the state heatmap work from the stored model."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "lstm.py")
+
+
+def wait_for_results(at: AppTest, timeout: float = 180) -> AppTest:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        at.run()
+        assert not at.exception, at.exception[0].value
+        if at.dataframe and not at.get("progress"):
+            return at
+        time.sleep(1.0)
+    raise AssertionError("the quick run did not finish in time")
+
+
+def button(at: AppTest, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
+def test_page_loads_without_runs(store_dir):
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert not at.exception
+    assert at.title[0].value.startswith("LSTM")
+    assert any("not trained yet" in c.value for c in at.caption)
+    assert any(b.label.startswith("Train the Transformer on charlm") for b in at.button)
+
+
+def test_quick_run_then_generate_and_look_inside(store_dir):
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    at.segmented_control(key="lstm:preset").set_value("quick").run()
+    at.multiselect(key="lstm:variants").set_value(["baseline", "lstm"])
+    button(at, "Train").click().run()
+    assert not at.exception
+    wait_for_results(at)
+    table = at.dataframe[0].value
+    assert list(table["variant"]) == ["baseline", "lstm"]
+    assert (table["val/loss"] < 4.2).all()  # below a uniform guess over 65 characters
+
+    at.slider(key="lstm:length").set_value(40)
+    at.slider(key="lstm:temperature").set_value(0.0)
+    button(at, "Generate").click().run()
+    assert not at.exception
+    samples = [c.value for c in at.code if c.value.startswith("ROMEO:")]
+    assert len(samples) == 2  # one column per variant (st.code trims trailing newlines)
+
+    assert any(s.value == "Inside the recurrent state" for s in at.subheader)
+    titles = [chart.proto.spec for chart in at.get("plotly_chart")]
+    assert any("cell state c, layer 1" in t for t in titles)
+    assert any("gates and states along the input" in t for t in titles)

@@ -1,0 +1,56 @@
+"""AppTest for the Transformer page: it loads, a quick run started from the page finishes
+and shows, generation works, and the attention maps of a visitor's input are drawn."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "transformer.py")
+
+
+def wait_for_results(at: AppTest, timeout: float = 180) -> AppTest:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        at.run()
+        assert not at.exception, at.exception[0].value
+        if at.dataframe and not at.get("progress"):
+            return at
+        time.sleep(1.0)
+    raise AssertionError("the quick run did not finish in time")
+
+
+def button(at: AppTest, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
+def test_page_loads_without_runs(store_dir):
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert not at.exception
+    assert at.title[0].value.startswith("Transformer")
+    assert any(b.label.startswith("Train the LSTM on charlm") for b in at.button)
+
+
+def test_quick_run_generation_and_attention_map(store_dir):
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    at.segmented_control(key="transformer:preset").set_value("quick").run()
+    at.multiselect(key="transformer:variants").set_value(["learned"])
+    button(at, "Train").click().run()
+    assert not at.exception
+    wait_for_results(at)
+    assert list(at.dataframe[0].value["variant"]) == ["learned"]
+
+    at.slider(key="transformer:length").set_value(30)
+    button(at, "Generate").click().run()
+    assert not at.exception
+    assert any(c.value.startswith("ROMEO:") for c in at.code)
+
+    at.text_input(key="transformer:probe").set_value("To be, or not").run()
+    assert not at.exception
+    charts = [chart.proto.spec for chart in at.get("plotly_chart")]
+    attention = [c for c in charts if "Attention weights" in c]
+    assert attention and "layer 2, head 4" in attention[0]  # quick preset: 2 layers, 4 heads
+
+    at.text_input(key="transformer:probe").set_value("naïve").run()  # not in the vocabulary
+    assert at.error and "not in the vocabulary" in at.error[0].value
