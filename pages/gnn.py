@@ -82,6 +82,23 @@ if found:
                "ring = true class, cross = wrong. A GNN's prediction for the middle node can "
                "only use these nodes' words; the MLP uses the middle node's words alone.")
 
+    if st.toggle(f"Cut node {node}'s citations and ask the models again", key="gnn:cut"):
+        rows = []
+        for run in runs:
+            if run["variant"] in (first, second):
+                weights = found[run["variant"]]["state_dict"]
+                config = run["spec"]["config"]
+                before = gnn.predict(run["variant"], config, weights, graph)[node]
+                after = gnn.predict(run["variant"], config, weights, graph, cut=int(node))[node]
+                rows.append({"variant": run["variant"], "true class": int(true[node]),
+                             "with citations": f"class {int(before.argmax())} "
+                                               f"({float(before.max()):.0%})",
+                             "without": f"class {int(after.argmax())} ({float(after.max()):.0%})"})
+        st.dataframe(pd.DataFrame(rows), hide_index=True)
+        st.caption("The stored weights of each model are reloaded and run on the graph "
+                   "without this node's edges: the MLP cannot change its answer, a GNN then "
+                   "has only the node's own words to go on.")
+
     if "gat" in found:
         st.subheader(f"GAT: how node {node} weighs its incoming edges")
         stored = found["gat"]["attention"]

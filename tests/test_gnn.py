@@ -131,3 +131,17 @@ def test_gat_keeps_its_attention_for_the_page(store_dir):
     # The stored weights rebuild the model for interactive use.
     model = gnn.build_model("gat", spec.config, 1433, 7)
     model.load_state_dict(result.artifacts["state_dict"])
+
+
+def test_stored_weights_predict_again_and_cutting_edges_only_moves_the_gnn(store_dir):
+    probs = {}
+    for variant in ("mlp", "gcn"):
+        spec = registry.build_spec("gnn", variant, "quick", {"seeds": 1, "epochs": 5})
+        result = gnn.run(spec, PrintReport(quiet=True))
+        graph, _ = gnn.graph_ops("cora")
+        again = gnn.predict(variant, spec.config, result.artifacts["state_dict"], graph)
+        assert torch.equal(again.argmax(1), result.artifacts["predicted"])
+        probs[variant] = (again, gnn.predict(variant, spec.config,
+                                             result.artifacts["state_dict"], graph, cut=0))
+    assert torch.allclose(*probs["mlp"])  # no edges used: nothing changes
+    assert not torch.allclose(probs["gcn"][0][0], probs["gcn"][1][0])

@@ -1,6 +1,7 @@
 """AppTest for the GNN page: it loads, a quick run of all four variants started from the
 page finishes in the worker process and its results show (table, maps, neighbourhood
-viewer, GAT attention); picking another node and other variants redraws the viewer."""
+viewer, GAT attention); picking another node and other variants redraws the viewer, and cutting the node's edges
+reruns the stored models."""
 from __future__ import annotations
 
 import time
@@ -51,3 +52,9 @@ def test_quick_run_and_node_viewer(store_dir):
     assert not at.exception
     assert "GAT: how node 42 weighs its incoming edges" in [s.value for s in at.subheader]
     assert any(c.value.startswith("Node 42 (") for c in at.caption)
+
+    at.toggle(key="gnn:cut").set_value(True).run()  # reload the stored weights, cut edges
+    assert not at.exception
+    cut = next(d.value for d in at.dataframe if "without" in d.value.columns)
+    assert list(cut["variant"]) == ["gat", "sage"]
+    assert cut["without"].str.startswith("class ").all()

@@ -13,6 +13,7 @@ every product with a constant sparse matrix uses a stored transpose for its grad
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import time
@@ -367,6 +368,21 @@ def run(spec, report: Report) -> RunResult:
                                   "layer1": model.attention[0], "layer2": model.attention[1]}
     params = sum(p.numel() for p in model.parameters())
     return RunResult(metrics, params, sum(step_seconds), artifacts)
+
+
+def predict(variant: str, config: dict, state_dict: dict, graph: GraphData,
+            cut: int | None = None) -> torch.Tensor:
+    """(N, K) class probabilities from stored weights; with `cut`, that node's citations
+    are removed first, so the page can show what its neighbours contributed."""
+    if cut is not None:
+        keep = (graph.edge_index != cut).all(0)
+        graph = dataclasses.replace(graph, edge_index=graph.edge_index[:, keep])
+    model = build_model(variant, config, graph.x.shape[1], graph.num_classes)
+    model.load_state_dict(state_dict)
+    model.eval()
+    with torch.inference_mode():
+        logits, _ = model(prepare(graph))
+    return logits.softmax(1)
 
 
 def neighbourhood(edge_index: torch.Tensor, node: int, limit: int = 80):
