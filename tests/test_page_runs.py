@@ -1,6 +1,7 @@
-"""AppTest for the Runs page: delete removes a run with its artifact folder, filters and
-sorting work, errors show their first line with the full text in an expander, a queued run
-can be cancelled and an interrupted one re-queued (and trains again)."""
+"""AppTest for the Runs page: a finished run can be re-run, delete removes a run with its
+artifact folder, filters and sorting work, errors show their first line with the full text
+in an expander, a queued run can be cancelled and an interrupted one re-queued (and trains
+again)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -24,7 +25,7 @@ def inline(store, monkeypatch) -> JobManager:
     return manager
 
 
-def test_delete_removes_the_run_and_its_artifacts(store, inline):
+def test_rerun_then_delete_removes_the_run_and_its_artifacts(store, inline):
     spec = registry.build_spec("dnn", "logreg", "quick", TINY)
     run_id = inline.submit(spec).run_id
     folder = store.artifact_root / run_id
@@ -35,6 +36,10 @@ def test_delete_removes_the_run_and_its_artifacts(store, inline):
     assert not at.exception, at.exception[0].value
     assert set(at.dataframe[0].value.index) == {run_id, other["id"]}
     at.multiselect(key="runs:chosen").set_value([run_id]).run()
+    before = store.get(run_id)["finished"]
+    at.button(key="runs:rerun").click().run()  # trains again, inline here
+    assert at.success[0].value == "Queued 1 run(s) to train again."
+    assert store.get(run_id)["status"] == "done" and store.get(run_id)["finished"] > before
     assert at.button(key="runs:delete").label == "Delete (1)"
     at.button(key="runs:delete").click().run()
     assert not at.exception
