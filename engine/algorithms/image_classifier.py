@@ -55,12 +55,14 @@ def random_shift(x: torch.Tensor, pixels: int, generator: torch.Generator,
 
 @torch.inference_mode()
 def evaluate(model: nn.Module, x_uint8: torch.Tensor, y: torch.Tensor, dataset: str,
-             batch: int = 1000) -> tuple[float, float, torch.Tensor]:
-    """Mean loss, accuracy and (N, C) softmax probabilities over a whole split."""
+             batch: int = 1000, bf16: bool = False) -> tuple[float, float, torch.Tensor]:
+    """Mean loss, accuracy and (N, C) softmax probabilities over a whole split
+    (in bfloat16 autocast if the model trained that way, else float32)."""
     model.eval()
     losses, probs = [], []
     for i in range(0, len(y), batch):
-        logits = model(normalise(x_uint8[i:i + batch], dataset))
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            logits = model(normalise(x_uint8[i:i + batch], dataset)).float()
         losses.append(F.cross_entropy(logits, y[i:i + batch], reduction="sum"))
         probs.append(logits.softmax(-1))
     p = torch.cat(probs)
@@ -106,7 +108,7 @@ def train_classifier(spec, report: Report, model: nn.Module, *, epochs: int, bat
     val/loss and val/acc every epoch, and returns test/acc, test/loss, val/acc,
     train/last_epoch_loss (mean training loss over the last epoch), time/infer_ms_per_image
     and time/images_per_second. precision: 'fp32', 'bf16' or 'auto' (see resolve_precision);
-    evaluation always runs in float32.
+    validation and test run in the training precision, the inference timing in float32.
     """
     dataset = spec.config["dataset"]
     data = load_images(dataset)
@@ -168,11 +170,11 @@ def train_classifier(spec, report: Report, model: nn.Module, *, epochs: int, bat
                 running_loss = running_correct = running_seen = 0.0
             report.progress(step, total_steps, f"epoch {epoch}/{epochs}")
         train_seconds += time.perf_counter() - started
-        val_loss, val_acc, _ = evaluate(model, val_x, val_y, dataset)
+        val_loss, val_acc, _ = evaluate(model, val_x, val_y, dataset, bf16=bf16)
         report(step, {"val/loss": val_loss, "val/acc": val_acc, "epoch": epoch})
 
+    test_loss, test_acc, probs = evaluate(model, data.test_x, data.test_y, dataset, bf16=bf16)
     model.to(memory_format=torch.contiguous_format)  # the stored state_dict is plain
-    test_loss, test_acc, probs = evaluate(model, data.test_x, data.test_y, dataset)
     predicted = probs.argmax(1)
     confusion = torch.zeros(10, 10, dtype=torch.int64)
     confusion.index_put_((data.test_y, predicted), torch.ones_like(predicted), accumulate=True)

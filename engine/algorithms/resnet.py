@@ -161,7 +161,7 @@ CARD = Card(
     },
     presets={
         "quick": {"depth": 8, "width": 8, "epochs": 1, "train_limit": 4000},
-        "standard": {},
+        "standard": {"width": 8, "epochs": 1, "train_limit": 15000},
         "full": {"depth": 20, "epochs": 15, "augment": True},
     },
     metrics=("test/acc", "test/loss", "val/acc", "val/loss", "train/last_epoch_loss",

@@ -18,8 +18,8 @@ from torch import nn
 
 from engine import registry, settings
 from engine.algorithms import cnn
-from engine.bench.vision import (dataloader_images_per_second, inference_table, our_loop,
-                                 ratio_line)
+from engine.bench.vision import (dataloader_images_per_second, inference_table, load_line,
+                                 our_loop, ratio_line)
 from engine.core import PrintReport
 from engine.jobs import seed_everything
 
@@ -43,7 +43,8 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     torch.set_num_threads(settings.threads())
     print(f"pytorch/examples mnist Net, batch {args.batch_size}, {args.images} images per loop, "
-          f"{torch.get_num_threads()} threads")
+          f"{torch.get_num_threads()} threads"
+          + "; " + load_line())
 
     baseline = dataloader_images_per_second(examples_net, args.dataset, args.batch_size,
                                             args.images)
@@ -66,4 +67,5 @@ def main(argv: list[str]) -> int:
     models = {v: cnn.build_model(v, config) for v in registry.card("cnn").variants}
     for variant, ms in inference_table(models, args.dataset).items():
         print(f"inference {variant}: {ms:.4f} ms per image")
+    print(load_line())
     return 0

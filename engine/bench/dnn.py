@@ -14,7 +14,7 @@ import torch
 
 from engine import settings
 from engine.algorithms import dnn
-from engine.bench.vision import dataloader_images_per_second, our_loop, ratio_line
+from engine.bench.vision import dataloader_images_per_second, load_line, our_loop, ratio_line
 from engine.core import make_config
 
 
@@ -32,8 +32,10 @@ def main(argv: list[str]) -> int:
         return dnn.build_model("mlp", config)
 
     print(f"DNN mlp ({config['hidden']}-{config['hidden']}), batch {args.batch_size}, "
-          f"{args.images} images per loop, {torch.get_num_threads()} threads")
+          f"{args.images} images per loop, {torch.get_num_threads()} threads"
+          + "; " + load_line())
     baseline = dataloader_images_per_second(make_model, args.dataset, args.batch_size, args.images)
     ours = our_loop(make_model(), args.dataset, args.batch_size, args.images)
     print(ratio_line("mlp training throughput", ours.metrics["time/images_per_second"], baseline))
+    print(load_line())
     return 0
