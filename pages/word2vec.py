@@ -1,0 +1,89 @@
+"""Word2Vec page: gensim skip-gram and CBOW beside our PyTorch skip-gram, on NLTK corpora."""
+import pandas as pd
+import streamlit as st
+
+from engine import registry, ui, word_eval
+from engine.algorithms import word2vec
+from engine.plots import words as word_plots
+
+card = registry.card("word2vec")
+ui.header(card)
+specs = ui.config_form(card)
+runs = ui.run_panel(card, specs)
+ui.comparison(card, runs, curve_metrics=("train/loss", "eval/wordsim353"))
+
+found = {r["variant"]: ui.artifacts(r) for r in runs}
+if any(a is None for a in found.values()):
+    st.warning("A run's stored files were damaged; it has been queued to recompute.")
+found = {variant: a for variant, a in found.items() if a is not None}
+done = [r for r in runs if r["variant"] in found]
+
+if found:
+    st.subheader("Better than chance?")
+    bars = [{"variant": r["variant"], "metric": label, "trained": r["metrics"][key],
+             "random": r["metrics"][f"{key}_random"]}
+            for r in done for key, label in (("eval/wordsim353", "WordSim-353 Spearman"),
+                                             ("eval/analogy", "analogy accuracy"))]
+    st.plotly_chart(word_plots.against_random(bars), width="stretch")
+    first = done[0]["metrics"]
+    st.caption(
+        f"Scored on the {first['eval/wordsim353_coverage']:.0%} of WordSim-353 pairs and the "
+        f"{first['eval/analogy_coverage']:.0%} of Google analogy questions whose words are in "
+        f"the vocabulary ({first['vocab/size']:,.0f} words from {first['corpus/words']:,.0f} "
+        "words of text); the grey bars are random vectors for the same vocabulary.")
+
+    st.subheader("Nearest neighbours")
+    word = st.text_input("Word", "money", key="word2vec:word")
+    columns = st.columns(len(found))
+    for column, (variant, art) in zip(columns, found.items()):
+        column.markdown(f"**{variant}**")
+        try:
+            rows = word_eval.neighbours(art["words"], art["vectors"], word, k=10)
+        except word_eval.UnknownWord as error:
+            column.warning(str(error))
+        else:
+            column.dataframe(pd.DataFrame(rows, columns=["word", "cosine"]), hide_index=True,
+                             width="stretch")
+
+    st.subheader("Analogies: a is to b as c is to ?")
+    left, middle, right = st.columns(3)
+    a = left.text_input("a", "he", key="word2vec:a")
+    b = middle.text_input("b", "his", key="word2vec:b")
+    c = right.text_input("c", "she", key="word2vec:c")
+    columns = st.columns(len(found))
+    for column, (variant, art) in zip(columns, found.items()):
+        column.markdown(f"**{variant}**: {b} - {a} + {c} =")
+        try:
+            rows = word_eval.solve_analogy(art["words"], art["vectors"], a, b, c, k=5)
+        except word_eval.UnknownWord as error:
+            column.warning(str(error))
+        else:
+            column.dataframe(pd.DataFrame(rows, columns=["word", "cosine"]), hide_index=True,
+                             width="stretch")
+
+    st.subheader("The article's example: similarity('the', 'of')")
+    st.dataframe(pd.DataFrame([{"variant": r["variant"],
+                                "similarity('the', 'of')": r["metrics"].get(
+                                    "eval/similarity_the_of")} for r in done]),
+                 hide_index=True)
+    st.caption("Cosine similarity of the two most frequent words. Both are function words "
+               "that appear in the same kinds of places, so they come out close; with "
+               "subsampling they are mostly skipped during training.")
+
+    st.subheader("A map of the most frequent words")
+    left, right = st.columns([3, 1])
+    variant = left.selectbox("Variant", list(found), key="word2vec:map_variant")
+    method = right.radio("Projection", ["t-SNE", "PCA"], horizontal=True,
+                         key="word2vec:projection")
+    points = found[variant]["map"]
+    if points:
+        xy = points["tsne" if method == "t-SNE" else "pca"]
+        st.plotly_chart(word_plots.word_map(points["words"], xy.numpy(), points["cluster"].tolist(),
+                                            f"{variant}: {len(points['words'])} most frequent "
+                                            f"content words ({method})"), width="stretch")
+        st.caption("Colours are k-means clusters of the vectors (not of the 2-D positions); "
+                   "hover a point to read its word. Stop words are left out.")
+    else:
+        st.info("Too few content words in this run's vocabulary to draw a map.")
+
+ui.source(word2vec.SkipGram, word2vec.train_torch, word2vec.train_gensim)
