@@ -98,5 +98,7 @@ def test_warmup_cosine_schedule():
 
 
 def test_heads_must_divide_width():
-    with pytest.raises(ConfigError, match="heads must divide the width, got 3 heads for width 64"):
-        gpt(heads=3, width=64)
+    with pytest.raises(ConfigError, match="^heads must divide width, got 3 heads for width 64$"):
+        registry.build_spec("transformer", "learned", "quick", {"heads": 3, "width": 64})
+    with pytest.raises(ConfigError, match="^sent_heads must divide sent_width"):
+        registry.build_spec("transformer", "learned", "quick", {"sent_heads": 5})

@@ -53,6 +53,12 @@ class Config:
     sent_batch_size: int = setting(64, "sentiment: sentences per gradient step", lo=1, hi=1024)
     weight_decay: float = setting(0.1, "AdamW weight decay on weight matrices", lo=0.0, hi=1.0)
 
+    def __post_init__(self):
+        for heads, width in (("heads", "width"), ("sent_heads", "sent_width")):
+            if getattr(self, width) % getattr(self, heads):
+                raise ConfigError(f"{heads} must divide {width}, got {getattr(self, heads)} "
+                                  f"{heads} for {width} {getattr(self, width)}")
+
 
 def sinusoidal(positions: int, width: int) -> torch.Tensor:
     """(P, W) fixed position codes: sin on even, cos on odd dimensions, wavelengths
@@ -121,8 +127,6 @@ class Transformer(nn.Module):
     def __init__(self, variant: str, task: str, vocab: int, width: int, heads: int,
                  layers: int, positions: int, dropout: float):
         super().__init__()
-        if width % heads:
-            raise ConfigError(f"heads must divide the width, got {heads} heads for width {width}")
         self.task, self.variant = task, variant
         self.embed = nn.Embedding(vocab, width)
         if variant == "learned":
