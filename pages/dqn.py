@@ -35,7 +35,6 @@ if found:
     env_id = next(iter(found.values()))[1]["env"]
     threshold = next(iter(found.values()))[1]["threshold"]
     curves = {label: art["curves"] for label, (_, art) in found.items()}
-    learners = {label: c for label, c in curves.items() if found[label][0]["variant"] != "random"}
 
     st.subheader("Learning over environment steps")
     left, right = st.columns(2)
@@ -45,10 +44,10 @@ if found:
     right.plotly_chart(control.seed_bands(curves, "train_return", "Return while training "
                                           "(last 10 episodes, with exploration)", "return"),
                        width="stretch")
-    if learners:
-        left.plotly_chart(control.seed_bands(learners, "td_loss", "TD loss (Huber)", "loss"),
+    if any(run["variant"] != "random" for run, _ in found.values()):
+        left.plotly_chart(control.seed_bands(curves, "td_loss", "TD loss (Huber)", "loss"),
                           width="stretch")
-        right.plotly_chart(control.seed_bands(learners, "q_mean", "Mean Q(s, a) of the "
+        right.plotly_chart(control.seed_bands(curves, "q_mean", "Mean Q(s, a) of the "
                                               "replayed batches", "Q-value"), width="stretch")
     st.caption("Lines are medians over a run's seeds, bands their range. A seed that reaches "
                f"the threshold ({threshold:g}) stops training when stop when solved is on and "

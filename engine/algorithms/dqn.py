@@ -55,7 +55,6 @@ class Config:
     eps_end: float = setting(0.05, "exploration rate after the decay", lo=0.0, hi=1.0)
     explore_steps: int = setting(10_000, "steps over which epsilon decays linearly",
                                  lo=1, hi=1_000_000)
-    max_grad_norm: float = setting(10.0, "gradient norm clip (0 = no clipping)", lo=0.0, hi=1e4)
     eval_every: int = setting(2_000, "environment steps between greedy evaluations (and "
                               "between reported points)", lo=100, hi=100_000)
     eval_episodes: int = setting(10, "greedy episodes per periodic evaluation", lo=1, hi=100)
@@ -185,8 +184,6 @@ class Agent:
         loss = F.smooth_l1_loss(q_taken, y)
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
-        if self.cfg["max_grad_norm"]:
-            nn.utils.clip_grad_norm_(self.q.parameters(), self.cfg["max_grad_norm"])
         self.opt.step()
         return float(loss.detach()), float(q_taken.detach().mean())
 

@@ -36,7 +36,8 @@ def seed_matrix(curves: list[dict], key: str, hold_last: bool) -> tuple[np.ndarr
 def seed_bands(runs: dict[str, list[dict]], key: str, title: str, y_title: str,
                hold_last: bool = False, threshold: float | None = None) -> go.Figure:
     """One median line per run over its seeds, with a min-max band; `runs` maps a label to
-    that run's per-seed curves."""
+    that run's per-seed curves. A run with no values for `key` (the random policy has no
+    TD loss) is left out but keeps its colour slot, so colours match across figures."""
     fig = go.Figure()
     for i, (label, curves) in enumerate(runs.items()):
         steps, values = seed_matrix(curves, key, hold_last)
@@ -47,8 +48,8 @@ def seed_bands(runs: dict[str, list[dict]], key: str, title: str, y_title: str,
         color = COLORS[i % len(COLORS)]
         low, high = np.nanmin(values, 0), np.nanmax(values, 0)
         fig.add_trace(go.Scatter(x=np.concatenate([steps, steps[::-1]]),
-                                 y=np.concatenate([high, low[::-1]]), fill="toself",
-                                 fillcolor=_rgba(color, 0.15), line=dict(width=0),
+                                 y=np.concatenate([high, low[::-1]]), mode="lines",
+                                 fill="toself", fillcolor=_rgba(color, 0.15), line=dict(width=0),
                                  hoverinfo="skip", showlegend=False, legendgroup=label))
         fig.add_trace(go.Scatter(x=steps, y=np.nanmedian(values, 0), mode="lines",
                                  line=dict(color=color, width=2), legendgroup=label,
