@@ -28,18 +28,18 @@ CHARLM_VOCAB = 65  # distinct characters in tiny Shakespeare
 class Config:
     task: str = setting("charlm", "charlm: next character of tiny Shakespeare; sentiment: "
                         "positive or negative movie-review sentence", choices=("charlm", "sentiment"))
-    layers: int = setting(2, "charlm: stacked recurrent layers", lo=1, hi=4)
+    layers: int = setting(1, "charlm: stacked recurrent layers", lo=1, hi=4)
     hidden: int = setting(256, "charlm: units per recurrent layer", lo=8, hi=1024)
     embed: int = setting(64, "charlm: size of a character's embedding", lo=4, hi=512)
-    context: int = setting(100, "charlm: characters per training window (truncated-BPTT length)",
+    context: int = setting(64, "charlm: characters per training window (truncated-BPTT length)",
                            lo=8, hi=512)
-    steps: int = setting(1500, "charlm: gradient steps", lo=1, hi=100000)
-    batch_size: int = setting(64, "charlm: windows per gradient step", lo=1, hi=1024)
+    steps: int = setting(800, "charlm: gradient steps", lo=1, hi=100000)
+    batch_size: int = setting(32, "charlm: windows per gradient step", lo=1, hi=1024)
     lr: float = setting(4e-3, "charlm: peak learning rate (AdamW, warm-up then cosine decay)",
                         lo=1e-5, hi=0.1)
     dropout: float = setting(0.0, "charlm: dropout between recurrent layers and before the "
                              "output layer", lo=0.0, hi=0.9)
-    eval_every: int = setting(250, "charlm: steps between validation estimates", lo=1, hi=100000)
+    eval_every: int = setting(100, "charlm: steps between validation estimates", lo=1, hi=100000)
     sent_epochs: int = setting(8, "sentiment: passes over the 8,530 training sentences",
                                lo=1, hi=100)
     sent_embed: int = setting(128, "sentiment: size of a word's embedding", lo=4, hi=1024)
@@ -223,8 +223,8 @@ CARD = Card(
         "quick": {"steps": 60, "hidden": 64, "layers": 1, "context": 32, "batch_size": 32,
                   "eval_every": 30, "sent_epochs": 1, "sent_embed": 32, "sent_hidden": 32},
         "standard": {},
-        "full": {"steps": 12000, "hidden": 512, "layers": 2, "context": 128, "lr": 3e-3,
-                 "dropout": 0.1, "eval_every": 500, "sent_epochs": 12},
+        "full": {"steps": 2400, "hidden": 256, "layers": 2, "context": 128, "lr": 3e-3,
+                 "eval_every": 200, "sent_epochs": 12},
     },
     metrics=("val/loss", "val/bpc", "train/loss", "time/tokens_per_second"),
     headline="val/loss",

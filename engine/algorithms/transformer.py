@@ -32,15 +32,15 @@ class Config:
     layers: int = setting(4, "charlm: Transformer blocks", lo=1, hi=12)
     heads: int = setting(4, "charlm: attention heads per block (must divide width)", lo=1, hi=16)
     width: int = setting(128, "charlm: size of every position's vector", lo=8, hi=1024)
-    context: int = setting(128, "charlm: characters per window (how far attention reaches)",
+    context: int = setting(64, "charlm: characters per window (how far attention reaches)",
                            lo=8, hi=512)
-    steps: int = setting(1500, "charlm: gradient steps", lo=1, hi=100000)
+    steps: int = setting(1000, "charlm: gradient steps", lo=1, hi=100000)
     batch_size: int = setting(32, "charlm: windows per gradient step", lo=1, hi=1024)
     lr: float = setting(3e-3, "charlm: peak learning rate (AdamW, warm-up then cosine decay)",
                         lo=1e-5, hi=0.1)
     warmup: int = setting(100, "charlm: warm-up steps", lo=0, hi=10000)
     dropout: float = setting(0.0, "charlm: dropout on attention outputs and MLPs", lo=0.0, hi=0.9)
-    eval_every: int = setting(250, "charlm: steps between validation estimates", lo=1, hi=100000)
+    eval_every: int = setting(100, "charlm: steps between validation estimates", lo=1, hi=100000)
     sent_epochs: int = setting(8, "sentiment: passes over the 8,530 training sentences",
                                lo=1, hi=100)
     sent_layers: int = setting(2, "sentiment: encoder blocks", lo=1, hi=12)
@@ -253,8 +253,7 @@ CARD = Card(
                   "warmup": 10, "eval_every": 30, "sent_epochs": 1, "sent_layers": 1,
                   "sent_width": 32},
         "standard": {},
-        "full": {"steps": 10000, "layers": 6, "width": 192, "heads": 6, "context": 256,
-                 "batch_size": 32, "lr": 1.5e-3, "dropout": 0.1, "eval_every": 500,
+        "full": {"steps": 5000, "context": 128, "lr": 2e-3, "eval_every": 250,
                  "sent_epochs": 15},
     },
     metrics=("val/loss", "val/bpc", "train/loss", "time/tokens_per_second"),
