@@ -2,7 +2,7 @@
 
 MNIST digits were prepared this way (LeCun et al.): the digit's bounding box is scaled to
 fit a 20x20 box keeping its aspect ratio (anti-aliasing gives grey edges), then placed in
-a 28x28 field so that its centre of mass sits at the centre. White ink on black. A drawing
+a 28x28 field so that its centre of mass sits at pixel (14, 14). White ink on black. A drawing
 that skips these steps (a small digit in a corner, black on white) is misread by every
 model, however good, so the page always runs them.
 """
@@ -67,11 +67,12 @@ def mnist_style(image: np.ndarray) -> np.ndarray:
     total = box.sum()
     if total == 0:
         raise BadImage("the image is empty: draw a digit first")
-    # Centre of mass of the box, then the offset that moves it to the field's centre (13.5).
+    # Centre of mass of the box, then the offset that moves it to pixel (14, 14), where
+    # MNIST's digits have theirs (checked against the test set: 13.5 is off by one pixel).
     com_y = (box.sum(1) * np.arange(box.shape[0])).sum() / total
     com_x = (box.sum(0) * np.arange(box.shape[1])).sum() / total
-    top = int(np.clip(round(13.5 - com_y), 0, 28 - box.shape[0]))  # never cut ink off
-    left = int(np.clip(round(13.5 - com_x), 0, 28 - box.shape[1]))
+    top = int(np.clip(round(14 - com_y), 0, 28 - box.shape[0]))  # never cut ink off
+    left = int(np.clip(round(14 - com_x), 0, 28 - box.shape[1]))
     field = np.zeros((28, 28))
     field[top:top + box.shape[0], left:left + box.shape[1]] = box
     return np.clip(field, 0, 255).round().astype(np.uint8)
