@@ -104,17 +104,19 @@ if diff.empty:
 else:
     st.dataframe(diff)
 
-# ---- curves -----------------------------------------------------------------------------------
+# ---- figures ------------------------------------------------------------------------------
 st.subheader("Curves")
 history = compare.histories_frame(runs, {r["id"]: ui.history(r) for r in runs})
 keys = sorted(history["key"].unique())
+figures = {}  # button label -> (file name, figure), for the HTML downloads
 if not keys:
     st.caption("These runs reported no metric history.")
 else:
     wanted = st.session_state["compare:metric"]
     if wanted not in keys:
-        preferred = [h.replace("test/", "val/") for h in compare.better_direction(runs)]
-        fallback = next((k for k in [*preferred, *keys] if k in keys))
+        headlines = list(compare.better_direction(runs))
+        preferred = [*headlines, *(h.replace("test/", "val/") for h in headlines), *keys]
+        fallback = next(k for k in preferred if k in keys)
         if wanted:
             st.caption(f"No run here reported {wanted}; showing {fallback}.")
         st.session_state["compare:metric"] = fallback
@@ -122,31 +124,34 @@ else:
     metric = left.selectbox("Metric", keys, key="compare:metric", persist_state=KEEP)
     x_axis = right.radio("x axis", compare.X_AXES, horizontal=True, key="compare:x",
                          persist_state=KEEP)
-    figure = plots.curves(history, metric, x=x_axis)
-    st.plotly_chart(figure, width="stretch", key="compare:curves")
+    curves = plots.curves(history, metric, x=x_axis)
+    figures["Curves"] = (f"curves-{metric.replace('/', '_')}.html", curves)
+    st.plotly_chart(curves, width="stretch", key="compare:curves")
 
-    final = [k for k in numeric if k in compare.metric_keys(runs)]
+final = [k for k in numeric if k in compare.metric_keys(runs)]
+if final:
+    if st.session_state.get("compare:bars_metric") not in final:
+        st.session_state["compare:bars_metric"] = final[0]
     bars_metric = st.selectbox("Final metric for the bars", final, key="compare:bars_metric",
                                persist_state=KEEP)
     bars = final_bars(compare.final_values(runs), bars_metric, baseline)
+    figures["Bars"] = (f"final-{bars_metric.replace('/', '_')}.html", bars)
     st.plotly_chart(bars, width="stretch", key="compare:bars")
 
-    columns = st.columns(3)
-    columns[0].download_button("Histories as CSV", compare.histories_csv(history),
-                               file_name="histories.csv", mime="text/csv", on_click="ignore",
-                               key="compare:history_csv",
-                               help="Every reported metric of these runs: run, step, seconds, "
-                                    "key, value")
-    columns[1].download_button("Curves as HTML", lambda: figure.to_html(include_plotlyjs=True),
-                               file_name=f"curves-{metric.replace('/', '_')}.html",
-                               mime="text/html", on_click="ignore", key="compare:curves_html")
-    columns[2].download_button("Bars as HTML", lambda: bars.to_html(include_plotlyjs=True),
-                               file_name=f"final-{bars_metric.replace('/', '_')}.html",
-                               mime="text/html", on_click="ignore", key="compare:bars_html")
-    st.caption("PNG: each chart's toolbar (top right, on hover) has *Download plot as PNG*. "
-               "The server does not render PNG itself: that needs kaleido's Chrome, which "
-               "this deployment does not have. The HTML files open offline and stay "
-               "interactive.")
+columns = st.columns(1 + len(figures))
+columns[0].download_button("Histories as CSV", compare.histories_csv(history),
+                           file_name="histories.csv", mime="text/csv", on_click="ignore",
+                           key="compare:history_csv", disabled=not keys,
+                           help="Every reported metric of these runs: run_id, run, step, "
+                                "seconds, key, value")
+for column, (label, (name, figure)) in zip(columns[1:], figures.items()):
+    column.download_button(f"{label} as HTML",
+                           lambda figure=figure: figure.to_html(include_plotlyjs=True),
+                           file_name=name, mime="text/html", on_click="ignore",
+                           key=f"compare:html:{label}")
+st.caption("PNG: each chart's toolbar (top right, on hover) has *Download plot as PNG*. "
+           "The server does not render PNG itself: that needs kaleido's Chrome, which this "
+           "deployment does not have. The HTML files open offline and stay interactive.")
 
 st.query_params.from_dict(compare.encode_selection(compare.Selection(
     tuple(ids), st.session_state.get("compare:metric", ""), st.session_state["compare:x"],

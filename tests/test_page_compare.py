@@ -105,3 +105,16 @@ def test_empty_store_and_empty_link(store_dir):
     at = AppTest.from_file(PAGE, default_timeout=60).run()
     assert not at.exception
     assert "No finished runs yet" in at.info[0].value
+
+
+def test_runs_of_an_algorithm_without_a_module_show_raw_metrics(store, two):
+    a, _ = two
+    old = stored_run(store, "retired", "old", {"width": 3}, {"score": 7.0}, preset="standard")
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.query_params.update(runs=f"{old['id']},{a['id']}", metric="no/such")
+    at.run()
+    assert not at.exception, at.exception[0].value
+    table = at.dataframe[0].value
+    assert table.at[old["id"], "score"] == 7.0 and table.at[old["id"], "shown as"] == "value"
+    assert "No run here reported no/such; showing val/acc." in [c.value for c in at.caption]
+    assert at.selectbox(key="compare:metric").value == "val/acc"  # dnn's headline, as val/
