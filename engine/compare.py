@@ -23,7 +23,7 @@ from engine.registry import Card
 
 X_AXES = ("step", "seconds")
 EXTRA = ("params", "train seconds")  # compared like metrics, after them
-MISSING = "—"  # a setting or metric a run does not have
+MISSING = "—"  # shown for a setting a run does not have
 LIVE = ("queued", "running")
 
 

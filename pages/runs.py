@@ -22,12 +22,22 @@ any_live = bool(ui.store().list_runs(status="running") or ui.store().list_runs(s
 
 
 def act(action: str) -> None:
-    """Button callback: runs before the page redraws, so the table shows the outcome."""
-    chosen = ui.store().get_many(st.session_state["runs:chosen"])
+    """Button callback: runs before the page redraws, so the table shows the outcome.
+    Delete acts on the runs the user confirmed, the others on the chosen runs."""
+    ids = st.session_state.pop("runs:confirm") if action == "delete" else \
+        st.session_state["runs:chosen"]
+    chosen = ui.store().get_many(ids)
     st.session_state["runs:message"] = compare.apply_action(ui.manager(), action,
                                                             list(chosen.values()))
     if action == "delete":
-        st.session_state["runs:chosen"] = [i for i in chosen if ui.store().get(i)]
+        st.session_state["runs:chosen"] = [i for i in st.session_state["runs:chosen"]
+                                           if ui.store().get(i)]
+
+
+def ask_to_delete() -> None:
+    chosen = ui.store().get_many(st.session_state["runs:chosen"])
+    st.session_state["runs:confirm"] = [i for i, run in chosen.items()
+                                        if run["status"] in ACTIONS["delete"]]
 
 
 @st.fragment(run_every=2.0 if any_live else None)
@@ -72,11 +82,20 @@ def body() -> None:
     for column, (action, text) in zip(buttons, BUTTONS.items()):
         fits = sum(r["status"] in ACTIONS[action] for r in picked)
         column.button(f"{text} ({fits})", key=f"runs:{action}", disabled=not fits,
-                      on_click=act, args=(action,), help=HELP[action],
-                      type="primary" if action == "delete" and fits else "secondary")
+                      on_click=ask_to_delete if action == "delete" else act,
+                      args=() if action == "delete" else (action,), help=HELP[action])
     finished = [r["id"] for r in picked if r["status"] == "done"]
     if finished:
-        buttons[-1].markdown(f"[Compare these]({'compare?runs=' + ','.join(finished)})")
+        buttons[-1].markdown(f"[Compare these ↗]({'compare?runs=' + ','.join(finished)})",
+                             help="Opens the Compare page with these finished runs in a new tab")
+    if pending := st.session_state.get("runs:confirm"):
+        st.warning(f"Delete {len(pending)} run(s) with their metric history and artifact "
+                   "folders? This cannot be undone.")
+        yes, no = st.columns([1, 5])
+        yes.button("Delete them", key="runs:confirm_delete", type="primary", on_click=act,
+                   args=("delete",))
+        no.button("Keep them", key="runs:keep", on_click=st.session_state.pop,
+                  args=("runs:confirm",))
 
     for run in picked:
         with st.container(border=True):

@@ -41,7 +41,13 @@ def test_rerun_then_delete_removes_the_run_and_its_artifacts(store, inline):
     assert at.success[0].value == "Queued 1 run(s) to train again."
     assert store.get(run_id)["status"] == "done" and store.get(run_id)["finished"] > before
     assert at.button(key="runs:delete").label == "Delete (1)"
+    at.button(key="runs:delete").click().run()  # asks first
+    assert store.get(run_id) and folder.exists()
+    assert at.warning[0].value.startswith("Delete 1 run(s) with their metric history")
+    at.button(key="runs:keep").click().run()
+    assert not at.warning and store.get(run_id)
     at.button(key="runs:delete").click().run()
+    at.button(key="runs:confirm_delete").click().run()
     assert not at.exception
     assert at.success[0].value == "Deleted 1 run(s) and their artifact folders."
     assert store.get(run_id) is None and not store.history(run_id)
