@@ -157,8 +157,9 @@ def train_classifier(spec, report: Report, model: nn.Module, *, epochs: int, bat
             opt.step()
             schedule.step()
             step += 1
-            running_loss += float(loss.detach()) * len(y)
-            epoch_loss += float(loss.detach()) * len(y)
+            batch_loss = float(loss.detach()) * len(y)
+            running_loss += batch_loss
+            epoch_loss += batch_loss
             running_correct += float((logits.argmax(1) == y).sum())
             running_seen += len(y)
             if step % report_every == 0:
