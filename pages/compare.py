@@ -50,7 +50,8 @@ shown = compare.filter_runs(done, filters["algorithm"], filters["variant"], filt
 # Only finished runs that still exist can stay selected (one may have been deleted meanwhile).
 st.session_state["compare:runs"] = [i for i in st.session_state["compare:runs"] if i in by_id]
 shown_ids = {r["id"] for r in shown}
-options = [r["id"] for r in done if r["id"] in shown_ids or r["id"] in st.session_state["compare:runs"]]
+options = [r["id"] for r in done
+           if r["id"] in shown_ids or r["id"] in st.session_state["compare:runs"]]
 
 
 def select_all_shown() -> None:
