@@ -1,0 +1,120 @@
+"""Word2Vec benchmark: python -m engine bench word2vec [--preset full] [--part ...]
+
+  reference  gensim with its defaults (100 dims, window 5, min_count 5, 5 epochs) on brown:
+             the issue's reference figures, scored by engine.word_eval;
+  quality    the three variants at a preset (through the run store, so the page shows
+             them): WordSim-353, analogy, coverage, random baseline, words/s, and our
+             PyTorch skip-gram relative to gensim skip-gram;
+  speed      gensim inside our run (callbacks: loss and WordSim-353 every epoch) against a
+             plain `Word2Vec(sentences, ...)` call with the same settings, alternated.
+Run it under `flock /tmp/top10-cpu.lock` when quoting timings.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import torch
+
+from engine import registry, settings, word_eval
+from engine.algorithms import word2vec as w2v
+from engine.core import PrintReport
+from engine.data.corpora import load_corpus
+from engine.jobs import InlineExecutor, JobManager, execute, seed_everything
+from engine.store import Store
+
+SHOWN = ("eval/wordsim353", "eval/wordsim353_coverage", "eval/analogy", "eval/analogy_coverage",
+         "eval/wordsim353_random", "eval/analogy_random", "vocab/size")
+
+
+def scores(words: list[str], vectors: torch.Tensor) -> str:
+    s = word_eval.evaluate(words, vectors)
+    return (f"wordsim353 {s['eval/wordsim353']:.3f} (coverage {s['eval/wordsim353_coverage']:.1%},"
+            f" OOV {1 - s['eval/wordsim353_coverage']:.1%})  analogy {s['eval/analogy']:.2%}"
+            f" (coverage {s['eval/analogy_coverage']:.1%})")
+
+
+def reference() -> None:
+    from gensim.models import Word2Vec
+
+    sentences = load_corpus("brown")
+    for name, sg in (("skip-gram", 1), ("CBOW", 0)):
+        started = time.perf_counter()
+        model = Word2Vec(sentences, sg=sg, workers=1, seed=0)
+        seconds = time.perf_counter() - started
+        print(f"reference gensim defaults, brown, {name:9s}: "
+              f"{scores(model.wv.index_to_key, torch.from_numpy(model.wv.vectors))}"
+              f"  [{seconds:.1f}s]", flush=True)
+
+
+def quality(preset: str, seed: int, force: bool) -> None:
+    store = Store(settings.store_dir())
+    manager = JobManager(store, InlineExecutor(store))
+    found = {}
+    for variant in registry.card("word2vec").variants:
+        spec = registry.build_spec("word2vec", variant, preset, seed=seed)
+        submission = manager.submit(spec, force=force, wake=False)
+        if not submission.cached:
+            execute(store, store.claim_next(submission.run_id))
+        run = store.get(submission.run_id)
+        if run["status"] != "done":
+            print(f"quality {preset} {variant}: {run['status']} {run['error']}")
+            continue
+        m = found[variant] = {**run["metrics"], "seconds": run["train_seconds"]}
+        print(f"quality {preset} {variant:15s} " + "  ".join(f"{k.split('/')[-1]} {m[k]:.4f}"
+                                                            for k in SHOWN) +
+              f"  words/s {m['time/words_per_second']:,.0f}  train {m['seconds']:.1f}s"
+              f"{'  (stored)' if submission.cached else ''}  id {submission.run_id}", flush=True)
+    if {"skipgram", "torch_skipgram"} <= found.keys():
+        ours, theirs = found["torch_skipgram"], found["skipgram"]
+        print(f"quality {preset} torch_skipgram / gensim skipgram: wordsim353 "
+              f"{ours['eval/wordsim353'] / theirs['eval/wordsim353']:.1%}, words/s "
+              f"{ours['time/words_per_second'] / theirs['time/words_per_second']:.1%}")
+
+
+def speed(preset: str, rounds: int, epochs: int) -> None:
+    """Words per second of gensim inside run() against a plain gensim call."""
+    from gensim.models import Word2Vec
+
+    for variant, sg in (("skipgram", 1), ("cbow", 0)):
+        spec = registry.build_spec("word2vec", variant, preset, {"epochs": epochs})
+        cfg = spec.config
+        sentences = load_corpus(cfg["corpus"], cfg["lowercase"], cfg["max_words"])
+        raw = sum(len(s) for s in sentences)
+        plain, ours = [], []
+        for _ in range(rounds):
+            started = time.perf_counter()
+            Word2Vec(sentences, vector_size=cfg["dim"], window=cfg["window"],
+                     min_count=cfg["min_count"], sg=sg, negative=cfg["negative"],
+                     sample=cfg["sample"], alpha=cfg["alpha"], workers=cfg["workers"],
+                     epochs=cfg["epochs"], seed=0)
+            plain.append(raw * cfg["epochs"] / (time.perf_counter() - started))
+            seed_everything(0)
+            result = w2v.run(spec, PrintReport(quiet=True))
+            ours.append(result.metrics["time/words_per_second"])
+        p, o = statistics.median(plain), statistics.median(ours)
+        print(f"speed {preset} {variant:8s} ({epochs} epochs, {rounds} rounds, median): plain "
+              f"gensim {p:,.0f} words/s, in our run {o:,.0f} words/s, ratio {o / p:.1%}",
+              flush=True)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m engine bench word2vec")
+    parser.add_argument("--part", action="append", choices=("reference", "quality", "speed"),
+                        help="repeatable; default: all three")
+    parser.add_argument("--preset", default="full", choices=registry.PRESETS)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--force", action="store_true", help="retrain stored quality runs")
+    parser.add_argument("--rounds", type=int, default=2, help="speed: alternations")
+    parser.add_argument("--speed-epochs", type=int, default=3, help="speed: epochs per call")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(settings.threads())
+    parts = args.part or ["reference", "quality", "speed"]
+    if "reference" in parts:
+        reference()
+    if "quality" in parts:
+        quality(args.preset, args.seed, args.force)
+    if "speed" in parts:
+        speed(args.preset, args.rounds, args.speed_epochs)
+    return 0
