@@ -51,6 +51,8 @@ def test_skipgram_pairs_stay_inside_sentences():
     centre, context = w2v.skipgram_pairs(ids, sentence, 2, torch.Generator().manual_seed(1))
     pairs = set(zip(centre.tolist(), context.tolist()))
     assert {(10, 11), (13, 14)} <= pairs and not pairs & {(12, 13), (11, 13), (12, 14)}
+    lone = w2v.skipgram_pairs(ids[:1], sentence[:1], 5, torch.Generator())
+    assert [len(t) for t in lone] == [0, 0]  # one token (a chunk's tail) makes no pairs
 
 
 def test_skipgram_loss_is_the_negative_sampling_objective():

@@ -95,7 +95,7 @@ def skipgram_pairs(ids: torch.Tensor, sentence: torch.Tensor, window: int,
     which weights near neighbours more)."""
     n = len(ids)
     reach = torch.randint(1, window + 1, (n,), generator=generator)
-    centres, contexts = [], []
+    centres, contexts = [ids[:0]], [ids[:0]]  # empty starts: a run of 0 or 1 tokens has no pairs
     for d in range(1, min(window, n - 1) + 1):
         left, right = slice(0, n - d), slice(d, n)  # token i and token i + d
         same = sentence[left] == sentence[right]
