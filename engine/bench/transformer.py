@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from dataclasses import asdict
 
 import torch
@@ -38,19 +39,22 @@ def train(name: str, overrides: dict, target: float, seed: int) -> None:
     spec = RunSpec("transformer", "learned", config, seed)
     seed_everything(seed)
     model = transformer.build_model("learned", config)
+    cpu, wall = time.process_time(), time.perf_counter()
     result = train_charlm(spec, PrintReport(quiet=True), model, steps=config["steps"],
                           batch_size=config["batch_size"], context=config["context"],
                           lr=config["lr"], weight_decay=config["weight_decay"],
                           warmup=config["warmup"], eval_every=50, eval_windows=0,
                           stop_at=target)
     m = result.metrics
+    cores = (time.process_time() - cpu) / (time.perf_counter() - wall)  # < threads: starved
     reached = m["time/seconds_to_target"]
     when = (f"reached val loss <= {target} after {reached:.1f} s of training "
             f"(step {m['steps']:.0f})" if reached == reached else
             f"did NOT reach {target} in {m['steps']:.0f} steps ({result.train_seconds:.1f} s)")
     print(f"{name}: {when}; whole-validation loss {m['val/loss']:.4f} nats/char; "
           f"{m['time/ms_per_step']:.1f} ms/step, {m['time/tokens_per_second']:,.0f} tokens/s, "
-          f"{result.params:,} params", flush=True)
+          f"{result.params:,} params; busy cores {cores:.2f} of {torch.get_num_threads()}",
+          flush=True)
 
 
 def main(argv: list[str]) -> int:
