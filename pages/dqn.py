@@ -77,8 +77,12 @@ if found:
         "Agent", range(len(art["seeds"])), key="dqn:replay_agent",
         format_func=lambda i: f"seed {art['seeds'][i]} (final return {art['final_return'][i]:.0f})")
     episode_seed = c3.number_input("Episode seed", 0, 1_000_000, 0, key="dqn:episode_seed")
-    episode = replay(run["id"], seed_index, int(episode_seed), run["variant"],
-                     run["spec"]["config"], art["policies"][seed_index])
+    try:
+        episode = replay(run["id"], seed_index, int(episode_seed), run["variant"],
+                         run["spec"]["config"], art["policies"][seed_index])
+    except dqn.gym.error.DependencyNotInstalled:
+        st.error("Rendering needs pygame: pip install 'gymnasium[classic-control]'.")
+        st.stop()
     names = dqn.ACTION_NAMES[env_id]
     left, right = st.columns([2, 3])
     left.image(episode["gif"], caption=f"{run['variant']}: {episode['steps']} steps, return "

@@ -41,7 +41,7 @@ class Config:
                          lo=1, hi=10)
     hidden: int = setting(128, "units in each of the two hidden layers of the Q-network",
                           lo=8, hi=1024)
-    lr: float = setting(1e-3, "Adam learning rate", lo=1e-5, hi=0.1)
+    lr: float = setting(2.5e-3, "Adam learning rate", lo=1e-5, hi=0.1)
     gamma: float = setting(0.99, "discount factor of future rewards", lo=0.5, hi=0.9999)
     batch_size: int = setting(128, "transitions per gradient step", lo=8, hi=1024)
     buffer_size: int = setting(50_000, "replay buffer capacity (transitions)",
@@ -49,7 +49,7 @@ class Config:
     learning_starts: int = setting(1_000, "random steps that fill the buffer before learning",
                                    lo=0, hi=100_000)
     train_every: int = setting(4, "environment steps between gradient steps", lo=1, hi=100)
-    target_every: int = setting(500, "environment steps between copies of the online network "
+    target_every: int = setting(250, "environment steps between copies of the online network "
                                 "into the target network", lo=1, hi=100_000)
     eps_start: float = setting(1.0, "exploration rate at the start", lo=0.0, hi=1.0)
     eps_end: float = setting(0.05, "exploration rate after the decay", lo=0.0, hi=1.0)
