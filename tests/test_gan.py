@@ -1,0 +1,39 @@
+"""GAN building blocks: shapes of both variants, the latent interpolation and config errors."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from engine import registry
+from engine.algorithms import gan
+from engine.core import ConfigError
+
+
+@pytest.mark.parametrize("variant", ["mlp", "dcgan"])
+def test_generator_and_discriminator_shapes(variant):
+    config = registry.card("gan").default_config("quick")
+    generator, discriminator = gan.build_model(variant, config)
+    z = torch.randn(4, config["z_dim"])
+    images = generator(z)
+    assert images.shape == (4, 1, 28, 28)
+    assert images.min() >= -1 and images.max() <= 1  # tanh output, like the scaled data
+    assert discriminator(images).shape == (4,)
+    samples = gan.generate(generator, z)
+    assert samples.shape == (4, 28, 28) and samples.dtype == torch.uint8
+
+
+def test_slerp_ends_at_both_noise_vectors_and_keeps_their_norm():
+    g = torch.Generator().manual_seed(0)
+    z0, z1 = torch.randn(64, generator=g), torch.randn(64, generator=g)
+    path = gan.interpolate(z0, z1, 7)
+    assert path.shape == (7, 64)
+    assert torch.allclose(path[0], z0, atol=1e-5) and torch.allclose(path[-1], z1, atol=1e-5)
+    norms = path.norm(dim=1)
+    assert norms.min() > 0.8 * min(z0.norm(), z1.norm())  # no shrinking through the middle
+
+
+def test_bad_gan_settings_give_one_line():
+    with pytest.raises(ConfigError, match="^fid_n must be between 100 and 10000, got 5$"):
+        registry.build_spec("gan", "dcgan", "quick", {"fid_n": 5})
+    with pytest.raises(ConfigError, match="^real_label must be between"):
+        registry.build_spec("gan", "mlp", "quick", {"real_label": 1.5})
