@@ -10,7 +10,6 @@ from its first step; building the environment and networks is not counted.
 """
 from __future__ import annotations
 
-import argparse
 import time
 
 import torch
