@@ -244,9 +244,12 @@ def run(spec, report) -> RunResult:
     step = 0
     while step < total and not all(a.stopped for a in agents):
         n = min(chunk, total - step)
-        for agent in agents:
+        for k, agent in enumerate(agents):
             if not agent.stopped:
                 agent.advance(n)
+            # Between agents too, so a cancel is seen within one agent's chunk.
+            report.progress(step + n * (k + 1) / len(agents), total,
+                            f"step {step + n:,}/{total:,}, agent {k + 1}/{len(agents)}")
         step += n
         # Medians over seeds at this step. A stopped agent keeps its last evaluation (its
         # policy no longer changes); the training-side numbers come from active agents.
