@@ -10,7 +10,7 @@ import torch
 
 from engine import registry
 from engine.algorithms import dqn
-from engine.core import ConfigError, PrintReport
+from engine.core import ConfigError, PrintReport, RunCancelled
 from engine.plots import control
 
 # Three transitions: non-terminal, terminal, non-terminal. Two actions.
@@ -121,3 +121,18 @@ def test_stopped_seeds_hold_their_last_evaluation():
     fig = control.seed_bands({"dqn": curves}, "eval_return", "t", "return", hold_last=True,
                              threshold=475)
     assert fig.data[1].y.tolist() == [255, 260, 265]  # the median of the two seeds
+
+
+def test_a_cancel_lands_after_one_agent_chunk():
+    class CancelAtFirstProgress(PrintReport):
+        calls = 0
+
+        def progress(self, done, total, note=""):
+            self.calls += 1
+            raise RunCancelled()
+
+    overrides = {k: v for k, v in tiny_config(seeds=3).items() if k != "env"}
+    report = CancelAtFirstProgress(quiet=True)
+    with pytest.raises(RunCancelled):
+        dqn.run(registry.build_spec("dqn", "dqn", "quick", overrides), report)
+    assert report.calls == 1 and not report.history  # before the three agents finished a chunk
