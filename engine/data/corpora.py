@@ -11,6 +11,7 @@ tokenised alike. With a network, a missing corpus is downloaded the standard way
 from __future__ import annotations
 
 import functools
+import io
 import re
 import urllib.request
 
@@ -42,7 +43,8 @@ def _nltk_corpus(name: str):
         target = settings.data_dir() / "nltk_data"
         try:
             target.mkdir(parents=True, exist_ok=True)
-            ok = nltk.download(name, download_dir=str(target), quiet=True, raise_on_error=True)
+            ok = nltk.download(name, download_dir=str(target), quiet=True, raise_on_error=True,
+                               print_error_to=io.StringIO())  # the error is in our message
             if not ok:
                 raise RuntimeError("nltk.download returned False")
         except Exception as error:
