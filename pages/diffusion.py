@@ -41,23 +41,25 @@ if runs:
                             width="stretch")
 
     st.subheader("Noise in, noise out")
-    schedules = {diffusion.schedule_of(v): a["alpha_bar"].numpy() for v, a in found.items()}
-    st.plotly_chart(generative.schedules(schedules), width="stretch")
-    for variant, artifacts in found.items():
+    by_schedule = {diffusion.schedule_of(v): a for v, a in found.items()}
+    st.plotly_chart(generative.schedules({s: a["alpha_bar"].numpy()
+                                          for s, a in by_schedule.items()}), width="stretch")
+    for schedule, artifacts in by_schedule.items():
         captions = [f"t={t}" for t in artifacts["forward_t"]]
         st.plotly_chart(generative.strip(artifacts["forward"].numpy(), captions,
-                                         f"Forward process on a real digit "
-                                         f"({diffusion.schedule_of(variant)} schedule)"),
-                        width="stretch")
+                                         f"Forward process on a real digit ({schedule} "
+                                         "schedule)"), width="stretch",
+                        key=f"diffusion:forward:{schedule}")
+    for variant, artifacts in found.items():
         reverse = artifacts["reverse"].numpy()
         st.plotly_chart(generative.strip(reverse, ["x_T"] + [""] * (len(reverse) - 2) + ["x_0"],
                                          f"{variant}: reverse trajectory of a generated digit"),
-                        width="stretch")
+                        width="stretch", key=f"diffusion:reverse:{variant}")
 
     st.subheader("Sample new digits")
     left, right = st.columns(2)
     variant = left.selectbox("Variant", list(found), key="diffusion:sample_variant")
-    seed = right.number_input("Noise seed", 0, 10**6, 0, key="diffusion:seed")
+    seed = right.number_input("Noise seed", 0, 10**6, 0, key="diffusion:noise_seed")
     if st.button("Sample 8 digits", key="diffusion:sample"):
         model = diffusion.build_model(variant, config)
         model.load_state_dict(found[variant]["model_state"])

@@ -52,7 +52,7 @@ if runs:
                                          [""] * len(artifacts["interpolation"]),
                                          f"{variant}: spherical interpolation of the noise"),
                         width="stretch")
-    seed = st.number_input("Draw 16 new samples from noise seed", 0, 10**6, 0, key="gan:seed")
+    seed = st.number_input("Draw 16 new samples from noise seed", 0, 10**6, 0, key="gan:noise_seed")
     for variant in found:
         generator, _ = gan.build_model(variant, config)
         generator.load_state_dict(found[variant]["generator_state"])

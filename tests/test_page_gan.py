@@ -12,7 +12,7 @@ from engine import metrics
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "gan.py")
 
 
-def wait_for_results(at: AppTest, timeout: float = 150) -> AppTest:
+def wait_for_results(at: AppTest, timeout: float = 400) -> AppTest:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         at.run()

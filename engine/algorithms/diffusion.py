@@ -373,7 +373,7 @@ CARD = Card(
         "ddim_cosine": "the cosine model sampled with DDIM in `ddim_steps` steps",
     },
     presets={
-        "quick": {"train_steps": 30, "batch_size": 16, "width": 8, "timesteps": 50,
+        "quick": {"train_steps": 20, "batch_size": 16, "width": 8, "timesteps": 50,
                   "ddim_steps": 5, "fid_n": 100},
         "standard": {},
         "full": {"train_steps": 8000, "batch_size": 128, "timesteps": 500, "ddim_steps": 50,
