@@ -34,13 +34,23 @@ NANOGPT = {"layers": 4, "heads": 4, "width": 128, "context": 64, "batch_size": 1
            "warmup": 100, "steps": 2000, "dropout": 0.0, "weight_decay": 0.1}
 
 
+class EchoEvaluations(PrintReport):
+    """Prints every validation check as it happens, so a long run shows its progress."""
+
+    def __call__(self, step: int, metrics: dict[str, float]) -> None:
+        super().__call__(step, metrics)
+        if "val/loss" in metrics:
+            print(f"  step {step}: val loss {metrics['val/loss']:.4f} after "
+                  f"{metrics['time/train_seconds']:.1f} s of training", flush=True)
+
+
 def train(name: str, overrides: dict, target: float, seed: int) -> None:
     config = asdict(make_config(transformer.Config, {**overrides, "eval_every": 50}))
     spec = RunSpec("transformer", "learned", config, seed)
     seed_everything(seed)
     model = transformer.build_model("learned", config)
     cpu, wall = time.process_time(), time.perf_counter()
-    result = train_charlm(spec, PrintReport(quiet=True), model, steps=config["steps"],
+    result = train_charlm(spec, EchoEvaluations(quiet=True), model, steps=config["steps"],
                           batch_size=config["batch_size"], context=config["context"],
                           lr=config["lr"], weight_decay=config["weight_decay"],
                           warmup=config["warmup"], eval_every=50, eval_windows=0,
