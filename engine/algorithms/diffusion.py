@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine import metrics, settings
-from engine.algorithms.image_classifier import PRECISIONS, count_params, resolve_precision
+from engine.algorithms.image_classifier import PRECISIONS, resolve_precision
 from engine.core import RunResult, setting
 from engine.data.images import load_images
 from engine.registry import Card
@@ -323,7 +323,8 @@ def run(spec, report) -> RunResult:
     })
     artifacts["histograms"] = [s["histogram"] for s in scores]
     artifacts["config"] = dict(cfg)
-    return RunResult(final, count_params(model), train_seconds, artifacts)
+    params = sum(p.numel() for p in model.parameters())  # the EMA copy has no grads
+    return RunResult(final, params, train_seconds, artifacts)
 
 
 EXPLANATION = """
