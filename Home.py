@@ -21,6 +21,6 @@ tools = [st.Page(PAGES / f"{name}.py", title=title, url_path=name)
 if tools:
     sections["Tools"] = tools
 
-page = st.navigation(sections)
+page = st.navigation(sections, expanded=True)
 ui.jobs_sidebar()
 page.run()

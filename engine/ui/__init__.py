@@ -25,6 +25,22 @@ STATUS_ICONS = {"queued": "⏳", "running": "⚙️", "done": "✅", "failed": "
                 "cancelled": "⏹️", "interrupted": "⚠️"}
 
 
+def _use_our_navigation() -> None:
+    """Streamlit treats an app with a pages/ folder as an old-style multipage app until
+    Home.py's st.navigation has run once; a first request straight to /compare (a shared
+    link, after a restart) would then run the page without our navigation and sidebar.
+    Clear that flag and rerun, so Home.py handles the request."""
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    if PagesManager.uses_pages_directory and get_script_run_ctx() is not None:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+_use_our_navigation()
+
+
 # ---- shared resources -------------------------------------------------------------------
 @st.cache_resource(show_spinner=False)
 def _manager(store_path: str) -> JobManager:
