@@ -236,6 +236,18 @@ def monitor_loss(vin: torch.Tensor, vout: torch.Tensor, sample: dict, cbow: bool
     return float(-F.logsigmoid(scores * sign).sum(2)[mask].mean())
 
 
+def epoch_reporter(words: list[str], sample: dict, cbow: bool, epochs: int, report):
+    """What every variant reports after each epoch: its loss at the monitor positions and
+    its WordSim-353 score (cheap: 353 pairs)."""
+    def on_epoch(epoch: int, vin: torch.Tensor, vout: torch.Tensor) -> None:
+        rho, _ = word_eval.wordsim(words, vin)
+        report(epoch, {"train/loss": monitor_loss(vin, vout, sample, cbow),
+                       "eval/wordsim353": rho, "epoch": epoch})
+        report.progress(epoch, epochs, f"epoch {epoch}/{epochs}")
+
+    return on_epoch
+
+
 def word_map(words: list[str], vectors: torch.Tensor, n: int, seed: int) -> dict:
     """2-D views of the n most frequent content words (no stop words, at least 3 letters):
     PCA and t-SNE coordinates (n, 2) and a k-means cluster for each word (n,)."""
@@ -271,13 +283,7 @@ def run(spec, report) -> RunResult:
                             cfg["negative"], generator)
     cbow = spec.variant == "cbow"
 
-    def on_epoch(epoch: int, vin: torch.Tensor, vout: torch.Tensor) -> None:
-        """Per-epoch loss and WordSim-353 (cheap: 353 pairs)."""
-        rho, _ = word_eval.wordsim(words, vin)
-        report(epoch, {"train/loss": monitor_loss(vin, vout, sample, cbow),
-                       "eval/wordsim353": rho, "epoch": epoch})
-        report.progress(epoch, cfg["epochs"], f"epoch {epoch}/{cfg['epochs']}")
-
+    on_epoch = epoch_reporter(words, sample, cbow, cfg["epochs"], report)
     started = time.perf_counter()
     if spec.variant == "torch_skipgram":
         model = train_torch(cfg, ids, sentence, counts, generator, on_epoch, report)
