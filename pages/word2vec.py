@@ -24,7 +24,7 @@ if found:
              "random": r["metrics"][f"{key}_random"]}
             for r in done for key, label in (("eval/wordsim353", "WordSim-353 Spearman"),
                                              ("eval/analogy", "analogy accuracy"))]
-    st.plotly_chart(word_plots.against_random(bars), width="stretch")
+    st.plotly_chart(word_plots.against_random(bars), width="stretch", key="word2vec:random")
     first = done[0]["metrics"]
     st.caption(
         f"Scored on the {first['eval/wordsim353_coverage']:.0%} of WordSim-353 pairs and the "
@@ -43,7 +43,7 @@ if found:
             column.warning(str(error))
         else:
             column.dataframe(pd.DataFrame(rows, columns=["word", "cosine"]), hide_index=True,
-                             width="stretch")
+                             width="stretch", key=f"word2vec:neighbours:{variant}")
 
     st.subheader("Analogies: a is to b as c is to ?")
     left, middle, right = st.columns(3)
@@ -59,7 +59,7 @@ if found:
             column.warning(str(error))
         else:
             column.dataframe(pd.DataFrame(rows, columns=["word", "cosine"]), hide_index=True,
-                             width="stretch")
+                             width="stretch", key=f"word2vec:analogy:{variant}")
 
     st.subheader("The article's example: similarity('the', 'of')")
     st.dataframe(pd.DataFrame([{"variant": r["variant"],
@@ -80,7 +80,8 @@ if found:
         xy = points["tsne" if method == "t-SNE" else "pca"]
         st.plotly_chart(word_plots.word_map(points["words"], xy.numpy(), points["cluster"].tolist(),
                                             f"{variant}: {len(points['words'])} most frequent "
-                                            f"content words ({method})"), width="stretch")
+                                            f"content words ({method})"), width="stretch",
+                        key="word2vec:map")
         st.caption("Colours are k-means clusters of the vectors (not of the 2-D positions); "
                    "hover a point to read its word. Stop words are left out.")
     else:
