@@ -47,7 +47,7 @@ class Config:
     bidirectional: bool = setting(True, "sentiment: read each sentence forwards and backwards")
     sent_dropout: float = setting(0.5, "sentiment: dropout on embeddings and the pooled vector",
                                   lo=0.0, hi=0.9)
-    sent_lr: float = setting(2e-3, "sentiment: peak learning rate", lo=1e-5, hi=0.1)
+    sent_lr: float = setting(5e-3, "sentiment: peak learning rate", lo=1e-5, hi=0.1)
     sent_batch_size: int = setting(64, "sentiment: sentences per gradient step", lo=1, hi=1024)
     weight_decay: float = setting(0.01, "AdamW weight decay on weight matrices", lo=0.0, hi=1.0)
 
@@ -224,7 +224,7 @@ CARD = Card(
                   "eval_every": 30, "sent_epochs": 1, "sent_embed": 32, "sent_hidden": 32},
         "standard": {},
         "full": {"steps": 2400, "hidden": 256, "layers": 2, "context": 128, "lr": 3e-3,
-                 "eval_every": 200, "sent_epochs": 12},
+                 "eval_every": 200, "sent_epochs": 12, "sent_hidden": 64},
     },
     metrics=("val/loss", "val/bpc", "train/loss", "time/tokens_per_second"),
     headline="val/loss",
