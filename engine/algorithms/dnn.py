@@ -114,7 +114,7 @@ CARD = Card(
     presets={
         "quick": {"epochs": 2, "train_limit": 12000, "hidden": 128, "depth": 8},
         "standard": {},
-        "full": {"epochs": 15, "hidden": 1024, "dropout": 0.3, "lr": 1e-3},
+        "full": {"epochs": 30, "hidden": 1024, "dropout": 0.3, "lr": 1e-3},
     },
     metrics=("test/acc", "test/loss", "val/acc", "val/loss", "time/infer_ms_per_image",
              "time/images_per_second"),
