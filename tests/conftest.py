@@ -1,5 +1,5 @@
 """Shared fixtures. Tests read the data mirror named by TOP10_DATA_MIRROR (.ci/run sets it
-to ../shared/data); each test gets its own empty store and data folder."""
+to ../shared/data); each test gets its own empty store, and the session one data folder."""
 from __future__ import annotations
 
 import os
@@ -17,11 +17,18 @@ if not os.environ.get("TOP10_DATA_MIRROR") and MIRROR.exists():
 os.environ.setdefault("TOP10_THREADS", "2")
 
 
+@pytest.fixture(scope="session")
+def shared_data_dir(tmp_path_factory) -> Path:
+    """One writable data folder for the whole session: what is processed or trained once
+    there (PyG's processed graphs, the FID feature network) is reused, as in real use."""
+    return tmp_path_factory.mktemp("data")
+
+
 @pytest.fixture
-def store_dir(tmp_path, monkeypatch) -> Path:
+def store_dir(tmp_path, monkeypatch, shared_data_dir) -> Path:
     path = tmp_path / "store"
     monkeypatch.setenv("TOP10_STORE", str(path))
-    monkeypatch.setenv("TOP10_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("TOP10_DATA_DIR", str(shared_data_dir))
     return path
 
 
