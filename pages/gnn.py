@@ -115,4 +115,4 @@ if found:
                    "GAT learns these weights from the two nodes' features. Uniform columns "
                    "mean the head behaves like a plain average.")
 
-ui.source(gnn.GCN, gnn.GAT, gnn.attention, gnn.aggregate, gnn.Sparse, gnn.run)
+ui.source(gnn.GCN, gnn.GAT, gnn.attention, gnn.aggregate, gnn.Sparse, gnn.train)
