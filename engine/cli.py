@@ -116,6 +116,13 @@ def command_bench(args) -> int:
     return module.main(args.rest) or 0
 
 
+def command_worker(args) -> int:
+    from engine.jobs import worker_main
+
+    worker_main(args.store)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="python -m engine", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
@@ -135,13 +142,15 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="speed/quality benchmark of one algorithm, or `app`")
     bench.add_argument("algorithm")
     bench.add_argument("rest", nargs=argparse.REMAINDER)
+    worker = sub.add_parser("worker", help="(internal) the app's training worker process")
+    worker.add_argument("store")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     commands = {"list": command_list, "run": command_run, "runs": command_runs,
-                "bench": command_bench}
+                "bench": command_bench, "worker": command_worker}
     try:
         return commands[args.command](args)
     except (ConfigError, DataMissing) as error:

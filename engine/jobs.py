@@ -7,15 +7,16 @@ tests) drains the queue in the calling process. Another engine only needs `wake(
 """
 from __future__ import annotations
 
-import multiprocessing
 import os
 import platform
 import random
 import socket
+import subprocess
 import sys
 import time
 import traceback
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Protocol
 
 from engine import registry, settings
@@ -148,22 +149,27 @@ class InlineExecutor:
 
 
 class ProcessExecutor:
-    """One worker process (2 cores: one job at a time; the queue holds the rest)."""
+    """One worker process (2 cores: one job at a time; the queue holds the rest).
+
+    Started as `python -m engine worker STORE`, not with multiprocessing: spawn would
+    re-run the caller's __main__, which under Streamlit is the page script."""
 
     def __init__(self, store: Store):
         self.store = store
-        self.process: multiprocessing.Process | None = None
+        self.process: subprocess.Popen | None = None
 
     def wake(self) -> None:
-        if self.process is not None and self.process.is_alive():
+        if self.alive():
             return
-        context = multiprocessing.get_context("spawn")  # never fork a threaded server
-        self.process = context.Process(target=worker_main, args=(str(self.store.root),),
-                                       daemon=True, name="top10-worker")
-        self.process.start()
+        root = str(Path(__file__).resolve().parents[1])  # so `engine` imports from anywhere
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+            p for p in (root, os.environ.get("PYTHONPATH", "")) if p)}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "engine", "worker", str(self.store.root)], env=env,
+            stdin=subprocess.DEVNULL, start_new_session=True)
 
     def alive(self) -> bool:
-        return self.process is not None and self.process.is_alive()
+        return self.process is not None and self.process.poll() is None
 
 
 @dataclass
