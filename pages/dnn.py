@@ -1,6 +1,4 @@
 """DNN page: logistic regression vs a 2-layer MLP vs a deep MLP, on MNIST or Fashion-MNIST."""
-import numpy as np
-import pandas as pd
 import streamlit as st
 
 from engine import plots, registry, ui

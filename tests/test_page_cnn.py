@@ -2,24 +2,13 @@
 page finishes in the worker process, and the comparison and the CNN visuals show."""
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from apptest_tools import wait_for_results
+
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "cnn.py")
-
-
-def wait_for_results(at: AppTest, timeout: float = 150) -> AppTest:
-    """Rerun the script (as the page's polling fragment would) until a table shows."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        at.run()
-        assert not at.exception, at.exception[0].value
-        if at.dataframe and not at.get("progress"):
-            return at
-        time.sleep(1.0)
-    raise AssertionError("the quick run did not finish in time")
 
 
 def test_page_loads_without_runs(store_dir):

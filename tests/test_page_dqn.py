@@ -3,24 +3,13 @@ worker process, and the table, the seed bands, the solve table and a replayed ep
 (GIF, Q-values, policy map) show."""
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from apptest_tools import wait_for_results
+
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "dqn.py")
-
-
-def wait_for_results(at: AppTest, timeout: float = 180) -> AppTest:
-    """Rerun the script (as the page's polling fragment would) until a table shows."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        at.run()
-        assert not at.exception, at.exception[0].value
-        if at.dataframe and not at.get("progress"):
-            return at
-        time.sleep(1.0)
-    raise AssertionError("the quick run did not finish in time")
 
 
 def test_page_loads_without_runs(store_dir):

@@ -2,25 +2,15 @@
 finishes in the worker process, and the scores, histogram and sample grids show."""
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from apptest_tools import wait_for_results
+
 from engine import metrics
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "gan.py")
-
-
-def wait_for_results(at: AppTest, timeout: float = 400) -> AppTest:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        at.run()
-        assert not at.exception, at.exception[0].value
-        if at.dataframe and not at.get("progress"):
-            return at
-        time.sleep(1.0)
-    raise AssertionError("the quick run did not finish in time")
 
 
 def test_quick_run_from_the_page_shows_samples(store_dir):

@@ -2,27 +2,13 @@
 worker process and shows; generation and the state heatmap work from the stored model."""
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from apptest_tools import button, wait_for_results
+
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "lstm.py")
-
-
-def wait_for_results(at: AppTest, timeout: float = 180) -> AppTest:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        at.run()
-        assert not at.exception, at.exception[0].value
-        if at.dataframe and not at.get("progress"):
-            return at
-        time.sleep(1.0)
-    raise AssertionError("the quick run did not finish in time")
-
-
-def button(at: AppTest, label: str):
-    return next(b for b in at.button if b.label == label)
 
 
 def test_page_loads_without_runs(store_dir):

@@ -3,23 +3,13 @@ the worker process and its results show; neighbour and analogy queries answer fr
 stored vectors, and an unknown word gets a one-line message."""
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from apptest_tools import wait_for_results
+
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "word2vec.py")
-
-
-def wait_for_results(at: AppTest, timeout: float = 120) -> AppTest:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        at.run()
-        assert not at.exception, at.exception[0].value
-        if at.dataframe and not at.get("progress"):
-            return at
-        time.sleep(1.0)
-    raise AssertionError("the quick run did not finish in time")
 
 
 def test_page_loads_without_runs(store_dir):
