@@ -1,0 +1,105 @@
+"""Page parts shared by the LSTM and Transformer pages: the other family's best run beside
+ours, text generation, and the sentiment probe. Both pages call these with their own card."""
+from __future__ import annotations
+
+import streamlit as st
+import torch
+
+from engine import registry, ui
+from engine.algorithms import lstm, sequence_tasks as seq, transformer
+from engine.data.text import load_shakespeare
+from engine.plots import text as text_plots
+
+BUILDERS = {"lstm": lstm.build_model, "transformer": transformer.build_model}
+RIVAL = {"lstm": ("transformer", "learned", "Transformer"), "transformer": ("lstm", "lstm", "LSTM")}
+
+
+def runs_with_rival(card, specs) -> tuple[list[dict], list[dict]]:
+    """(our finished runs, our runs plus the other family's best run on the same task).
+    Without a stored rival run, a button trains one at its standard preset."""
+    task = specs[0].config["task"]
+    other, other_variant, other_title = RIVAL[card.key]
+    extra_key = f"{card.key}:other"
+    runs = [r for r in ui.run_panel(card, specs + st.session_state.get(extra_key, []))
+            if r["algorithm"] == card.key]
+    rival = seq.best_run(ui.stored_runs(other), task)
+    if rival is None:
+        if st.button(f"Train the {other_title} on {task} too (standard preset)",
+                     key=f"{card.key}:rival"):
+            spec = registry.build_spec(other, other_variant, "standard", {"task": task})
+            st.session_state[extra_key] = [spec]
+            ui.submit([spec])
+            st.rerun()
+        return runs, runs
+    named = f"{other}/{rival['variant']}"  # so the table and legends say which family
+    rival = {**rival, "variant": named, "spec": {**rival["spec"], "variant": named}}
+    return runs, runs + [rival]
+
+
+def sentiment_table(card, shown: list[dict]) -> None:
+    st.subheader("Test accuracy")
+    table = ui.metrics_table(card, shown, extra=("test/acc", "val/acc", "best_epoch"))
+    st.dataframe(table[["variant", "preset", "test/acc", "val/acc", "best_epoch", "params",
+                        "train seconds"]], hide_index=True, width="stretch")
+
+
+def model_of(run: dict):
+    """(model rebuilt from the stored weights, artifacts), or (None, None) if damaged."""
+    found = ui.artifacts(run)
+    if found is None:
+        st.warning(f"{ui.label(run)}: stored files were damaged; recomputing.")
+        return None, None
+    builder = BUILDERS[run["algorithm"]]
+    spec = {**run["spec"], "variant": run["variant"].split("/")[-1]}
+    return seq.restore(builder, spec, found), found
+
+
+def generation_panel(key: str, shown: list[dict]) -> None:
+    """Prompt, length, temperature and top-k; every run's continuation side by side."""
+    st.subheader("Generate text")
+    with st.form(f"{key}:generate"):
+        prompt = st.text_input("Prompt", "ROMEO:\n", key=f"{key}:prompt")
+        a, b, c = st.columns(3)
+        length = a.slider("Characters", 20, 1000, 300, key=f"{key}:length")
+        temperature = b.slider("Temperature (0 = always the likeliest)", 0.0, 2.0, 0.8, 0.05,
+                               key=f"{key}:temperature")
+        top_k = c.number_input("Top-k (0 = all 65)", 0, 65, 0, key=f"{key}:topk")
+        go = st.form_submit_button("Generate")
+    if not go:
+        return
+    columns = st.columns(min(len(shown), 3))
+    for i, run in enumerate(shown):
+        model, _ = model_of(run)
+        if model is None:
+            continue
+        try:
+            text = seq.generate(model, load_shakespeare(), prompt, length,
+                                temperature=temperature, top_k=top_k,
+                                context=run["spec"]["config"]["context"],
+                                generator=torch.Generator().manual_seed(0))
+        except ValueError as error:
+            st.error(str(error))
+            return
+        with columns[i % len(columns)]:
+            st.markdown(f"**{ui.label(run)}**")
+            st.code(text, language=None)
+
+
+def sentiment_probe(key: str, shown: list[dict]) -> None:
+    """A visitor's sentence -> each run's probability of positive; a run's worst mistakes."""
+    st.subheader("Your sentence")
+    sentence = st.text_input("A movie-review sentence", "a gorgeous, witty and moving film",
+                             key=f"{key}:sentence")
+    probabilities = {}
+    for run in shown:
+        model, found = model_of(run)
+        if model is not None and sentence.strip():
+            probabilities[ui.label(run)] = seq.p_positive(model, found["words"], sentence)
+    if probabilities:
+        st.plotly_chart(text_plots.positive_bars(probabilities, "Probability of positive"),
+                        width="stretch", key=f"{key}:bars")
+    run = st.selectbox("Most confident test mistakes of", shown, format_func=ui.label,
+                       key=f"{key}:mistakes")
+    found = ui.artifacts(run)
+    if found is not None:
+        st.dataframe(found["mistakes"], hide_index=True, width="stretch")
