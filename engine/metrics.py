@@ -212,3 +212,16 @@ def evaluate_samples(images: torch.Tensor, dataset: str, report=None) -> dict:
     out["feature/test_acc"] = net.test_acc
     out["histogram"] = scores["histogram"]
     return out
+
+
+# What every GAN and diffusion run returns, and how the pages label it.
+GENERATIVE_METRICS = ("eval/fid", "eval/fid_std", "eval/confidence", "eval/hist_max_dev",
+                      "eval/fid_floor", "eval/fid_noise", "eval/fid_pixel", "feature/test_acc",
+                      "time/sample_ms_per_image")
+GENERATIVE_LABELS = {"eval/fid": "FID", "eval/confidence": "mean confidence",
+                     "eval/hist_max_dev": "max class deviation from 10%",
+                     "eval/fid_floor": "FID floor (real vs real)",
+                     "eval/fid_pixel": "FID per-pixel Gaussian",
+                     "eval/fid_noise": "FID Gaussian noise",
+                     "feature/test_acc": "yardstick classifier test acc",
+                     "time/sample_ms_per_image": "sampling ms / image"}

@@ -8,6 +8,7 @@ from engine.algorithms import diffusion
 from engine.data.images import CLASS_NAMES
 from engine.metrics import to_uint8
 from engine.plots import generative
+from engine.ui.generative import joint_comparison
 
 card = registry.card("diffusion")
 ui.header(card)
@@ -70,22 +71,7 @@ if runs:
         st.plotly_chart(generative.samples(to_uint8(x).numpy(), f"{variant}, seed {seed}"),
                         width="stretch")
 
-st.subheader("GAN and diffusion, one yardstick")
-both = ui.stored_runs("gan") + ui.stored_runs("diffusion")
-if not both:
-    st.info("Train a preset here and on the GAN page to compare them.")
-else:
-    presets = sorted({r["spec"]["preset"] for r in both})
-    preset = st.selectbox("Preset", presets, key="diffusion:joint_preset",
-                          index=presets.index("standard") if "standard" in presets else 0)
-    chosen = generative.latest_per_model(both, preset)
-    st.dataframe(generative.generative_table(chosen), hide_index=True, width="stretch")
-    for column, run in zip(st.columns(len(chosen)), chosen):
-        artifacts = ui.artifacts(run)
-        if artifacts is not None:
-            column.plotly_chart(generative.samples(artifacts["samples"][:16].numpy(),
-                                                   f"{run['algorithm']}/{run['variant']}",
-                                                   columns=4), width="stretch")
+joint_comparison("diffusion", "GAN")
 
 ui.source(diffusion.make_schedule, diffusion.UNet, diffusion.ancestral_sample,
           diffusion.ddim_sample, diffusion.train_one)

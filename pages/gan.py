@@ -6,6 +6,7 @@ from engine import registry, ui
 from engine.algorithms import gan
 from engine.data.images import CLASS_NAMES
 from engine.plots import generative
+from engine.ui.generative import joint_comparison
 
 card = registry.card("gan")
 ui.header(card)
@@ -60,21 +61,6 @@ if runs:
         st.plotly_chart(generative.samples(gan.generate(generator, z).numpy(),
                                            f"{variant}, seed {seed}"), width="stretch")
 
-st.subheader("GAN and diffusion, one yardstick")
-both = ui.stored_runs("gan") + ui.stored_runs("diffusion")
-if not both:
-    st.info("Train a preset here and on the Diffusion page to compare them.")
-else:
-    presets = sorted({r["spec"]["preset"] for r in both})
-    preset = st.selectbox("Preset", presets, key="gan:joint_preset",
-                          index=presets.index("standard") if "standard" in presets else 0)
-    chosen = generative.latest_per_model(both, preset)
-    st.dataframe(generative.generative_table(chosen), hide_index=True, width="stretch")
-    for column, run in zip(st.columns(len(chosen)), chosen):
-        artifacts = ui.artifacts(run)
-        if artifacts is not None:
-            column.plotly_chart(generative.samples(artifacts["samples"][:16].numpy(),
-                                                   f"{run['algorithm']}/{run['variant']}",
-                                                   columns=4), width="stretch")
+joint_comparison("gan", "Diffusion")
 
 ui.source(gan.DCGenerator, gan.DCDiscriminator, gan.train_one)
