@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import os
+import statistics
 from dataclasses import dataclass
 
 import numpy as np
@@ -225,3 +226,20 @@ GENERATIVE_LABELS = {"eval/fid": "FID", "eval/confidence": "mean confidence",
                      "eval/fid_noise": "FID Gaussian noise",
                      "feature/test_acc": "yardstick classifier test acc",
                      "time/sample_ms_per_image": "sampling ms / image"}
+
+
+def summarise_seeds(scores: list[dict], sample_ms: list[float], train_seconds: float) -> dict:
+    """Per-seed scores (from evaluate_samples) -> the mean of each, plus the spread and the
+    worst seed, which is what the stability criterion looks at."""
+    fids = [s["eval/fid"] for s in scores]
+    final = {key: statistics.fmean(s[key] for s in scores) for key in scores[0]
+             if key != "histogram"}
+    final.update({
+        "eval/fid_std": statistics.pstdev(fids),
+        "eval/fid_worst": max(fids),
+        "eval/confidence_worst": min(s["eval/confidence"] for s in scores),
+        "eval/hist_max_dev_worst": max(s["eval/hist_max_dev"] for s in scores),
+        "time/sample_ms_per_image": statistics.fmean(sample_ms),
+        "time/train_seconds_per_seed": train_seconds / len(scores),
+    })
+    return final

@@ -16,7 +16,6 @@ import hashlib
 import json
 import math
 import os
-import statistics
 import time
 from dataclasses import dataclass
 
@@ -310,17 +309,7 @@ def run(spec, report) -> RunResult:
                 "model_state": model.state_dict(),
                 "histogram": score["histogram"],
             }
-    fids = [s["eval/fid"] for s in scores]
-    final = {key: statistics.fmean(s[key] for s in scores) for key in scores[0]
-             if key != "histogram"}
-    final.update({
-        "eval/fid_std": statistics.pstdev(fids),
-        "eval/fid_worst": max(fids),
-        "eval/confidence_worst": min(s["eval/confidence"] for s in scores),
-        "eval/hist_max_dev_worst": max(s["eval/hist_max_dev"] for s in scores),
-        "time/sample_ms_per_image": statistics.fmean(sample_ms),
-        "time/train_seconds_per_seed": train_seconds / cfg["seeds"],
-    })
+    final = metrics.summarise_seeds(scores, sample_ms, train_seconds)
     artifacts["histograms"] = [s["histogram"] for s in scores]
     artifacts["config"] = dict(cfg)
     params = sum(p.numel() for p in model.parameters())  # the EMA copy has no grads

@@ -9,7 +9,6 @@ histogram, confidence), the same yardstick the diffusion page uses.
 """
 from __future__ import annotations
 
-import statistics
 import time
 from dataclasses import dataclass
 
@@ -225,19 +224,7 @@ def run(spec, report) -> RunResult:
                 "histogram": score["histogram"],
             }
 
-    def mean(key):
-        return statistics.fmean(s[key] for s in scores)
-
-    fids = [s["eval/fid"] for s in scores]
-    final = {key: mean(key) for key in scores[0] if key != "histogram"}
-    final.update({
-        "eval/fid_std": statistics.pstdev(fids),
-        "eval/fid_worst": max(fids),
-        "eval/confidence_worst": min(s["eval/confidence"] for s in scores),
-        "eval/hist_max_dev_worst": max(s["eval/hist_max_dev"] for s in scores),
-        "time/sample_ms_per_image": statistics.fmean(sample_ms),
-        "time/train_seconds_per_seed": train_seconds / cfg["seeds"],
-    })
+    final = metrics.summarise_seeds(scores, sample_ms, train_seconds)
     artifacts["histograms"] = [s["histogram"] for s in scores]
     artifacts["config"] = dict(cfg)
     params = count_params(generator) + count_params(discriminator)
