@@ -71,7 +71,9 @@ def environment() -> dict:
 
     return {"python": platform.python_version(), "torch": torch.__version__,
             "threads": torch.get_num_threads(), "host": socket.gethostname(),
-            "machine": platform.machine(), "cpus": os.cpu_count()}
+            "machine": platform.machine(), "cpus": os.cpu_count(),
+            "device": str(settings.device()),
+            "gpu": torch.cuda.get_device_name() if torch.cuda.is_available() else None}
 
 
 def seed_everything(seed: int) -> None:

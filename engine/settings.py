@@ -31,3 +31,28 @@ def store_dir() -> Path:
 def threads() -> int:
     """TOP10_THREADS: torch threads per training job (default: every core)."""
     return max(1, int(os.environ.get("TOP10_THREADS", "0") or 0) or (os.cpu_count() or 1))
+
+
+def device_name() -> str:
+    """TOP10_DEVICE: where training runs: 'auto' (default: the GPU when torch sees one, else
+    the CPU), 'cpu', or 'cuda' / 'cuda:N'. Pages and inference always run on the CPU."""
+    return (os.environ.get("TOP10_DEVICE") or "auto").strip().lower()
+
+
+def device():
+    """The torch.device of TOP10_DEVICE; asking for a GPU that torch cannot see is an error
+    (a one-line ConfigError naming the variable), never a silent fall back to the CPU."""
+    import torch
+
+    from engine.core import ConfigError
+
+    name = device_name()
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cpu" or (name.startswith("cuda") and torch.cuda.is_available()):
+        try:
+            return torch.device(name)
+        except RuntimeError:
+            pass
+    raise ConfigError(f"TOP10_DEVICE={name!r}: use auto, cpu or cuda[:N]"
+                     + ("" if torch.cuda.is_available() else " (torch sees no GPU here)"))

@@ -126,3 +126,24 @@ def test_delete_removes_rows_and_artifacts(store):
     store.delete(run_id)
     assert store.get(run_id) is None and not store.history(run_id)
     assert not (store.artifact_root / run_id).exists()
+
+
+def test_device_setting_is_explicit_and_checked(monkeypatch):
+    """TOP10_DEVICE picks the training device; a GPU that torch cannot see, or a name that
+    is no device, is a one-line ConfigError, never a silent fall back to the CPU."""
+    import torch
+
+    from engine import settings
+    from engine.core import ConfigError
+
+    monkeypatch.setenv("TOP10_DEVICE", "cpu")
+    assert settings.device() == torch.device("cpu")
+    monkeypatch.setenv("TOP10_DEVICE", "auto")
+    assert settings.device().type == ("cuda" if torch.cuda.is_available() else "cpu")
+    monkeypatch.setenv("TOP10_DEVICE", "tpu")
+    with pytest.raises(ConfigError, match="TOP10_DEVICE='tpu'"):
+        settings.device()
+    if not torch.cuda.is_available():
+        monkeypatch.setenv("TOP10_DEVICE", "cuda")
+        with pytest.raises(ConfigError, match="sees no GPU"):
+            settings.device()

@@ -89,7 +89,7 @@ def q_sample(x0: torch.Tensor, t: torch.Tensor, noise: torch.Tensor,
 def time_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:
     """(B,) step indices -> (B, dim) sinusoids at geometric frequencies, as in Transformers."""
     half = dim // 2
-    freqs = torch.exp(-math.log(10000) * torch.arange(half) / half)
+    freqs = torch.exp(-math.log(10000) * torch.arange(half, device=t.device) / half)
     angles = t.float()[:, None] * freqs[None, :]  # (B, half)
     return torch.cat([angles.sin(), angles.cos()], 1)
 
@@ -164,7 +164,7 @@ def ancestral_sample(model, sched, noise: torch.Tensor, keep: int = 0):
     for i in reversed(range(T)):
         if i in marks:
             trail.append(x[0, 0].clone())
-        eps = model(x, torch.full((len(x),), i)).float()
+        eps = model(x, torch.full((len(x),), i, device=x.device)).float()
         x = (x - betas[i] / (1 - abar[i]).sqrt() * eps) / alphas[i].sqrt()
         if i > 0:
             x = x + betas[i].sqrt() * torch.randn_like(x)
@@ -186,7 +186,7 @@ def ddim_sample(model, sched, noise: torch.Tensor, steps: int, keep: int = 0):
     for j, i in enumerate(tau):
         if i in marks:
             trail.append(x[0, 0].clone())
-        eps = model(x, torch.full((len(x),), i)).float()
+        eps = model(x, torch.full((len(x),), i, device=x.device)).float()
         x0 = ((x - (1 - abar[i]).sqrt() * eps) / abar[i].sqrt()).clamp(-1, 1)
         a_next = abar[tau[j + 1]] if j + 1 < len(tau) else torch.tensor(1.0)
         x = a_next.sqrt() * x0 + (1 - a_next).sqrt() * eps
@@ -194,10 +194,13 @@ def ddim_sample(model, sched, noise: torch.Tensor, steps: int, keep: int = 0):
 
 
 def sample(variant: str, model, sched, noise, cfg: dict, keep: int = 0):
-    """The variant's sampler; the network runs in bf16 where training did, the update
-    arithmetic on x stays float32."""
-    bf16 = resolve_precision(cfg["precision"]) == "bf16"
-    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+    """The variant's sampler, on the model's device (noise is moved there; x_0 stays there);
+    the network runs in bf16 where training did, the update arithmetic on x stays float32."""
+    device = next(model.parameters()).device
+    sched = {k: v.to(device) for k, v in sched.items()}
+    noise = noise.to(device)
+    bf16 = resolve_precision(cfg["precision"], device) == "bf16"
+    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
         if variant.startswith("ddim"):
             return ddim_sample(model, sched, noise, cfg["ddim_steps"], keep)
         return ancestral_sample(model, sched, noise, keep)
@@ -214,16 +217,20 @@ def weights_path(variant: str, cfg: dict, seed: int):
 
 
 def train_one(variant: str, cfg: dict, seed: int, report, step0: int, total: int):
-    """Train (or load) the noise predictor; returns (EMA model, seconds, curve)."""
+    """Train (or load) the noise predictor on settings.device(); returns (EMA model on that
+    device, seconds, last loss). The batches, steps and noise are drawn on the CPU from the
+    seed's generator, so a seed means the same draws on any device."""
     path = weights_path(variant, cfg, seed)
-    sched = make_schedule(schedule_of(variant), cfg["timesteps"])
+    device = settings.device()
+    alpha_bar = make_schedule(schedule_of(variant), cfg["timesteps"])["alpha_bar"].to(device)
     torch.manual_seed(seed)
     model = build_model(variant, cfg)
     if path.exists():
         saved = torch.load(path, weights_only=True)
         model.load_state_dict(saved["state_dict"])
         report(step0 + cfg["train_steps"], {"train/loss": saved["loss"]})
-        return model, saved["seconds"], saved["loss"]
+        return model.to(device), saved["seconds"], saved["loss"]
+    model.to(device)
     ema = copy.deepcopy(model).requires_grad_(False)
     data = load_images(cfg["dataset"]).train_x
     if cfg["train_limit"]:
@@ -231,7 +238,7 @@ def train_one(variant: str, cfg: dict, seed: int, report, step0: int, total: int
     rng = torch.Generator().manual_seed(seed)
     opt = torch.optim.Adam(model.parameters(), lr=cfg["lr"])
     steps = cfg["train_steps"]
-    bf16 = resolve_precision(cfg["precision"]) == "bf16"  # weights stay float32
+    bf16 = resolve_precision(cfg["precision"], device) == "bf16"  # weights stay float32
     warmup = max(1, steps // 20)
     schedule = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warmup) * 0.5
                                                  * (1 + math.cos(math.pi * s / steps)))
@@ -243,9 +250,10 @@ def train_one(variant: str, cfg: dict, seed: int, report, step0: int, total: int
         x0 = data[idx].float().div(127.5).sub(1).unsqueeze(1)  # (B, 1, 28, 28) in [-1, 1]
         t = torch.randint(0, cfg["timesteps"], (len(x0),), generator=rng)
         noise = torch.randn(x0.shape, generator=rng)
+        x0, t, noise = x0.to(device), t.to(device), noise.to(device)
         # Simplified objective (eq. 14): predict the noise that was mixed in.
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-            predicted = model(q_sample(x0, t, noise, sched["alpha_bar"]), t).float()
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+            predicted = model(q_sample(x0, t, noise, alpha_bar), t).float()
         loss = F.mse_loss(predicted, noise)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -264,7 +272,8 @@ def train_one(variant: str, cfg: dict, seed: int, report, step0: int, total: int
     seconds = time.perf_counter() - started
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    torch.save({"state_dict": ema.state_dict(), "seconds": seconds, "loss": last}, temp)
+    state = {k: v.cpu() for k, v in ema.state_dict().items()}  # loadable without a GPU
+    torch.save({"state_dict": state, "seconds": seconds, "loss": last}, temp)
     os.replace(temp, path)
     return ema, seconds, last
 
@@ -285,7 +294,7 @@ def run(spec, report) -> RunResult:
         torch.manual_seed(seed + 20_000)  # the ancestral sampler's fresh noise
         for i in range(0, cfg["fid_n"], 250):
             x, _ = sample(spec.variant, model, sched, noise[i:i + 250], cfg)
-            chunks.append(metrics.to_uint8(x))
+            chunks.append(metrics.to_uint8(x).cpu())
             report.progress(step0 + cfg["train_steps"], total,
                             f"seed {seed}: sampled {i + len(x)}/{cfg['fid_n']}")
         sample_ms.append(1000 * (time.perf_counter() - started) / cfg["fid_n"])
@@ -296,6 +305,7 @@ def run(spec, report) -> RunResult:
                                             "eval/confidence": score["eval/confidence"]})
         if k == 0:
             x, reverse = sample(spec.variant, model, sched, noise[:1], cfg, keep=STRIP)
+            x, reverse = x.cpu(), [r.cpu() for r in reverse]
             digit = load_images(cfg["dataset"]).test_x[0].float().div(127.5).sub(1)
             ts = torch.linspace(0, cfg["timesteps"] - 1, STRIP).round().long()
             forward = q_sample(digit.expand(STRIP, 1, 28, 28), ts,
@@ -306,7 +316,7 @@ def run(spec, report) -> RunResult:
                 "forward_t": [0] + (ts + 1).tolist(),
                 "reverse": metrics.to_uint8(torch.stack([*reverse, x[0, 0]])),  # x_T .. x_0
                 "alpha_bar": sched["alpha_bar"],
-                "model_state": model.state_dict(),
+                "model_state": {k: v.cpu() for k, v in model.state_dict().items()},
                 "histogram": score["histogram"],
             }
     final = metrics.summarise_seeds(scores, sample_ms, train_seconds)

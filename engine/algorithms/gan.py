@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine import metrics
+from engine import metrics, settings
 from engine.algorithms.image_classifier import PRECISIONS, count_params, resolve_precision
 from engine.core import RunResult, setting
 from engine.data.images import load_images
@@ -114,9 +114,11 @@ def build_model(variant: str, config: dict) -> tuple[nn.Module, nn.Module]:
 
 @torch.no_grad()
 def generate(generator: nn.Module, z: torch.Tensor, batch: int = 500) -> torch.Tensor:
-    """(N, z) noise -> (N, 28, 28) uint8 images, in eval mode (batch-norm running stats)."""
+    """(N, z) noise -> (N, 28, 28) uint8 images on the CPU, in eval mode (batch-norm
+    running stats), computed on the generator's device."""
     generator.eval()
-    return torch.cat([metrics.to_uint8(generator(z[i:i + batch]))
+    device = next(generator.parameters()).device
+    return torch.cat([metrics.to_uint8(generator(z[i:i + batch].to(device))).cpu()
                       for i in range(0, len(z), batch)])
 
 
@@ -130,9 +132,12 @@ def interpolate(z0: torch.Tensor, z1: torch.Tensor, steps: int) -> torch.Tensor:
 
 # ---- training --------------------------------------------------------------------------------
 def train_one(variant: str, cfg: dict, seed: int, report, step0: int, total_steps: int):
-    """Train one GAN; returns (G, D, seconds, step, snapshots (S, GRID, 28, 28) uint8, epochs)."""
+    """Train one GAN on settings.device(); returns (G, D, seconds, step, snapshots
+    (S, GRID, 28, 28) uint8, epochs). Noise is drawn on the CPU from the seed's generator,
+    so a seed means the same noise on any device."""
     torch.manual_seed(seed)
-    generator, discriminator = build_model(variant, cfg)
+    device = settings.device()
+    generator, discriminator = (m.to(device) for m in build_model(variant, cfg))
     data = load_images(cfg["dataset"]).train_x
     if cfg["train_limit"]:
         data = data[:cfg["train_limit"]]
@@ -142,7 +147,7 @@ def train_one(variant: str, cfg: dict, seed: int, report, step0: int, total_step
     betas = (cfg["beta1"], 0.999)
     opt_g = torch.optim.Adam(generator.parameters(), lr=cfg["lr"], betas=betas)
     opt_d = torch.optim.Adam(discriminator.parameters(), lr=cfg["lr"], betas=betas)
-    bf16 = resolve_precision(cfg["precision"]) == "bf16"  # weights stay float32
+    bf16 = resolve_precision(cfg["precision"], device) == "bf16"  # weights stay float32
     snapshot_every = max(1, cfg["epochs"] // SNAPSHOTS)
     snapshots, snapshot_epochs, seconds, step = [], [], 0.0, step0
     report_every = max(1, (n // batch) // 10)
@@ -154,9 +159,9 @@ def train_one(variant: str, cfg: dict, seed: int, report, step0: int, total_step
         started = time.perf_counter()
         order = torch.randperm(n, generator=rng)
         for i in range(0, n - batch + 1, batch):  # full batches only (batch norm)
-            real = data[order[i:i + batch]].float().div(127.5).sub(1).unsqueeze(1)  # (B,1,28,28)
-            z = torch.randn(batch, cfg["z_dim"], generator=rng)
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            real = data[order[i:i + batch]].to(device).float().div(127.5).sub(1).unsqueeze(1)
+            z = torch.randn(batch, cfg["z_dim"], generator=rng).to(device)  # real: (B,1,28,28)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
                 fake = generator(z)
                 # Discriminator: push D(real) towards real_label and D(fake) towards 0.
                 logit_real = discriminator(real).float()
@@ -169,7 +174,7 @@ def train_one(variant: str, cfg: dict, seed: int, report, step0: int, total_step
             opt_d.step()
             # Generator, non-saturating: maximise log D(G(z)) rather than minimise
             # log(1 - D(G(z))), whose gradient vanishes while D easily spots the fakes.
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
                 logit_gen = discriminator(fake).float()
             loss_g = F.binary_cross_entropy_with_logits(logit_gen, torch.ones_like(logit_gen))
             opt_g.zero_grad(set_to_none=True)
@@ -190,7 +195,8 @@ def train_one(variant: str, cfg: dict, seed: int, report, step0: int, total_step
         if epoch % snapshot_every == 0 or epoch == cfg["epochs"]:
             snapshots.append(generate(generator, fixed_z))
             snapshot_epochs.append(epoch)
-    return generator, discriminator, seconds, step, torch.stack(snapshots), snapshot_epochs
+    return (generator.cpu(), discriminator.cpu(), seconds, step, torch.stack(snapshots),
+            snapshot_epochs)
 
 
 def run(spec, report) -> RunResult:

@@ -1,7 +1,7 @@
 """The one image-classification loop behind DNN, CNN and ResNet, so their numbers compare.
 
 Data stays as uint8 tensors in memory; a batch is one index into them, normalised and
-(optionally) shifted on the fly. This is what makes the loop several times faster than
+(optionally) shifted on the fly, then moved to the training device (TOP10_DEVICE). This is what makes the loop several times faster than
 a DataLoader that calls PIL and ToTensor once per image. Convolutional models may also
 train in bfloat16 (autocast, weights stay float32) with channels-last tensors, which the
 CPU's matrix units (AMX / AVX512-BF16) run several times faster than float32.
@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from engine import settings
 from engine.core import Report, RunResult
 from engine.data.images import load_images, normalise
 
@@ -23,11 +24,15 @@ GradGroups = Callable[[nn.Module], Iterable[tuple[str, list[nn.Parameter]]]]
 PRECISIONS = ("auto", "bf16", "fp32")
 
 
-def resolve_precision(precision: str) -> str:
-    """'auto' -> 'bf16' where the CPU has native bfloat16 (oneDNN says so), else 'fp32'.
-    Emulated bfloat16 is slower than float32, so it is never chosen by 'auto'."""
+def resolve_precision(precision: str, device: torch.device | None = None) -> str:
+    """'auto' -> 'bf16' where the device has native bfloat16 (a CPU where oneDNN says so, a
+    GPU where CUDA does), else 'fp32'. Emulated bfloat16 is slower than float32, so it is
+    never chosen by 'auto'. device: the training device (default: TOP10_DEVICE's)."""
     if precision != "auto":
         return precision
+    device = device or settings.device()
+    if device.type == "cuda":
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
     native = torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
     return "bf16" if native else "fp32"
 
@@ -56,13 +61,14 @@ def random_shift(x: torch.Tensor, pixels: int, generator: torch.Generator,
 @torch.inference_mode()
 def evaluate(model: nn.Module, x_uint8: torch.Tensor, y: torch.Tensor, dataset: str,
              batch: int = 1000, bf16: bool = False) -> tuple[float, float, torch.Tensor]:
-    """Mean loss, accuracy and (N, C) softmax probabilities over a whole split
-    (in bfloat16 autocast if the model trained that way, else float32)."""
+    """Mean loss, accuracy and (N, C) softmax probabilities (on the CPU) over a whole split,
+    on the model's device, in bfloat16 autocast if the model trained that way, else float32."""
     model.eval()
+    device = next(model.parameters()).device
     losses, probs = [], []
     for i in range(0, len(y), batch):
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-            logits = model(normalise(x_uint8[i:i + batch], dataset)).float()
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+            logits = model(normalise(x_uint8[i:i + batch], dataset).to(device)).float().cpu()
         losses.append(F.cross_entropy(logits, y[i:i + batch], reduction="sum"))
         probs.append(logits.softmax(-1))
     p = torch.cat(probs)
@@ -108,7 +114,9 @@ def train_classifier(spec, report: Report, model: nn.Module, *, epochs: int, bat
     val/loss and val/acc every epoch, and returns test/acc, test/loss, val/acc,
     train/last_epoch_loss (mean training loss over the last epoch), time/infer_ms_per_image
     and time/images_per_second. precision: 'fp32', 'bf16' or 'auto' (see resolve_precision);
-    validation and test run in the training precision, the inference timing in float32.
+    validation and test run in the training precision, the inference timing in float32 on
+    the CPU (where the pages run it). Training runs on settings.device(); the returned
+    state_dict is always on the CPU.
     """
     dataset = spec.config["dataset"]
     data = load_images(dataset)
@@ -131,9 +139,10 @@ def train_classifier(spec, report: Report, model: nn.Module, *, epochs: int, bat
                                                    pct_start=0.15)
     report_every = max(1, steps_per_epoch // 10)
     flip = augment and dataset == "fashion_mnist"
-    bf16 = resolve_precision(precision) == "bf16"
+    device = settings.device()
+    bf16 = resolve_precision(precision, device) == "bf16"
     layout = torch.channels_last if bf16 else torch.contiguous_format
-    model.to(memory_format=layout)
+    model.to(device=device, memory_format=layout)
 
     step, train_seconds = 0, 0.0
     for epoch in range(1, epochs + 1):
@@ -147,9 +156,9 @@ def train_classifier(spec, report: Report, model: nn.Module, *, epochs: int, bat
             x = normalise(train_x[idx], dataset)  # (B, 1, 28, 28)
             if augment:
                 x = random_shift(x, 2, generator, flip=flip)
-            x = x.contiguous(memory_format=layout)
-            y = train_y[idx]
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            x = x.to(device).contiguous(memory_format=layout)
+            y = train_y[idx].to(device)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
                 logits = model(x)
                 loss = F.cross_entropy(logits.float(), y)
             opt.zero_grad(set_to_none=True)
@@ -175,7 +184,7 @@ def train_classifier(spec, report: Report, model: nn.Module, *, epochs: int, bat
         report(step, {"val/loss": val_loss, "val/acc": val_acc, "epoch": epoch})
 
     test_loss, test_acc, probs = evaluate(model, data.test_x, data.test_y, dataset, bf16=bf16)
-    model.to(memory_format=torch.contiguous_format)  # the stored state_dict is plain
+    model.to(device="cpu", memory_format=torch.contiguous_format)  # stored plain, on the CPU
     predicted = probs.argmax(1)
     confusion = torch.zeros(10, 10, dtype=torch.int64)
     confusion.index_put_((data.test_y, predicted), torch.ones_like(predicted), accumulate=True)

@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from engine import settings
 from engine.core import Report, RunResult
 from engine.data.text import MAX_WORDS, UNK, load_polarity, load_shakespeare, tokenize
 
@@ -52,6 +53,7 @@ def char_loss(model: nn.Module, ids: torch.Tensor, context: int, max_windows: in
     """Mean next-character cross-entropy (nats) over non-overlapping windows of `context`
     characters of `ids` (all of them, or `max_windows` spread evenly over the text)."""
     model.eval()
+    device = next(model.parameters()).device
     n = (len(ids) - 1) // context
     starts = torch.arange(n) * context
     if max_windows and n > max_windows:
@@ -59,7 +61,7 @@ def char_loss(model: nn.Module, ids: torch.Tensor, context: int, max_windows: in
     offsets = torch.arange(context + 1)
     total, count = 0.0, 0
     for i in range(0, len(starts), batch):
-        windows = ids[starts[i:i + batch, None] + offsets]  # (b, T+1)
+        windows = ids[starts[i:i + batch, None] + offsets].to(device)  # (b, T+1)
         logits = model(windows[:, :-1])  # (b, T, V)
         total += float(F.cross_entropy(logits.flatten(0, 1), windows[:, 1:].flatten(),
                                        reduction="sum"))
@@ -74,8 +76,11 @@ def train_charlm(spec, report: Report, model: nn.Module, *, steps: int, batch_si
     """Train `model` as a character LM; report train/loss often and val/loss, val/bpc every
     `eval_every` steps (on `eval_windows` windows of the validation text; the final figure
     uses all of it). With stop_at > 0, training stops at the first evaluation whose
-    validation loss is at or below it (the benchmark's time-to-target)."""
+    validation loss is at or below it (the benchmark's time-to-target). Trains on
+    settings.device(); the model comes back on the CPU."""
     corpus = load_shakespeare()
+    device = settings.device()
+    model.to(device)
     generator = torch.Generator().manual_seed(spec.seed)
     opt = make_optimizer(model, lr, weight_decay)
     offsets = torch.arange(context + 1)
@@ -90,7 +95,7 @@ def train_charlm(spec, report: Report, model: nn.Module, *, steps: int, batch_si
             group["lr"] = lr * warmup_cosine(step, steps, warmup)
         starts = torch.randint(0, len(corpus.train) - context - 1, (batch_size,),
                                generator=generator)
-        windows = corpus.train[starts[:, None] + offsets]  # (B, T+1)
+        windows = corpus.train[starts[:, None] + offsets].to(device)  # (B, T+1)
         logits = model(windows[:, :-1])  # (B, T, V)
         loss = F.cross_entropy(logits.flatten(0, 1), windows[:, 1:].flatten())
         opt.zero_grad(set_to_none=True)
@@ -116,6 +121,7 @@ def train_charlm(spec, report: Report, model: nn.Module, *, steps: int, batch_si
 
     report.progress(step, steps, "scoring the whole validation text")
     val = char_loss(model, corpus.val, context)
+    model.cpu()
     metrics = {"val/loss": val, "val/bpc": val / math.log(2), "train/loss": last_train_loss,
                "time/tokens_per_second": step * batch_size * context / train_seconds,
                "time/ms_per_step": 1000 * train_seconds / step, "steps": float(step)}
@@ -166,7 +172,8 @@ def sentence_scores(model: nn.Module, split, batch: int = 512) -> tuple[float, f
 
 def train_sentiment(spec, report: Report, model: nn.Module, *, epochs: int, batch_size: int,
                     lr: float, weight_decay: float) -> RunResult:
-    """Train `model` on sentence_polarity; keep the epoch with the best validation accuracy."""
+    """Train `model` on sentence_polarity; keep the epoch with the best validation accuracy.
+    Always on the CPU: these models are small, and packed sequences want CPU lengths."""
     data = load_polarity()
     tokens, lengths, labels = data.splits["train"]
     generator = torch.Generator().manual_seed(spec.seed)
