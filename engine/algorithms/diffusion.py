@@ -152,12 +152,17 @@ def schedule_of(variant: str) -> str:
 # ---- the samplers ----------------------------------------------------------------------------
 @torch.no_grad()
 def ancestral_sample(model, sched, noise: torch.Tensor, keep: int = 0):
-    """DDPM's sampler (Algorithm 2): for t = T..1,
-    x_{t-1} = (x_t - beta_t / sqrt(1 - abar_t) * eps(x_t, t)) / sqrt(alpha_t) + sigma_t z,
-    with sigma_t^2 = beta_t and z = 0 at the last step. Returns x_0 and, if keep > 0,
-    `keep` evenly spaced states of the first image (x_T first)."""
+    """DDPM's sampler (Algorithm 2), in its posterior form: for t = T..1, estimate
+    x_0 = (x_t - sqrt(1 - abar_t) eps(x_t, t)) / sqrt(abar_t), clip it to the pixel range
+    [-1, 1], and draw x_{t-1} from the Gaussian posterior q(x_{t-1} | x_t, x_0) (eq. 7):
+    mean = beta_t sqrt(abar_{t-1}) / (1 - abar_t) x_0 + (1 - abar_{t-1}) sqrt(alpha_t)
+    / (1 - abar_t) x_t, variance beta_t (1 - abar_{t-1}) / (1 - abar_t), no noise at the
+    last step. Unclipped, this is exactly Algorithm 2's update; the clip (as in the DDPM
+    authors' code) keeps a half-trained network from drifting outside the pixel range.
+    Returns x_0 and, if keep > 0, `keep` evenly spaced states of the first image (x_T first)."""
     model.eval()
     betas, alphas, abar = sched["betas"], sched["alphas"], sched["alpha_bar"]
+    abar_prev = torch.cat([abar.new_ones(1), abar[:-1]])  # abar_{t-1}, with abar_0 = 1
     T = len(betas)
     x, trail = noise, []
     marks = set(torch.linspace(T - 1, 0, keep).round().long().tolist()) if keep else set()
@@ -165,9 +170,12 @@ def ancestral_sample(model, sched, noise: torch.Tensor, keep: int = 0):
         if i in marks:
             trail.append(x[0, 0].clone())
         eps = model(x, torch.full((len(x),), i, device=x.device)).float()
-        x = (x - betas[i] / (1 - abar[i]).sqrt() * eps) / alphas[i].sqrt()
+        x0 = ((x - (1 - abar[i]).sqrt() * eps) / abar[i].sqrt()).clamp(-1, 1)
+        x = (betas[i] * abar_prev[i].sqrt() * x0
+             + (1 - abar_prev[i]) * alphas[i].sqrt() * x) / (1 - abar[i])
         if i > 0:
-            x = x + betas[i].sqrt() * torch.randn_like(x)
+            variance = betas[i] * (1 - abar_prev[i]) / (1 - abar[i])
+            x = x + variance.sqrt() * torch.randn_like(x)
     return x, trail
 
 
