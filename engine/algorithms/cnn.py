@@ -162,7 +162,7 @@ CARD = Card(
     presets={
         "quick": {"epochs": 1, "train_limit": 6000, "width": 16, "hidden": 128},
         "standard": {},
-        "full": {"epochs": 10, "augment": True},
+        "full": {"epochs": 20, "augment": True},
     },
     metrics=("test/acc", "test/loss", "val/acc", "val/loss", "train/last_epoch_loss",
              "time/infer_ms_per_image", "time/images_per_second"),
