@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from engine.algorithms import dnn
-from engine.algorithms.image_classifier import PRECISIONS, train_classifier
+from engine.algorithms.image_classifier import precision_setting, train_classifier
 from engine.core import RunResult, setting
 from engine.registry import Card
 
@@ -37,8 +37,7 @@ class Config:
     hidden: int = setting(256, "units in each hidden layer of the MLP baseline", lo=8, hi=4096)
     augment: bool = setting(False, "random shifts of up to 2 pixels (and mirroring for "
                                    "Fashion-MNIST) while training")
-    precision: str = setting("auto", "training arithmetic: bf16 where the CPU has it natively "
-                                     "(auto), or always bf16 / fp32", choices=PRECISIONS)
+    precision: str = precision_setting()
     train_limit: int = setting(0, "use only the first N training images (0 = all 55,000)",
                                lo=0, hi=55000)
 

@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine import metrics, settings
-from engine.algorithms.image_classifier import PRECISIONS, count_params, resolve_precision
+from engine.algorithms.image_classifier import count_params, precision_setting, resolve_precision
 from engine.core import RunResult, setting
 from engine.data.images import load_images
 from engine.registry import Card
@@ -42,8 +42,7 @@ class Config:
                                lo=0, hi=60000)
     fid_n: int = setting(2000, "generated (and real test) images scored by FID", lo=100,
                          hi=10000)
-    precision: str = setting("auto", "training arithmetic: bf16 autocast where the CPU has it "
-                             "natively (auto), or always bf16 / fp32", choices=PRECISIONS)
+    precision: str = precision_setting()
     seeds: int = setting(1, "independent trainings (seed, seed+1, ...); scores are their mean",
                          lo=1, hi=5)
 

@@ -16,12 +16,18 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine import settings
-from engine.core import Report, RunResult
+from engine.core import Report, RunResult, setting
 from engine.data.images import load_images, normalise
 
 VALIDATION_SIZE = 5000  # the last 5,000 training images; the 10,000 test images stay unseen
 GradGroups = Callable[[nn.Module], Iterable[tuple[str, list[nn.Parameter]]]]
 PRECISIONS = ("auto", "bf16", "fp32")
+
+
+def precision_setting():
+    """The `precision` config field every convolutional algorithm shares."""
+    return setting("auto", "training arithmetic: bf16 autocast where the training device has it "
+                   "natively (auto), or always bf16 / fp32", choices=PRECISIONS)
 
 
 def resolve_precision(precision: str, device: torch.device | None = None) -> str:

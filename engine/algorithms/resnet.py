@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.algorithms.image_classifier import PRECISIONS, train_classifier
+from engine.algorithms.image_classifier import precision_setting, train_classifier
 from engine.core import RunResult, setting
 from engine.registry import Card
 
@@ -36,8 +36,7 @@ class Config:
     weight_decay: float = setting(5e-4, "SGD weight decay", lo=0.0, hi=1.0)
     augment: bool = setting(False, "random shifts of up to 2 pixels (and mirroring for "
                                    "Fashion-MNIST) while training")
-    precision: str = setting("auto", "training arithmetic: bf16 where the CPU has it natively "
-                                     "(auto), or always bf16 / fp32", choices=PRECISIONS)
+    precision: str = precision_setting()
     train_limit: int = setting(0, "use only the first N training images (0 = all 55,000)",
                                lo=0, hi=55000)
 
