@@ -46,6 +46,7 @@ def test_train_all_queues_every_variant(store, store_dir, monkeypatch):
     monkeypatch.setattr("engine.jobs.ProcessExecutor.wake", lambda self: None)  # no worker
     at = AppTest.from_function(sidebar_app, default_timeout=60).run()
     assert any(c.value == "No training in progress." for c in at.sidebar.caption)
+    assert any(c.value.startswith("Training runs on: ") for c in at.sidebar.caption)
     at.button[0].click().run()
     assert not at.exception
     expected = sum(len(registry.card(k).variants) for k in ui.working_keys())

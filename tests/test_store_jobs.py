@@ -147,3 +147,12 @@ def test_device_setting_is_explicit_and_checked(monkeypatch):
         monkeypatch.setenv("TOP10_DEVICE", "cuda")
         with pytest.raises(ConfigError, match="sees no GPU"):
             settings.device()
+
+
+def test_sidebar_names_a_bad_device_setting_instead_of_failing(monkeypatch):
+    from engine import ui
+
+    monkeypatch.setenv("TOP10_DEVICE", "tpu")
+    assert ui.training_device().startswith("⚠️ TOP10_DEVICE='tpu'")
+    monkeypatch.setenv("TOP10_DEVICE", "cpu")
+    assert ui.training_device() == "CPU"

@@ -281,6 +281,19 @@ def train_all(preset: str) -> list[str]:
     return ids
 
 
+def training_device() -> str:
+    """Where the worker trains (TOP10_DEVICE), in words; a bad setting is named, not raised."""
+    try:
+        device = settings.device()
+    except ConfigError as error:
+        return f"⚠️ {error}"
+    if device.type == "cuda":
+        import torch
+
+        return f"GPU ({torch.cuda.get_device_name(device)})"
+    return "CPU"
+
+
 def jobs_sidebar() -> None:
     """Shared sidebar: overall progress of the queue and of a "Train all" batch, on every
     page, so it survives page changes; cancel for the batch."""
@@ -320,3 +333,4 @@ def jobs_sidebar() -> None:
     with st.sidebar:
         st.markdown("**Training**")
         panel()
+        st.caption(f"Training runs on: {training_device()}")
