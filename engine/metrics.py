@@ -23,11 +23,13 @@ from engine import settings
 from engine.core import RunSpec
 from engine.data.images import STATS, load_images, normalise
 
-FEATURE_VERSION = 1  # bump when the feature network or its training changes
+FEATURE_VERSION = 2  # bump when the feature network or its training changes
 FEATURE_MODEL = ("cnn", "modern")  # the vision page's CNN, default config
-# One epoch over 20,000 images: ~98.5% test accuracy, cheap enough to train on first use.
-FEATURE_TRAINING = {"epochs": 1, "batch_size": 128, "lr": 3e-3, "weight_decay": 5e-4,
-                    "train_limit": 20000, "precision": "auto"}
+# The CNN page's standard training (3 epochs over all 55,000 images): 99.3% MNIST test
+# accuracy, about 35 s on 2 cores on first use. (v1 trained 1 epoch on 20,000 images, 98.4%;
+# its softmax was so soft that real test digits averaged only 0.975 confidence, v2's 0.993.)
+FEATURE_TRAINING = {"epochs": 3, "batch_size": 128, "lr": 3e-3, "weight_decay": 5e-4,
+                    "train_limit": 0, "precision": "auto"}
 
 
 # ---- FID ------------------------------------------------------------------------------

@@ -29,7 +29,8 @@ from engine.core import RunResult, setting
 from engine.data.images import load_images
 from engine.registry import Card
 
-VERSION = 1
+NET_VERSION = 1  # bump when the network or its training changes (cached weights go stale)
+VERSION = 2  # the card's: v2 scores with the v2 yardstick (engine.metrics.FEATURE_VERSION)
 STRIP = 10  # images in the forward / reverse strips
 
 
@@ -218,7 +219,7 @@ def weights_path(variant: str, cfg: dict, seed: int):
     """Where a trained network is kept: the samplers share one network per training setup."""
     sampling = ("ddim_steps", "fid_n", "seeds")
     body = {k: v for k, v in sorted(cfg.items()) if k not in sampling}
-    body.update(schedule=schedule_of(variant), seed=seed, version=VERSION)
+    body.update(schedule=schedule_of(variant), seed=seed, version=NET_VERSION)
     digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]
     return settings.data_dir() / "diffusion_nets" / f"{digest}.pt"
 

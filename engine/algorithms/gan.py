@@ -293,5 +293,6 @@ CARD = Card(
     higher_is_better=False,
     config_cls=Config,
     run=run,
+    version=2,  # v2: scored with the v2 yardstick (engine.metrics.FEATURE_VERSION)
     metric_labels=metrics.GENERATIVE_LABELS,
 )
