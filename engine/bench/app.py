@@ -38,28 +38,28 @@ def render_seconds(path: Path, preset: str, repeats: int = 3) -> float:
 
     if path.name == "Home.py":  # navigation app: AppTest reruns only the page, so start anew
         AppTest.from_file(str(path), default_timeout=120).run()  # warm-up
-        times = []
-        for _ in range(repeats):
-            at = AppTest.from_file(str(path), default_timeout=120)
-            start = time.perf_counter()
-            at.run()
-            times.append(time.perf_counter() - start)
-            if at.exception:
-                raise RuntimeError(f"{path.name}: {at.exception[0].value}")
-        return statistics.median(times)
+        return _median_run_seconds(lambda: AppTest.from_file(str(path), default_timeout=120),
+                                   repeats, path.name)
     at = AppTest.from_file(str(path), default_timeout=120)
     at.run()
     picker = [w for w in at.segmented_control if w.key == f"{path.stem}:preset"]
     if picker:
         picker[0].set_value(preset)
         at.run()
+    return _median_run_seconds(lambda: at, repeats, path.name)
+
+
+def _median_run_seconds(next_app, repeats: int, name: str) -> float:
+    """Median wall time of `repeats` script runs of the AppTest that next_app() hands back
+    (a fresh one or the same one each time); an exception in the page stops the benchmark."""
     times = []
     for _ in range(repeats):
+        at = next_app()
         start = time.perf_counter()
         at.run()
         times.append(time.perf_counter() - start)
         if at.exception:
-            raise RuntimeError(f"{path.name}: {at.exception[0].value}")
+            raise RuntimeError(f"{name}: {at.exception[0].value}")
     return statistics.median(times)
 
 
