@@ -6,7 +6,7 @@ import torch
 
 from engine import registry
 from engine.algorithms import gan
-from engine.core import ConfigError
+from engine.core import ConfigError, PrintReport, RunSpec
 
 
 @pytest.mark.parametrize("variant", ["mlp", "dcgan"])
@@ -52,3 +52,12 @@ def test_weight_average_moves_towards_the_model_and_copies_batch_norm_statistics
         assert torch.equal(b_avg, b)
     gan.update_average(average, model, decay=0.0)  # ema = 0: the last weights themselves
     assert all(torch.equal(p_avg, p) for p_avg, p in zip(average.parameters(), model.parameters()))
+
+
+def test_run_counts_the_weights_of_both_networks(store_dir):
+    """The sampling generator is a frozen average; its weights still count."""
+    config = registry.card("gan").default_config("quick")
+    result = gan.run(RunSpec("gan", "dcgan", config), PrintReport(quiet=True))
+    generator, discriminator = gan.build_model("dcgan", config)
+    expected = sum(p.numel() for net in (generator, discriminator) for p in net.parameters())
+    assert result.params == expected

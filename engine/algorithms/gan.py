@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine import metrics, settings
-from engine.algorithms.image_classifier import count_params, precision_setting, resolve_precision
+from engine.algorithms.image_classifier import precision_setting, resolve_precision
 from engine.core import RunResult, setting
 from engine.data.images import load_images
 from engine.registry import Card
@@ -260,7 +260,9 @@ def run(spec, report) -> RunResult:
     final = metrics.summarise_seeds(scores, sample_ms, train_seconds)
     artifacts["histograms"] = [s["histogram"] for s in scores]
     artifacts["config"] = dict(cfg)
-    params = count_params(generator) + count_params(discriminator)
+    # Every weight of both nets (the averaged generator's are frozen, so not counted as
+    # trainable ones; they are the same number as the live generator's).
+    params = sum(p.numel() for net in (generator, discriminator) for p in net.parameters())
     return RunResult(final, params, train_seconds, artifacts)
 
 
