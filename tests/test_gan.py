@@ -6,6 +6,7 @@ import torch
 
 from engine import registry
 from engine.algorithms import gan
+from engine.algorithms.image_classifier import update_average
 from engine.core import ConfigError, PrintReport, RunSpec
 
 
@@ -45,12 +46,12 @@ def test_weight_average_moves_towards_the_model_and_copies_batch_norm_statistics
     model, _ = gan.build_model("dcgan", config)
     before = [p.clone() for p in average.parameters()]
     model(torch.randn(8, config["z_dim"]))  # a train-mode pass moves the running statistics
-    gan.update_average(average, model, decay=0.75)
+    update_average(average, model, decay=0.75)
     for p_before, p_avg, p in zip(before, average.parameters(), model.parameters()):
         assert torch.allclose(p_avg, 0.75 * p_before + 0.25 * p, atol=1e-6)
     for b_avg, b in zip(average.buffers(), model.buffers()):
         assert torch.equal(b_avg, b)
-    gan.update_average(average, model, decay=0.0)  # ema = 0: the last weights themselves
+    update_average(average, model, decay=0.0)  # ema = 0: the last weights themselves
     assert all(torch.equal(p_avg, p) for p_avg, p in zip(average.parameters(), model.parameters()))
 
 

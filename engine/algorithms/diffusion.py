@@ -24,7 +24,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine import metrics, settings
-from engine.algorithms.image_classifier import precision_setting, resolve_precision
+from engine.algorithms.image_classifier import (precision_setting, resolve_precision,
+                                                update_average)
 from engine.core import RunResult, setting
 from engine.data.images import load_images
 from engine.registry import Card
@@ -292,9 +293,7 @@ def train_one(variant: str, cfg: dict, seed: int, report, step0: int, total: int
         opt.step()
         schedule.step()
         decay = min(cfg["ema"], (1 + step) / (10 + step))  # short memory early on
-        with torch.no_grad():
-            for p_ema, p in zip(ema.parameters(), model.parameters()):
-                p_ema.lerp_(p, 1 - decay)
+        update_average(ema, model, decay)
         running += float(loss.detach())
         if step % report_every == 0:
             last = running / report_every

@@ -19,7 +19,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine import metrics, settings
-from engine.algorithms.image_classifier import precision_setting, resolve_precision
+from engine.algorithms.image_classifier import (precision_setting, resolve_precision,
+                                                update_average)
 from engine.core import RunResult, setting
 from engine.data.images import load_images
 from engine.registry import Card
@@ -143,16 +144,6 @@ def interpolate(z0: torch.Tensor, z1: torch.Tensor, steps: int) -> torch.Tensor:
 
 
 # ---- training --------------------------------------------------------------------------------
-def update_average(average: nn.Module, model: nn.Module, decay: float) -> None:
-    """average <- decay * average + (1 - decay) * model, weight by weight; batch-norm
-    statistics are copied, since they describe the activations of the current weights."""
-    with torch.no_grad():
-        for p_avg, p in zip(average.parameters(), model.parameters()):
-            p_avg.lerp_(p, 1 - decay)
-        for b_avg, b in zip(average.buffers(), model.buffers()):
-            b_avg.copy_(b)
-
-
 def train_one(variant: str, cfg: dict, seed: int, report, step0: int, total_steps: int):
     """Train one GAN on settings.device(); returns (G, D, seconds, step, snapshots
     (S, GRID, 28, 28) uint8, epochs). G is the weight average (EMA) when cfg["ema"] > 0:

@@ -47,6 +47,16 @@ def count_params(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
+def update_average(average: nn.Module, model: nn.Module, decay: float) -> None:
+    """average <- decay * average + (1 - decay) * model, weight by weight; batch-norm
+    statistics are copied, since they describe the activations of the current weights."""
+    with torch.no_grad():
+        for p_avg, p in zip(average.parameters(), model.parameters()):
+            p_avg.lerp_(p, 1 - decay)
+        for b_avg, b in zip(average.buffers(), model.buffers()):
+            b_avg.copy_(b)
+
+
 def random_shift(x: torch.Tensor, pixels: int, generator: torch.Generator,
                  flip: bool = False) -> torch.Tensor:
     """Shift each image of (B, 1, H, W) by up to `pixels` in x and y (zero fill);
