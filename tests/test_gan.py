@@ -46,13 +46,18 @@ def test_weight_average_moves_towards_the_model_and_copies_batch_norm_statistics
     model, _ = gan.build_model("dcgan", config)
     before = [p.clone() for p in average.parameters()]
     model(torch.randn(8, config["z_dim"]))  # a train-mode pass moves the running statistics
-    update_average(average, model, decay=0.75)
+    update_average(average, model, decay=0.75, updates=10**6)
     for p_before, p_avg, p in zip(before, average.parameters(), model.parameters()):
         assert torch.allclose(p_avg, 0.75 * p_before + 0.25 * p, atol=1e-6)
     for b_avg, b in zip(average.buffers(), model.buffers()):
         assert torch.equal(b_avg, b)
-    update_average(average, model, decay=0.0)  # ema = 0: the last weights themselves
+    update_average(average, model, decay=0.0, updates=10**6)  # ema = 0: the last weights
     assert all(torch.equal(p_avg, p) for p_avg, p in zip(average.parameters(), model.parameters()))
+    fresh, _ = gan.build_model("dcgan", config)
+    start = [p.clone() for p in fresh.parameters()]
+    update_average(fresh, model, decay=0.999, updates=0)  # first update: d = 1/10, not 0.999
+    for p_start, p_avg, p in zip(start, fresh.parameters(), model.parameters()):
+        assert torch.allclose(p_avg, 0.1 * p_start + 0.9 * p, atol=1e-6)
 
 
 def test_run_counts_the_weights_of_both_networks(store_dir):

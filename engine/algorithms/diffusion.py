@@ -292,8 +292,7 @@ def train_one(variant: str, cfg: dict, seed: int, report, step0: int, total: int
         loss.backward()
         opt.step()
         schedule.step()
-        decay = min(cfg["ema"], (1 + step) / (10 + step))  # short memory early on
-        update_average(ema, model, decay)
+        update_average(ema, model, cfg["ema"], updates=step)
         running += float(loss.detach())
         if step % report_every == 0:
             last = running / report_every

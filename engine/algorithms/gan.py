@@ -196,8 +196,7 @@ def train_one(variant: str, cfg: dict, seed: int, report, step0: int, total_step
             opt_g.zero_grad(set_to_none=True)
             loss_g.backward()
             opt_g.step()
-            decay = min(cfg["ema"], (1 + step - step0) / (10 + step - step0))  # short at first
-            update_average(average, generator, decay)
+            update_average(average, generator, cfg["ema"], updates=step - step0)
 
             step += 1
             seen += 1

@@ -47,12 +47,15 @@ def count_params(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
-def update_average(average: nn.Module, model: nn.Module, decay: float) -> None:
-    """average <- decay * average + (1 - decay) * model, weight by weight; batch-norm
-    statistics are copied, since they describe the activations of the current weights."""
+def update_average(average: nn.Module, model: nn.Module, decay: float, updates: int) -> None:
+    """average <- d * average + (1 - d) * model, weight by weight, with d = decay capped at
+    (1 + updates) / (10 + updates): a short memory over the first updates, so the average
+    does not linger on the random start. Batch-norm statistics are copied, since they
+    describe the activations of the current weights. decay = 0 keeps the last weights."""
+    d = min(decay, (1 + updates) / (10 + updates))
     with torch.no_grad():
         for p_avg, p in zip(average.parameters(), model.parameters()):
-            p_avg.lerp_(p, 1 - decay)
+            p_avg.lerp_(p, 1 - d)
         for b_avg, b in zip(average.buffers(), model.buffers()):
             b_avg.copy_(b)
 
