@@ -45,7 +45,7 @@ class Config:
                         lo=1e-6, hi=1e-2)
     timesteps: int = setting(200, "diffusion steps T (the ancestral sampler calls the "
                              "network T times per image)", lo=50, hi=1000)
-    width: int = setting(16, "channels of the U-Net's first level (x2 at 14x14 and 7x7)",
+    width: int = setting(16, "channels of the U-Net's first level (x2 at 14x14, x4 at 7x7)",
                          choices=(8, 16, 24, 32, 48, 64, 96, 128))
     ema: float = setting(0.999, "decay of the weight average used for sampling (0 = off)",
                          lo=0.0, hi=0.9999)

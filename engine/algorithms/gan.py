@@ -37,8 +37,8 @@ class Config:
     lr: float = setting(2e-4, "Adam learning rate of both networks", lo=1e-6, hi=1e-2)
     beta1: float = setting(0.5, "Adam beta1 (momentum); 0.5 is the DCGAN choice", lo=0.0, hi=0.99)
     z_dim: int = setting(64, "size of the generator's noise input", lo=2, hi=512)
-    width: int = setting(32, "channels of the first conv layer (dcgan); the mlp's hidden "
-                         "layers have 8x and 16x as many units", lo=4, hi=256)
+    width: int = setting(32, "base channels c (dcgan: c, 2c, 4c at 28, 14, 7 pixels); the "
+                         "mlp's hidden layers have 8x and 16x as many units", lo=4, hi=256)
     ema: float = setting(0.999, "decay of the generator's weight average that draws the "
                          "samples (0 = draw with the last weights)", lo=0.0, hi=0.9999)
     real_label: float = setting(0.9, "target for real images in the discriminator loss "
