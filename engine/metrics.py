@@ -84,7 +84,7 @@ def class_entropy(histogram: torch.Tensor) -> float:
     the classes, 0 when the classifier puts all of them in one (mode collapse)."""
     p = histogram.double() / histogram.sum()
     nonzero = p[p > 0]
-    return float(-(nonzero * nonzero.log()).sum() / math.log(len(p)))
+    return float(-(nonzero * nonzero.log()).sum() / math.log(len(p))) + 0.0  # no -0.0
 
 # ---- the feature network ---------------------------------------------------------------
 class _Prefixed:

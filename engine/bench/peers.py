@@ -44,8 +44,8 @@ class Figure:
     goal: float | None = None
 
     def ratio(self) -> float | None:
-        if not self.ours or not self.peer:  # None (not reached) or zero
-            return None
+        if not self.ours or not self.peer or self.ours < 0 or self.peer < 0:
+            return None  # not reached (None), or a correlation at or below zero
         return self.ours / self.peer if self.higher_is_better else self.peer / self.ours
 
     def verdict(self) -> str:
@@ -77,7 +77,7 @@ def load() -> str:
 # ---- the rows ------------------------------------------------------------------------------
 # Each row's budget: "full" is the table, "quick" a few minutes on 2 idle cores.
 BUDGETS = {
-    "dqn": {"full": {"seeds": 5}, "quick": {"seeds": 3, "total_steps": 30_000}},
+    "dqn": {"full": {"seeds": 5}, "quick": {"seeds": 3, "total_steps": 50_000}},
     "transformer": {"full": {"target": 1.88}, "quick": {"target": 2.1}},
     "diffusion": {"full": {}, "quick": {"train_steps": 300, "fid_n": 200}},
     "gnn": {"full": {"seeds": 10, "epochs": 200}, "quick": {"seeds": 2, "epochs": 200}},
@@ -241,7 +241,7 @@ def word2vec_row(budget: dict) -> list[Figure]:
         spec = registry.build_spec("word2vec", variant, preset, overrides)
         found[variant] = word2vec.run(spec, PrintReport(quiet=True)).metrics
     cfg = spec.config
-    print(f"word2vec: {cfg['corpus']}, preset {preset} {overrides or ''}, {cfg['epochs']} "
+    print(f"word2vec: {cfg['corpus']}, preset {preset}, {cfg['epochs']} "
           f"epochs, dim {cfg['dim']}, window {cfg['window']}, negative {cfg['negative']}; "
           f"WordSim-353 halves (engine.word_eval.HALVES): tune = the file's even rows, test = "
           f"its odd rows", flush=True)
