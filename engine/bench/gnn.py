@@ -91,7 +91,7 @@ def pyg_recipe(dataset: str, seed: int, epochs: int,
         loss = F.cross_entropy(out[data.train_mask], data.y[data.train_mask])
         loss.backward()
         optimizer.step()
-        return float(loss)
+        return float(loss.detach())
 
     @torch.no_grad()
     def test() -> list[float]:
