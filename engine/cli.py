@@ -106,9 +106,9 @@ def command_runs(args) -> int:
 
 
 def command_bench(args) -> int:
-    if args.algorithm not in (*registry.KEYS, "app"):
+    if args.algorithm not in (*registry.KEYS, "app", "peers"):
         raise ConfigError(f"unknown benchmark {args.algorithm!r}; known: "
-                          f"{', '.join(registry.KEYS)}, app")
+                          f"{', '.join(registry.KEYS)}, app, peers")
     try:
         module = importlib.import_module(f"engine.bench.{args.algorithm}")
     except ModuleNotFoundError:
@@ -139,7 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
     runs.add_argument("--algorithm")
     runs.add_argument("--status")
     runs.add_argument("--json", action="store_true")
-    bench = sub.add_parser("bench", help="speed/quality benchmark of one algorithm, or `app`")
+    bench = sub.add_parser("bench", help="speed/quality benchmark of one algorithm, `app`, or "
+                           "`peers` (ours against the peers side by side)")
     bench.add_argument("algorithm")
     bench.add_argument("rest", nargs=argparse.REMAINDER)
     worker = sub.add_parser("worker", help="(internal) the app's training worker process")

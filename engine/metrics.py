@@ -11,6 +11,7 @@ disjoint sets of real images (the floor) and the FIDs of two naive baselines.
 from __future__ import annotations
 
 import functools
+import math
 import os
 import statistics
 from dataclasses import dataclass
@@ -57,6 +58,33 @@ def frechet_distance(mu1: np.ndarray, cov1: np.ndarray, mu2: np.ndarray,
 def fid(features_a: torch.Tensor, features_b: torch.Tensor) -> float:
     return frechet_distance(*gaussian_stats(features_a), *gaussian_stats(features_b))
 
+
+
+def precision_recall(real: torch.Tensor, generated: torch.Tensor, k: int = 3) -> tuple[float, float]:
+    """Improved precision and recall (Kynkaenniemi et al., 2019) of (M, D) generated features
+    against (N, D) real ones. Each set's manifold is the union of balls around its points,
+    each ball's radius the distance to that point's k-th nearest neighbour in its own set.
+    precision: the share of generated points inside the real manifold (are samples
+    realistic?); recall: the share of real points inside the generated manifold (is the data
+    covered?). Unlike a classifier's confidence, noise far from every real image scores 0."""
+    def radii(points: torch.Tensor) -> torch.Tensor:  # (n,) distance to the k-th neighbour
+        d = torch.cdist(points, points)  # (n, n); column 0 of the sorted rows is the point itself
+        return d.sort(1).values[:, min(k, len(points) - 1)]
+
+    def covered(points: torch.Tensor, centres: torch.Tensor) -> float:
+        inside = torch.cdist(points, centres) <= radii(centres)[None, :]  # (n_points, n_centres)
+        return float(inside.any(1).double().mean())
+
+    real, generated = real.double(), generated.double()
+    return covered(generated, real), covered(real, generated)
+
+
+def class_entropy(histogram: torch.Tensor) -> float:
+    """Entropy of a (C,) class histogram divided by log C: 1 when samples spread evenly over
+    the classes, 0 when the classifier puts all of them in one (mode collapse)."""
+    p = histogram.double() / histogram.sum()
+    nonzero = p[p > 0]
+    return float(-(nonzero * nonzero.log()).sum() / math.log(len(p))) + 0.0  # no -0.0
 
 # ---- the feature network ---------------------------------------------------------------
 class _Prefixed:

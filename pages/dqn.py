@@ -49,9 +49,9 @@ if found:
                           width="stretch")
         right.plotly_chart(control.seed_bands(curves, "q_mean", "Mean Q(s, a) of the "
                                               "replayed batches", "Q-value"), width="stretch")
-    st.caption("Lines are medians over a run's seeds, bands their range. A seed that reaches "
-               f"the threshold ({threshold:g}) stops training when stop when solved is on and "
-               "keeps that policy, so its evaluation line holds its last value.")
+    st.caption("Lines are medians over a run's seeds, bands their range. A seed counts as "
+               f"solved at the second of two evaluations in a row at or above {threshold:g}; "
+               "every seed trains to the budget.")
 
     st.subheader(f"Steps to a greedy evaluation mean of {threshold:g} on {env_id}")
     rows = []
