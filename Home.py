@@ -11,15 +11,10 @@ st.set_page_config(page_title="Deep Learning Top-10", page_icon="🧠", layout="
 
 sections = {"Overview": [st.Page(PAGES / "home.py", title="Home", default=True)]}
 for family, keys in registry.FAMILIES.items():
-    entries = [st.Page(PAGES / f"{key}.py", title=registry.card(key).title, url_path=key)
-               for key in keys if key in ui.working_keys()]
-    if entries:
-        sections[family] = entries
-tools = [st.Page(PAGES / f"{name}.py", title=title, url_path=name)
-         for name, title in (("compare", "Compare"), ("runs", "Runs"))
-         if (PAGES / f"{name}.py").exists()]
-if tools:
-    sections["Tools"] = tools
+    sections[family] = [st.Page(PAGES / f"{key}.py", title=registry.card(key).title, url_path=key)
+                        for key in keys]
+sections["Tools"] = [st.Page(PAGES / f"{name}.py", title=title, url_path=name)
+                     for name, title in (("compare", "Compare"), ("runs", "Runs"))]
 
 page = st.navigation(sections, expanded=True)
 ui.jobs_sidebar()

@@ -19,7 +19,7 @@ import pandas as pd
 from engine import registry
 from engine.core import ConfigError, RunSpec
 from engine.plots import history_frame
-from engine.registry import Card
+from engine.core import Card
 
 X_AXES = ("step", "seconds")
 EXTRA = ("params", "train seconds")  # compared like metrics, after them

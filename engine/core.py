@@ -10,8 +10,8 @@ import dataclasses
 import hashlib
 import json
 import math
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable, Protocol
 
 
 class ConfigError(ValueError):
@@ -92,6 +92,32 @@ def make_config(config_cls, values: dict[str, Any] | None = None, *, algorithm: 
             raise ConfigError(f"{name} must be between {lo:g} and {hi:g}, got {value:g}")
         kwargs[name] = value
     return config_cls(**kwargs)
+
+
+@dataclass(frozen=True)
+class Card:
+    """What an algorithm module declares (its `CARD`): names, texts, variants, presets,
+    metrics, its Config class and its `run(spec, report)`."""
+
+    key: str
+    title: str
+    family: str
+    summary: str  # one line: the idea
+    explanation: str  # markdown: principle, training, strengths, weaknesses, uses
+    variants: dict[str, str]  # variant name -> one-line description
+    presets: dict[str, dict[str, Any]]  # "quick" | "standard" | "full" -> config overrides
+    metrics: tuple[str, ...]  # final metric keys every run of this card returns
+    headline: str  # one of them, e.g. "test/acc"
+    headline_label: str  # e.g. "test accuracy"
+    higher_is_better: bool
+    config_cls: type
+    run: Callable
+    version: int = 1  # bump when training changes, so stored runs are not reused
+    data_field: str = "dataset"  # the config field that names the data
+    metric_labels: dict[str, str] = field(default_factory=dict)
+
+    def default_config(self, preset: str = "standard") -> dict[str, Any]:
+        return asdict(make_config(self.config_cls, self.presets.get(preset, {}), algorithm=self.key))
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""AppTest for Home.py: navigation lists only working pages, the cards show stored results,
+"""AppTest for Home.py: navigation lists every page, the cards show stored results,
 and "Train all (quick)" queues every variant with one overall progress display."""
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def test_train_all_queues_every_variant(store, store_dir, monkeypatch):
     assert any(c.value.startswith("Training runs on: ") for c in at.sidebar.caption)
     at.button[0].click().run()
     assert not at.exception
-    expected = sum(len(registry.card(k).variants) for k in ui.working_keys())
+    expected = sum(len(registry.card(k).variants) for k in registry.KEYS)
     assert len(store.list_runs(status="queued")) == expected
     texts = [p.proto.text for p in at.sidebar.get("progress")]
     assert f"Train all (quick): 0/{expected} done" in texts, texts

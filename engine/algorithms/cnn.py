@@ -20,7 +20,7 @@ from torch import nn
 from engine.algorithms import dnn
 from engine.algorithms.image_classifier import precision_setting, train_classifier
 from engine.core import RunResult, setting
-from engine.registry import Card
+from engine.core import Card
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from engine.algorithms.image_classifier import (precision_setting, resolve_preci
                                                 update_average)
 from engine.core import RunResult, setting
 from engine.data.images import load_images
-from engine.registry import Card
+from engine.core import Card
 
 NET_VERSION = 2  # bump when the network or its training changes (cached weights go stale);
 # v2: channels c, 2c, 4c and attention at 7x7 (v1: c, 2c, 2c and no attention)

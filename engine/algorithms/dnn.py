@@ -13,7 +13,7 @@ from torch import nn
 
 from engine.algorithms.image_classifier import train_classifier
 from engine.core import RunResult, setting
-from engine.registry import Card
+from engine.core import Card
 
 ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}
 

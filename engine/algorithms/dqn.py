@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine.core import RunResult, setting
-from engine.registry import Card
+from engine.core import Card
 
 # observation size, number of actions, solved threshold (gymnasium's reward_threshold)
 ENVS = {"CartPole-v1": (4, 2, 475.0), "Acrobot-v1": (6, 3, -100.0)}

@@ -23,7 +23,7 @@ from engine.algorithms.image_classifier import (precision_setting, resolve_preci
                                                 update_average)
 from engine.core import RunResult, setting
 from engine.data.images import load_images
-from engine.registry import Card
+from engine.core import Card
 
 GRID = 16  # fixed-noise samples kept per snapshot
 SNAPSHOTS = 30  # at most this many snapshots over a run

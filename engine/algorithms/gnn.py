@@ -26,7 +26,7 @@ from torch import nn
 
 from engine.core import Report, RunResult, setting
 from engine.data.graphs import DATASETS, GraphData, load_planetoid
-from engine.registry import Card
+from engine.core import Card
 
 
 @dataclass(frozen=True)

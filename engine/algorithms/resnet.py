@@ -18,7 +18,7 @@ from torch import nn
 
 from engine.algorithms.image_classifier import precision_setting, train_classifier
 from engine.core import RunResult, setting
-from engine.registry import Card
+from engine.core import Card
 
 DEPTHS = (8, 14, 20, 32, 44, 56)
 

@@ -20,7 +20,7 @@ from torch import nn
 
 from engine.algorithms.sequence_tasks import train_charlm, train_sentiment
 from engine.core import ConfigError, RunResult, setting
-from engine.registry import Card
+from engine.core import Card
 
 CHARLM_VOCAB = 65  # distinct characters in tiny Shakespeare
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import time
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -17,7 +16,7 @@ import streamlit as st
 from engine import plots, registry, settings
 from engine.core import ConfigError, RunSpec
 from engine.jobs import JobManager
-from engine.registry import Card
+from engine.core import Card
 from engine.store import Store
 
 LIVE = ("queued", "running")
@@ -263,18 +262,10 @@ def source(*objects: Any, title: str = "The code that ran") -> None:
 
 
 # ---- whole-dashboard parts ------------------------------------------------------------------
-PAGES = Path(__file__).resolve().parents[2] / "pages"
-
-
-def working_keys() -> list[str]:
-    """Algorithms with both an engine module and a page, in the registry's order."""
-    return [k for k in registry.available() if (PAGES / f"{k}.py").exists()]
-
-
 def train_all(preset: str) -> list[str]:
-    """Queue every variant of every working algorithm at a preset's defaults."""
+    """Queue every variant of every algorithm at a preset's defaults."""
     specs = [registry.build_spec(key, variant, preset)
-             for key in working_keys() for variant in registry.card(key).variants]
+             for key in registry.KEYS for variant in registry.card(key).variants]
     submit(specs)
     ids = [registry.run_id(s) for s in specs]
     st.session_state["batch"] = {"preset": preset, "ids": ids}
