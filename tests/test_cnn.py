@@ -6,7 +6,7 @@ import torch
 
 from engine import registry
 from engine.algorithms import cnn, dnn
-from engine.algorithms.image_classifier import count_params, resolve_precision
+from engine.algorithms.common import count_params, resolve_precision
 
 
 def config(**overrides):

@@ -6,7 +6,7 @@ import torch
 
 from engine import registry
 from engine.algorithms import gan
-from engine.algorithms.image_classifier import update_average
+from engine.algorithms.common import update_average
 from engine.core import ConfigError, PrintReport, RunSpec
 
 

@@ -8,13 +8,13 @@ from streamlit.testing.v1 import AppTest
 
 from apptest_tools import wait_for_results
 
-from engine import metrics
+from engine.algorithms import yardstick
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "gan.py")
 
 
 def test_quick_run_from_the_page_shows_samples(store_dir):
-    metrics.feature_net("mnist")  # the yardstick, trained once per test process
+    yardstick.feature_net("mnist")  # the yardstick, trained once per test process
     at = AppTest.from_file(PAGE, default_timeout=60).run()
     assert not at.exception
     assert at.title[0].value.startswith("GAN")

@@ -35,7 +35,6 @@ def sidebar_app():
     file after the first run of a navigation app, so the sidebar is tested on its own)."""
     import streamlit as st
 
-    from engine import ui
 
     if st.button("Train all (quick)"):
         ui.train_all("quick")

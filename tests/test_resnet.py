@@ -7,7 +7,7 @@ from torch import nn
 
 from engine import registry
 from engine.algorithms import resnet
-from engine.algorithms.image_classifier import count_params
+from engine.algorithms.common import count_params
 from engine.core import ConfigError
 
 

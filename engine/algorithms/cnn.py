@@ -18,9 +18,9 @@ import torch
 from torch import nn
 
 from engine.algorithms import dnn
-from engine.algorithms.image_classifier import precision_setting, train_classifier
-from engine.core import RunResult, setting
-from engine.core import Card
+from engine.algorithms.common import precision_setting
+from engine.algorithms.image_classifier import train_classifier
+from engine.core import Card, RunResult, setting
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from torch import nn
 
 from engine.algorithms.image_classifier import train_classifier
-from engine.core import RunResult, setting
-from engine.core import Card
+from engine.core import Card, RunResult, setting
 
 ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}
 

@@ -25,8 +25,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.core import RunResult, setting
-from engine.core import Card
+from engine.algorithms.common import count_params
+from engine.core import Card, RunResult, setting
 
 # observation size, number of actions, solved threshold (gymnasium's reward_threshold)
 ENVS = {"CartPole-v1": (4, 2, 475.0), "Acrobot-v1": (6, 3, -100.0)}
@@ -302,7 +302,7 @@ def run(spec, report) -> RunResult:
         "curves": [a.curve for a in agents],  # per seed: one point per evaluation
         "policies": [a.q.state_dict() if a.q is not None else {} for a in agents],
     }
-    params = sum(p.numel() for p in agents[0].q.parameters()) if agents[0].q is not None else 0
+    params = count_params(agents[0].q) if agents[0].q is not None else 0
     return RunResult(metrics, params, seconds, artifacts)
 
 

@@ -24,9 +24,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.core import Report, RunResult, setting
+from engine.algorithms.common import count_params
+from engine.core import Card, Report, RunResult, setting
 from engine.data.graphs import DATASETS, GraphData, load_planetoid
-from engine.core import Card
 
 
 @dataclass(frozen=True)
@@ -378,7 +378,7 @@ def train(spec, report: Report) -> RunResult:
     if spec.variant == "gat":
         artifacts["attention"] = {"dst": g.dst, "src": g.src,  # (E + N,) each
                                   "layer1": model.attention[0], "layer2": model.attention[1]}
-    params = sum(p.numel() for p in model.parameters())
+    params = count_params(model)
     return RunResult(metrics, params, sum(step_seconds), artifacts)
 
 

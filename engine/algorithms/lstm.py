@@ -17,8 +17,7 @@ import torch
 from torch import nn
 
 from engine.algorithms.sequence_tasks import train_charlm, train_sentiment
-from engine.core import RunResult, setting
-from engine.core import Card
+from engine.core import Card, RunResult, setting
 
 CELLS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
 CHARLM_VOCAB = 65  # distinct characters in tiny Shakespeare

@@ -16,9 +16,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.algorithms.image_classifier import precision_setting, train_classifier
-from engine.core import RunResult, setting
-from engine.core import Card
+from engine.algorithms.common import precision_setting
+from engine.algorithms.image_classifier import train_classifier
+from engine.core import Card, RunResult, setting
 
 DEPTHS = (8, 14, 20, 32, 44, 56)
 

@@ -21,14 +21,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine import settings
+from engine.algorithms.common import count_params
 from engine.core import Report, RunResult
 from engine.data.text import MAX_WORDS, UNK, load_polarity, load_shakespeare, tokenize
 
 PROMPT = "ROMEO:\n"  # the prompt of the sample stored with every char-LM run
-
-
-def count_params(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
 def make_optimizer(model: nn.Module, lr: float, weight_decay: float) -> torch.optim.AdamW:

@@ -19,8 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine.algorithms.sequence_tasks import train_charlm, train_sentiment
-from engine.core import ConfigError, RunResult, setting
-from engine.core import Card
+from engine.core import Card, ConfigError, RunResult, setting
 
 CHARLM_VOCAB = 65  # distinct characters in tiny Shakespeare
 
