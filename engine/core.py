@@ -115,6 +115,7 @@ class Card:
     version: int = 1  # bump when training changes, so stored runs are not reused
     data_field: str = "dataset"  # the config field that names the data
     metric_labels: dict[str, str] = field(default_factory=dict)
+    code: tuple = ()  # the functions and classes the page shows as "the code that ran"
 
     def default_config(self, preset: str = "standard") -> dict[str, Any]:
         return asdict(make_config(self.config_cls, self.presets.get(preset, {}), algorithm=self.key))

@@ -4,6 +4,7 @@ import streamlit as st
 
 from engine import plots, registry, ui
 
+ui.through_navigation()
 st.title("Deep Learning Top-10")
 st.markdown("Ten landmark deep-learning algorithms, each trained for real on a real small "
             "dataset on this machine's CPU, with their variants side by side: same data, same "

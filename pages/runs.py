@@ -14,6 +14,7 @@ HELP = {"delete": "Removes finished, failed, cancelled or interrupted runs with 
         "requeue": "Puts failed, cancelled or interrupted runs back in the queue.",
         "cancel": "Stops queued runs at once and running ones at their next report."}
 
+ui.through_navigation()
 st.title("Runs")
 st.markdown("Every run in the store, from every page and the command line. Pick runs in "
             "*Act on* to delete, re-run, cancel or re-queue them.")

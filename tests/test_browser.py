@@ -62,6 +62,7 @@ def settle(page, timeout: float = 60) -> None:
     page.wait_for_timeout(500)
 
 
+@pytest.mark.slow
 def test_every_page_and_a_training_from_the_browser(app_url, tmp_path):
     from playwright.sync_api import sync_playwright
 

@@ -1,6 +1,8 @@
 """The headless CLI: list, run (JSON out, cached on the second call), runs, bad arguments."""
 from __future__ import annotations
 
+import pytest
+
 import json
 import subprocess
 import sys
@@ -22,6 +24,7 @@ def test_list_names_every_available_algorithm(store_dir):
     assert "dnn" in out.stdout and "--variant mlp" in out.stdout
 
 
+@pytest.mark.slow
 def test_run_json_then_cached(store_dir):
     args = ("run", "dnn", "--variant", "logreg", "--variant", "mlp", "--preset", "quick",
             "--set", "train_limit=3000", "--set", "epochs=1", "--json")

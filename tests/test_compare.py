@@ -166,6 +166,7 @@ def test_final_bars_marks_the_baseline(three):
     assert "<html>" in fig.to_html()
 
 
+@pytest.mark.slow
 def test_actions_fit_statuses_and_report_what_they_could_not_do(store, three):
     a, b, c = three
     manager = JobManager(store, InlineExecutor(store))

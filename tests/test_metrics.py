@@ -42,6 +42,7 @@ def test_class_histogram_and_pixel_mapping():
     assert pixels.flatten()[:4].tolist() == [0, 128, 255, 255]
 
 
+@pytest.mark.slow
 def test_feature_net_is_cached_on_disk_and_anchors_are_ordered(store_dir):
     net = yardstick.feature_net("mnist")
     assert yardstick.feature_net_path("mnist").exists()  # written for the next process

@@ -4,16 +4,16 @@ the histories. Runs are written through the store's API (no training), so this i
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import pandas as pd
 import pytest
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
-from streamlit.testing.v1 import AppTest
+
+from apptest_tools import open_page
 
 from test_compare import stored_run
 
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "compare.py")
+PAGE = "compare"
 
 
 @pytest.fixture
@@ -46,7 +46,7 @@ def downloads(monkeypatch) -> dict[str, str]:
 
 def test_selection_comes_from_the_link_and_goes_back_into_it(two):
     a, b = two
-    at = AppTest.from_file(PAGE, default_timeout=60)
+    at = open_page(PAGE, 60)
     at.query_params.update(runs=f"{a['id']},{b['id']}", metric="val/acc", x="seconds",
                            baseline=b["id"])
     at.run()
@@ -73,7 +73,7 @@ def test_selection_comes_from_the_link_and_goes_back_into_it(two):
 
 def test_link_with_unknown_runs_names_them(two):
     a, _ = two
-    at = AppTest.from_file(PAGE, default_timeout=60)
+    at = open_page(PAGE, 60)
     at.query_params["runs"] = f"dnn-mlp-000000000000,{a['id']},gone-too"
     at.run()
     assert not at.exception
@@ -85,7 +85,7 @@ def test_link_with_unknown_runs_names_them(two):
 
 def test_csv_downloads_hold_the_table_and_the_histories(two, downloads):
     a, b = two
-    at = AppTest.from_file(PAGE, default_timeout=60)
+    at = open_page(PAGE, 60)
     at.query_params.update(runs=f"{a['id']},{b['id']}", baseline=a["id"])
     at.run()
     assert not at.exception
@@ -102,7 +102,7 @@ def test_csv_downloads_hold_the_table_and_the_histories(two, downloads):
 
 
 def test_empty_store_and_empty_link(store_dir):
-    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    at = open_page(PAGE, 60).run()
     assert not at.exception
     assert "No finished runs yet" in at.info[0].value
 
@@ -110,7 +110,7 @@ def test_empty_store_and_empty_link(store_dir):
 def test_runs_of_an_algorithm_without_a_module_show_raw_metrics(store, two):
     a, _ = two
     old = stored_run(store, "retired", "old", {"width": 3}, {"score": 7.0}, preset="standard")
-    at = AppTest.from_file(PAGE, default_timeout=60)
+    at = open_page(PAGE, 60)
     at.query_params.update(runs=f"{old['id']},{a['id']}", metric="no/such")
     at.run()
     assert not at.exception, at.exception[0].value

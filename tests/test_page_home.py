@@ -2,6 +2,8 @@
 and "Train all (quick)" queues every variant with one overall progress display."""
 from __future__ import annotations
 
+import pytest
+
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
@@ -20,6 +22,7 @@ def test_home_without_runs(store_dir):
     assert any("Nothing stored yet" in i.value for i in at.info)
 
 
+@pytest.mark.slow
 def test_home_shows_best_stored_result(store, store_dir):
     manager = JobManager(store, InlineExecutor(store))
     spec = registry.build_spec("dnn", "mlp", "quick", {"train_limit": 3000, "epochs": 1})

@@ -389,6 +389,7 @@ and speech synthesis, molecule and protein design.
 """
 
 CARD = Card(
+    code=(make_schedule, UNet, ancestral_sample, ddim_sample, train_one),
     key="diffusion",
     title="Diffusion (DDPM and DDIM)",
     family="Generative",

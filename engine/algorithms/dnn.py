@@ -100,6 +100,7 @@ Transformer), recommendation, small control policies.
 """
 
 CARD = Card(
+    code=(build_model, train_classifier),
     key="dnn",
     title="DNN (multilayer perceptron)",
     family="Vision",

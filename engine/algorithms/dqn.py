@@ -319,73 +319,6 @@ def solve_summary(artifacts: dict) -> dict:
             "median_seconds": float(median_seconds) if np.isfinite(median_seconds) else None}
 
 
-# ---- for the page: replay one episode, map the policy ------------------------------------
-def load_policy(variant: str, config: dict, state_dict: dict) -> QNetwork | None:
-    model = build_model(variant, config)
-    if model is not None:
-        model.load_state_dict(state_dict)
-        model.eval()
-    return model
-
-
-@torch.inference_mode()
-def play_episode(env_id: str, q: QNetwork | None, seed: int, render: bool = True,
-                 frame_every: int = 1, max_frames: int = 250) -> dict:
-    """One greedy episode (random if q is None). Returns observations (T, obs), actions,
-    Q-values (T, A) (empty for the random policy), rewards, the return, and up to
-    `max_frames` rgb_array frames (every `frame_every`-th step) if render is True."""
-    env = gym.make(env_id, render_mode="rgb_array" if render else None)
-    rng = random.Random(seed)
-    obs, _ = env.reset(seed=seed)
-    observations, actions, q_values, rewards, frames = [], [], [], [], []
-    done = False
-    while not done:
-        if render and len(observations) % frame_every == 0 and len(frames) < max_frames:
-            frames.append(env.render())
-        if q is None:
-            action = rng.randrange(env.action_space.n)
-        else:
-            values = q(torch.from_numpy(obs)[None])[0]  # (A,)
-            q_values.append(values.tolist())
-            action = int(values.argmax())
-        observations.append(obs.tolist())
-        actions.append(action)
-        obs, reward, terminated, truncated, _ = env.step(action)
-        rewards.append(float(reward))
-        done = terminated or truncated
-    if render and len(frames) < max_frames:
-        frames.append(env.render())  # the final state
-    env.close()
-    return {"observations": np.array(observations), "actions": np.array(actions),
-            "q_values": np.array(q_values), "rewards": np.array(rewards),
-            "return": float(sum(rewards)), "steps": len(rewards), "frames": frames}
-
-
-# Grid of the two state components the heatmap varies; the others are held at zero.
-GRID = {"CartPole-v1": ("pole angle (rad)", 0.21, "pole angular velocity (rad/s)", 2.5),
-        "Acrobot-v1": ("first link angle (rad)", np.pi, "first link angular velocity (rad/s)",
-                       4 * np.pi)}
-
-
-@torch.inference_mode()
-def policy_grid(env_id: str, q: QNetwork, n: int = 61) -> dict:
-    """Q-values over an n x n grid of (angle, angular velocity), the other state
-    components at zero. Returns the axes and q of shape (n velocities, n angles, A)."""
-    x_name, x_max, y_name, y_max = GRID[env_id]
-    angles = torch.linspace(-x_max, x_max, n)
-    velocities = torch.linspace(-y_max, y_max, n)
-    vel, ang = torch.meshgrid(velocities, angles, indexing="ij")  # (n, n) each
-    if env_id == "CartPole-v1":  # (x, x_dot, theta, theta_dot)
-        zero = torch.zeros_like(ang)
-        states = torch.stack([zero, zero, ang, vel], -1)  # (n, n, 4)
-    else:  # (cos t1, sin t1, cos t2, sin t2, dt1, dt2) with the second link straight
-        states = torch.stack([ang.cos(), ang.sin(), torch.ones_like(ang),
-                              torch.zeros_like(ang), vel, torch.zeros_like(ang)], -1)
-    values = q(states.reshape(n * n, -1)).reshape(n, n, -1)  # (n, n, A)
-    return {"angles": angles.numpy(), "velocities": velocities.numpy(), "q": values.numpy(),
-            "x_title": x_name, "y_title": y_name}
-
-
 ACTION_NAMES = {"CartPole-v1": ["push left", "push right"],
                 "Acrobot-v1": ["torque -1", "torque 0", "torque +1"]}
 
@@ -426,6 +359,7 @@ policies, robot and traffic-light control in simulation; and as the base of late
 """
 
 CARD = Card(
+    code=(td_target, Agent.learn),
     key="dqn",
     title="DQN (deep Q-network)",
     family="Control",

@@ -294,6 +294,7 @@ augmentation, and as the adversarial loss inside other generators.
 """
 
 CARD = Card(
+    code=(DCGenerator, DCDiscriminator, train_one),
     key="gan",
     title="GAN (generative adversarial network)",
     family="Generative",

@@ -13,7 +13,6 @@ every product with a constant sparse matrix uses a stored transpose for its grad
 """
 from __future__ import annotations
 
-import dataclasses
 import functools
 import math
 import time
@@ -382,37 +381,6 @@ def train(spec, report: Report) -> RunResult:
     return RunResult(metrics, params, sum(step_seconds), artifacts)
 
 
-def predict(variant: str, config: dict, state_dict: dict, graph: GraphData,
-            cut: int | None = None) -> torch.Tensor:
-    """(N, K) class probabilities from stored weights; with `cut`, that node's citations
-    are removed first, so the page can show what its neighbours contributed."""
-    if cut is not None:
-        keep = (graph.edge_index != cut).all(0)
-        graph = dataclasses.replace(graph, edge_index=graph.edge_index[:, keep])
-    model = build_model(variant, config, graph.x.shape[1], graph.num_classes)
-    model.load_state_dict(state_dict)
-    model.eval()
-    with torch.inference_mode():
-        logits, _ = model(prepare(graph))
-    return logits.softmax(1)
-
-
-def neighbourhood(edge_index: torch.Tensor, node: int, limit: int = 80):
-    """The nodes within two hops of `node`, nearest first (at most `limit`), their hop
-    distances, and the (2, e) edges among them as positions in that node list."""
-    dst, src = edge_index
-    hop, frontier = {node: 0}, [node]
-    for distance in (1, 2):
-        reached = torch.unique(src[torch.isin(dst, torch.tensor(frontier))]).tolist()
-        frontier = [v for v in reached if v not in hop][:max(0, limit - len(hop))]
-        hop.update((v, distance) for v in frontier)
-    nodes = list(hop)  # dicts keep insertion order: the node, then 1 hop, then 2 hops
-    where = torch.full((max(int(edge_index.max()), node) + 1,), -1)  # node -> position
-    where[nodes] = torch.arange(len(nodes))
-    keep = (where[dst] >= 0) & (where[src] >= 0)
-    return nodes, [hop[v] for v in nodes], torch.stack([where[dst[keep]], where[src[keep]]])
-
-
 @functools.lru_cache(maxsize=6)
 def raw_feature_map(dataset: str, method: str) -> torch.Tensor:
     """(N, 2) map of the raw bag-of-words features, drawn the same way as the embeddings."""
@@ -458,6 +426,7 @@ on transaction graphs, knowledge graphs.
 """
 
 CARD = Card(
+    code=(GCN, GAT, attention, aggregate, Sparse, train),
     key="gnn",
     title="GNN (graph neural networks)",
     family="Graphs",

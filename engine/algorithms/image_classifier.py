@@ -56,14 +56,6 @@ def evaluate(model: nn.Module, x_uint8: torch.Tensor, y: torch.Tensor, dataset: 
     return float(torch.stack(losses).sum() / len(y)), float((p.argmax(1) == y).float().mean()), p
 
 
-@torch.inference_mode()
-def predict_probabilities(model: nn.Module, images_uint8: torch.Tensor, dataset: str) -> torch.Tensor:
-    """(N, 28, 28) uint8 images -> (N, 10) class probabilities (model in eval mode)."""
-    model.eval()
-    return model(normalise(images_uint8, dataset)).softmax(-1)
-
-
-@torch.inference_mode()
 def inference_ms_per_image(model: nn.Module, dataset: str, sample: torch.Tensor) -> float:
     """Wall-clock ms per image for a batch of test images (after one warm-up pass)."""
     model.eval()

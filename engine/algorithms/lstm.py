@@ -115,44 +115,6 @@ def build_model(variant: str, config: dict, vocab: int = CHARLM_VOCAB) -> nn.Mod
                        config["bidirectional"], config["sent_dropout"])
 
 
-@torch.inference_mode()
-def trace(model: CharRNN, ids: torch.Tensor) -> dict[str, torch.Tensor]:
-    """Re-run a trained char model by hand, one time step at a time, to expose what
-    nn.RNN/GRU/LSTM keep inside: per layer the hidden state h, the LSTM cell state c
-    and every gate. (T,) ids -> {"h": (layers, T, H), "c": ..., "<gate>": ...}.
-    PyTorch stacks the gate weights as (i, f, g, o) for the LSTM and (r, z, n) for the GRU."""
-    rnn, kind = model.rnn, model.variant
-    x = model.embed(ids)  # (T, E): the input of layer 0
-    names = {"rnn": [], "gru": ["reset", "update"], "lstm": ["input", "forget", "output"]}[kind]
-    out = {k: [] for k in ["h", *(["c"] if kind == "lstm" else []), *names]}
-    for layer in range(rnn.num_layers):
-        w_ih, w_hh = getattr(rnn, f"weight_ih_l{layer}"), getattr(rnn, f"weight_hh_l{layer}")
-        b_ih, b_hh = getattr(rnn, f"bias_ih_l{layer}"), getattr(rnn, f"bias_hh_l{layer}")
-        h = c = torch.zeros(rnn.hidden_size)
-        rows = {k: [] for k in out}
-        for t in range(len(ids)):
-            gi, gh = w_ih @ x[t] + b_ih, w_hh @ h + b_hh  # (G*H,) each
-            if kind == "rnn":
-                h = torch.tanh(gi + gh)
-            elif kind == "gru":
-                (ir, iz, inn), (hr, hz, hn) = gi.chunk(3), gh.chunk(3)
-                r, z = torch.sigmoid(ir + hr), torch.sigmoid(iz + hz)
-                h = (1 - z) * torch.tanh(inn + r * hn) + z * h
-                rows["reset"].append(r), rows["update"].append(z)
-            else:
-                i, f, g, o = (gi + gh).chunk(4)
-                i, f, o = torch.sigmoid(i), torch.sigmoid(f), torch.sigmoid(o)
-                c = f * c + i * torch.tanh(g)
-                h = o * torch.tanh(c)
-                rows["c"].append(c), rows["input"].append(i)
-                rows["forget"].append(f), rows["output"].append(o)
-            rows["h"].append(h)
-        for k in out:
-            out[k].append(torch.stack(rows[k]))  # (T, H)
-        x = torch.stack(rows["h"])  # the next layer reads this layer's h
-    return {k: torch.stack(v) for k, v in out.items()}  # each (layers, T, H)
-
-
 def run(spec, report) -> RunResult:
     cfg = spec.config
     if cfg["task"] == "charlm":
@@ -207,6 +169,7 @@ and keep the largest value of each unit over the sentence (max pooling).
 """
 
 CARD = Card(
+    code=(CharRNN, SentenceRNN, train_charlm),
     key="lstm",
     title="LSTM (recurrent networks)",
     family="Sequences",

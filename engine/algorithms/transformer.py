@@ -238,6 +238,7 @@ for `sentiment`), so `--set task=sentiment` compares the same two variants there
 """
 
 CARD = Card(
+    code=(SelfAttention, Transformer, train_charlm),
     key="transformer",
     title="Transformer (self-attention)",
     family="Sequences",

@@ -351,6 +351,7 @@ corpus says about its words.
 """
 
 CARD = Card(
+    code=(SkipGram, train_torch, train_gensim),
     key="word2vec",
     title="Word2Vec (skip-gram and CBOW)",
     family="Sequences",

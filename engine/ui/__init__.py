@@ -1,19 +1,22 @@
 """Streamlit components shared by the pages: the one place in engine/ that imports Streamlit.
 
 A page is: header(card) -> specs = config_form(card) -> runs = run_panel(card, specs) ->
-comparison(card, runs) -> the page's own visuals from artifacts(run).
+comparison(card, runs) -> the page's own visuals from restored(run) (the cached model and
+artifacts; what to do with them lives in engine.inspect) -> source(card).
 """
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import time
+from dataclasses import dataclass
+from inspect import getsource
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from engine import plots, registry, settings
+from engine import inspect, plots, registry, settings
 from engine.core import ConfigError, RunSpec
 from engine.jobs import JobManager
 from engine.core import Card
@@ -22,22 +25,6 @@ from engine.store import Store
 LIVE = ("queued", "running")
 STATUS_ICONS = {"queued": "⏳", "running": "⚙️", "done": "✅", "failed": "❌",
                 "cancelled": "⏹️", "interrupted": "⚠️"}
-
-
-def _use_our_navigation() -> None:
-    """Streamlit treats an app with a pages/ folder as an old-style multipage app until
-    Home.py's st.navigation has run once; a first request straight to /compare (a shared
-    link, after a restart) would then run the page without our navigation and sidebar.
-    Clear that flag and rerun, so Home.py handles the request."""
-    from streamlit.runtime.pages_manager import PagesManager
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-
-    if PagesManager.uses_pages_directory and get_script_run_ctx() is not None:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
-
-
-_use_our_navigation()
 
 
 # ---- shared resources -------------------------------------------------------------------
@@ -67,14 +54,38 @@ def history(run: dict) -> list[tuple[int, float, str, float]]:
     return _history(str(store().root), run["id"], run["finished"])
 
 
-@st.cache_resource(show_spinner=False, max_entries=48)
-def _artifacts(store_path: str, run_id: str, finished: float | None) -> dict | None:
-    return manager().artifacts(run_id)
+@dataclass(frozen=True)
+class Restored:
+    """A finished run ready to inspect: its stored row, the model(s) engine.inspect rebuilt
+    from its weights (None where a page needs only artifacts) and its artifacts."""
+    run: dict
+    model: Any
+    artifacts: dict
 
 
-def artifacts(run: dict) -> dict | None:
-    """A finished run's artifacts (checksums verified), or None if damaged and requeued."""
-    return _artifacts(str(store().root), run["id"], run["finished"])
+@st.cache_resource(show_spinner="Loading the trained model...", max_entries=32)
+def _restored(store_path: str, run_id: str, finished: float | None) -> tuple[Any, dict] | None:
+    found = manager().artifacts(run_id)  # checksums verified; None: damaged and requeued
+    if found is None:
+        return None
+    return inspect.restore(store().get(run_id), found), found
+
+
+def restored(run: dict) -> Restored | None:
+    """The one way a page gets a finished run's model and artifacts: built once per run
+    (keyed by run id and finish time, so a re-run is rebuilt) and shared by every rerun
+    and visitor. Damaged stored files give one warning and None; the run is requeued."""
+    pair = _restored(str(store().root), run["id"], run["finished"])
+    if pair is None:
+        st.warning(f"{label(run)}: its stored files were damaged, so it has been queued to "
+                   "train again.")
+        return None
+    return Restored(run, *pair)
+
+
+def restored_all(runs: list[dict]) -> list[Restored]:
+    """restored() of each run, leaving out (with the warning) those whose files were damaged."""
+    return [r for r in map(restored, runs) if r is not None]
 
 
 def stored_runs(algorithm: str, status: str | None = "done") -> list[dict]:
@@ -89,6 +100,7 @@ def label(run: dict) -> str:
 
 # ---- page parts ---------------------------------------------------------------------------
 def header(card: Card) -> None:
+    through_navigation()
     st.title(card.title)
     st.markdown(f"*{card.summary}*")
     with st.expander("How it works", expanded=False):
@@ -255,13 +267,48 @@ def comparison(card: Card, runs: list[dict], curve_metrics: tuple[str, ...] = ()
                                     key=f"{card.key}:curve:{metric}")
 
 
-def source(*objects: Any, title: str = "The code that ran") -> None:
+def source(card: Card, title: str = "The code that ran") -> None:
+    """The functions and classes the card names as its code, as the page's last section."""
     with st.expander(title):
-        for obj in objects:
-            st.code(inspect.getsource(obj), language="python")
+        for obj in card.code:
+            st.code(getsource(obj), language="python")
 
 
 # ---- whole-dashboard parts ------------------------------------------------------------------
+PAGES = Path(__file__).resolve().parents[2] / "pages"
+NAVIGATED = "top10:navigated"  # session key: this session's runs go through navigate()
+
+
+def navigate() -> None:
+    """Page configuration, the navigation (pages grouped by family), the shared sidebar,
+    then the page the address asks for. Home.py calls it; so does through_navigation()."""
+    st.set_page_config(page_title="Deep Learning Top-10", page_icon="🧠", layout="wide")
+    sections = {"Overview": [st.Page(PAGES / "home.py", title="Home", default=True)]}
+    for family, keys in registry.FAMILIES.items():
+        sections[family] = [st.Page(PAGES / f"{key}.py", title=registry.card(key).title,
+                                    url_path=key) for key in keys]
+    sections["Tools"] = [st.Page(PAGES / f"{name}.py", title=title, url_path=name)
+                         for name, title in (("compare", "Compare"), ("runs", "Runs"))]
+    page = st.navigation(sections, expanded=True)
+    st.session_state[NAVIGATED] = True
+    jobs_sidebar()
+    page.run()
+
+
+def through_navigation() -> None:
+    """The first call of every page (header() makes it for the algorithm pages).
+
+    Until some session of a freshly started server has run st.navigation, Streamlit takes
+    the pages/ folder for an old-style multipage app and runs a requested page file (a
+    shared /compare link) by itself, with an auto-generated page list and no sidebar. Such
+    a session has never been through navigate(): run it here, which renders this same page
+    inside our navigation (and tells Streamlit, for the whole process, that st.navigation
+    owns the pages), then stop this outer run."""
+    if not st.session_state.get(NAVIGATED):
+        navigate()
+        st.stop()
+
+
 def train_all(preset: str) -> list[str]:
     """Queue every variant of every algorithm at a preset's defaults."""
     specs = [registry.build_spec(key, variant, preset)
