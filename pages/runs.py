@@ -28,8 +28,8 @@ def act(action: str) -> None:
     ids = st.session_state.pop("runs:confirm") if action == "delete" else \
         st.session_state["runs:chosen"]
     chosen = ui.store().get_many(ids)
-    st.session_state["runs:message"] = compare.apply_action(ui.manager(), action,
-                                                            list(chosen.values()))
+    st.session_state["runs:message"] = ui.apply_action(ui.manager(), action,
+                                                       list(chosen.values()))
     if action == "delete":
         st.session_state["runs:chosen"] = [i for i in st.session_state["runs:chosen"]
                                            if ui.store().get(i)]

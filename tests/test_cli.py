@@ -1,12 +1,12 @@
 """The headless CLI: list, run (JSON out, cached on the second call), runs, bad arguments."""
 from __future__ import annotations
 
-import pytest
-
 import json
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from engine.cli import main
 

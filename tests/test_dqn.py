@@ -62,7 +62,8 @@ def test_only_a_fallen_pole_is_terminal_not_the_time_limit(monkeypatch):
                                                                     **kw))
     agent = dqn.Agent(tiny_config(), "random", seed=1)
     agent.advance(400)
-    next_obs, terms = agent.buf_next[:agent.stored], agent.buf_term[:agent.stored]
+    buffer = agent.buffer
+    next_obs, terms = buffer.next_obs[:buffer.stored], buffer.terminated[:buffer.stored]
     fallen = (np.abs(next_obs[:, 0]) > 2.4) | (np.abs(next_obs[:, 2]) > 12 * np.pi / 180)
     assert terms.tolist() == fallen.astype(np.float32).tolist()
     assert 0 < terms.sum() < 40  # about 40 episodes ended, not all of them by a fall

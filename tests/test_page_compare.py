@@ -11,18 +11,16 @@ from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 
 from apptest_tools import open_page
 
-from test_compare import stored_run
-
 PAGE = "compare"
 
 
 @pytest.fixture
-def two(store):
+def two(store, stored_run):
     base = {"dataset": "mnist", "epochs": 1, "hidden": 64}
-    a = stored_run(store, "dnn", "mlp", base, {"test/acc": 0.90, "test/loss": 0.30},
+    a = stored_run("dnn", "mlp", base, {"test/acc": 0.90, "test/loss": 0.30},
                    [(1, 0.5, "val/acc", 0.80), (2, 1.0, "val/acc", 0.85),
                     (2, 1.0, "train/loss", 0.4)])
-    b = stored_run(store, "dnn", "mlp", {**base, "hidden": 128},
+    b = stored_run("dnn", "mlp", {**base, "hidden": 128},
                    {"test/acc": 0.93, "test/loss": 0.25},
                    [(1, 0.6, "val/acc", 0.82), (2, 1.2, "val/acc", 0.88)], seed=1)
     return a, b
@@ -107,9 +105,9 @@ def test_empty_store_and_empty_link(store_dir):
     assert "No finished runs yet" in at.info[0].value
 
 
-def test_runs_of_an_algorithm_without_a_module_show_raw_metrics(store, two):
+def test_runs_of_an_algorithm_without_a_module_show_raw_metrics(store, two, stored_run):
     a, _ = two
-    old = stored_run(store, "retired", "old", {"width": 3}, {"score": 7.0}, preset="standard")
+    old = stored_run("retired", "old", {"width": 3}, {"score": 7.0}, preset="standard")
     at = open_page(PAGE, 60)
     at.query_params.update(runs=f"{old['id']},{a['id']}", metric="no/such")
     at.run()

@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-
-
 from apptest_tools import open_page, wait_for_results
-
 from engine.algorithms import yardstick
 
 PAGE = "diffusion"

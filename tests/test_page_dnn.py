@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-
-
 from apptest_tools import open_page, wait_for_results
 
 PAGE = "dnn"

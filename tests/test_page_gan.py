@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-
-
 from apptest_tools import open_page, wait_for_results
-
 from engine.algorithms import yardstick
 
 PAGE = "gan"

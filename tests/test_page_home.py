@@ -2,13 +2,12 @@
 and "Train all (quick)" queues every variant with one overall progress display."""
 from __future__ import annotations
 
-import pytest
-
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
-from engine import registry, ui
+from engine import registry
 from engine.jobs import InlineExecutor, JobManager
 
 HOME = str(Path(__file__).resolve().parents[1] / "Home.py")
@@ -38,6 +37,7 @@ def sidebar_app():
     file after the first run of a navigation app, so the sidebar is tested on its own)."""
     import streamlit as st
 
+    from engine import ui
 
     if st.button("Train all (quick)"):
         ui.train_all("quick")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 
-
 from apptest_tools import open_page
 
 PAGE = "resnet"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-
 import engine.inspect
 from apptest_tools import open_page
 from engine import registry

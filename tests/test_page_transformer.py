@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-
-
 from apptest_tools import button, open_page, wait_for_results
 
 PAGE = "transformer"

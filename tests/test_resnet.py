@@ -8,8 +8,8 @@ from torch import nn
 from engine import registry
 from engine.algorithms import resnet
 from engine.algorithms.common import count_params
-from engine.inspect import vision as inspect_vision
 from engine.core import ConfigError
+from engine.inspect import vision as inspect_vision
 
 
 def weighted_layers(model: nn.Module) -> int:

@@ -126,6 +126,32 @@ def evaluate(envs: list[gym.Env], q: QNetwork | None, seed: int,
     return returns
 
 
+class ReplayBuffer:
+    """The last `size` transitions in a ring: observations (size, obs), next observations,
+    actions, rewards and terminated flags (size,); sample() draws a batch uniformly."""
+
+    def __init__(self, size: int, n_obs: int, rng: np.random.Generator):
+        self.size, self.rng, self.stored = size, rng, 0
+        self.obs = np.zeros((size, n_obs), np.float32)
+        self.next_obs = np.zeros((size, n_obs), np.float32)
+        self.action = np.zeros(size, np.int64)
+        self.reward = np.zeros(size, np.float32)
+        self.terminated = np.zeros(size, np.float32)
+
+    def add(self, obs, action: int, reward: float, next_obs, terminated: bool) -> None:
+        slot = self.stored % self.size
+        self.obs[slot], self.next_obs[slot] = obs, next_obs
+        self.action[slot], self.reward[slot] = action, reward
+        self.terminated[slot] = terminated
+        self.stored += 1
+
+    def sample(self, batch: int) -> dict[str, torch.Tensor]:
+        """`batch` stored transitions, drawn with replacement, as tensors."""
+        idx = self.rng.integers(0, min(self.stored, self.size), batch)
+        return {name: torch.from_numpy(getattr(self, name)[idx])
+                for name in ("obs", "next_obs", "action", "reward", "terminated")}
+
+
 class Agent:
     """One seed's environment, networks, optimiser and replay buffer; advance() plays and
     learns for a number of steps. The random variant only plays."""
@@ -138,19 +164,12 @@ class Agent:
         self.n_actions = self.env.action_space.n
         self.eval_envs = [gym.make(cfg["env"]) for _ in range(cfg["eval_episodes"])]
         self.rng = random.Random(seed)  # exploration and random actions
-        self.np_rng = np.random.default_rng(seed)  # replay sampling
         torch.manual_seed(seed)
         self.q = build_model(variant, cfg)
         if self.q is not None:
             self.target = copy.deepcopy(self.q)
             self.opt = torch.optim.Adam(self.q.parameters(), lr=cfg["lr"], fused=True)
-        size = cfg["buffer_size"]
-        self.buf_obs = np.zeros((size, n_obs), np.float32)
-        self.buf_next = np.zeros((size, n_obs), np.float32)
-        self.buf_action = np.zeros(size, np.int64)
-        self.buf_reward = np.zeros(size, np.float32)
-        self.buf_term = np.zeros(size, np.float32)
-        self.stored = 0
+        self.buffer = ReplayBuffer(cfg["buffer_size"], n_obs, np.random.default_rng(seed))
         self.step = 0
         self.seconds = 0.0  # this agent's own compute time (training and evaluation)
         self.episode_return = 0.0
@@ -170,17 +189,12 @@ class Agent:
 
     def learn(self) -> tuple[float, float]:
         """One gradient step on a replay batch; returns (Huber TD loss, mean Q(s, a))."""
-        idx = self.np_rng.integers(0, min(self.stored, self.cfg["buffer_size"]),
-                                   self.cfg["batch_size"])
-        obs = torch.from_numpy(self.buf_obs[idx])  # (B, obs)
-        next_obs = torch.from_numpy(self.buf_next[idx])  # (B, obs)
-        action = torch.from_numpy(self.buf_action[idx])  # (B,)
+        batch = self.buffer.sample(self.cfg["batch_size"])  # obs (B, obs), action (B,), ...
         with torch.no_grad():
-            online_next = self.q(next_obs) if self.variant == "double_dqn" else None
-            y = td_target(torch.from_numpy(self.buf_reward[idx]),
-                          torch.from_numpy(self.buf_term[idx]), self.target(next_obs),
+            online_next = self.q(batch["next_obs"]) if self.variant == "double_dqn" else None
+            y = td_target(batch["reward"], batch["terminated"], self.target(batch["next_obs"]),
                           self.cfg["gamma"], online_next)  # (B,)
-        q_taken = self.q(obs).gather(1, action[:, None]).squeeze(1)  # (B,)
+        q_taken = self.q(batch["obs"]).gather(1, batch["action"][:, None]).squeeze(1)  # (B,)
         loss = F.smooth_l1_loss(q_taken, y)
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -197,11 +211,7 @@ class Agent:
             eps = epsilon(self.step, cfg) if learner else 1.0
             action = self.act(eps)
             next_obs, reward, terminated, truncated, _ = self.env.step(action)
-            slot = self.stored % cfg["buffer_size"]
-            self.buf_obs[slot], self.buf_next[slot] = self.obs, next_obs
-            self.buf_action[slot], self.buf_reward[slot] = action, reward
-            self.buf_term[slot] = terminated
-            self.stored += 1
+            self.buffer.add(self.obs, action, reward, next_obs, terminated)
             self.episode_return += reward
             self.obs = next_obs
             if terminated or truncated:

@@ -17,7 +17,7 @@ import functools
 import math
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
@@ -295,6 +295,16 @@ def project_2d(matrix: torch.Tensor, method: str, seed: int = 0) -> torch.Tensor
     return torch.from_numpy(points).float()
 
 
+@dataclass
+class Best:
+    """A model's best epoch so far: its (val acc, -val loss), that epoch's metrics, the
+    epoch, and (for the first seed's model only, which feeds the page) its weights."""
+    key: tuple[float, float] = (-1.0, -math.inf)
+    metrics: dict[str, float] = field(default_factory=dict)
+    epoch: int = 0
+    state: dict | None = None
+
+
 def run(spec, report: Report) -> RunResult:
     """train() on one thread: products this small gain little from a second thread and,
     on cores shared with other jobs, a second thread made every epoch several times slower
@@ -318,8 +328,7 @@ def train(spec, report: Report) -> RunResult:
         optimisers.append(torch.optim.Adam(models[-1].parameters(), lr=cfg["lr"],
                                            weight_decay=cfg["weight_decay"]))
     torch.manual_seed(spec.seed)  # the dropout masks of all the models from here on
-    # Per model: (val acc, -val loss) of its best epoch, that epoch's metrics, its weights.
-    best = [((-1.0, -math.inf), {}, 0, None) for _ in seeds]
+    best = [Best() for _ in seeds]  # per model
     epochs, step_seconds = cfg["epochs"], []  # one entry per model and epoch
     train_mask, y = graph.train_mask, graph.y
     for epoch in range(1, epochs + 1):
@@ -336,9 +345,9 @@ def train(spec, report: Report) -> RunResult:
             step_seconds.append(time.perf_counter() - started)
             rows.append(metrics)
             key = (metrics["val/acc"], -metrics["val/loss"])
-            if key > best[i][0]:
+            if key > best[i].key:
                 state = {k: v.clone() for k, v in model.state_dict().items()} if i == 0 else None
-                best[i] = (key, metrics, epoch, state)
+                best[i] = Best(key, metrics, epoch, state)
         summary = {}
         for name in ("train/loss", "train/acc", "val/loss", "val/acc"):
             summary[name], spread = mean_std([r[name] for r in rows])
@@ -347,16 +356,16 @@ def train(spec, report: Report) -> RunResult:
         report(epoch, summary)
         report.progress(epoch, epochs, f"epoch {epoch}/{epochs}, {len(seeds)} models")
 
-    test_acc, test_std = mean_std([b[1]["test/acc"] for b in best])
-    val_acc, val_std = mean_std([b[1]["val/acc"] for b in best])
+    test_acc, test_std = mean_std([b.metrics["test/acc"] for b in best])
+    val_acc, val_std = mean_std([b.metrics["val/acc"] for b in best])
     metrics = {"test/acc": test_acc, "test/acc_std": test_std, "val/acc": val_acc,
-               "val/acc_std": val_std, "test/loss": mean_std([b[1]["test/loss"] for b in best])[0],
-               "epoch/best": mean_std([float(b[2]) for b in best])[0],
+               "val/acc_std": val_std, "test/loss": mean_std([b.metrics["test/loss"] for b in best])[0],
+               "epoch/best": mean_std([float(b.epoch) for b in best])[0],
                # median: robust to other programs stealing the CPU for a moment
                "time/epoch_ms": 1000 * float(torch.tensor(step_seconds).median())}
 
     model = models[0]  # the first seed's model, at its best validation epoch, feeds the page
-    model.load_state_dict(best[0][3])
+    model.load_state_dict(best[0].state)
     model.eval()
     with torch.inference_mode():
         started = time.perf_counter()
@@ -370,9 +379,9 @@ def train(spec, report: Report) -> RunResult:
         "confidence": probs.max(1).values,  # (N,)
         "embedding_2d": project_2d(hidden.clone(), cfg["projection"], spec.seed),  # (N, 2)
         "raw_2d": raw_feature_map(cfg["dataset"], cfg["projection"]),  # (N, 2)
-        "per_seed": {"seed": seeds, "test_acc": [b[1]["test/acc"] for b in best],
-                     "val_acc": [b[1]["val/acc"] for b in best],
-                     "best_epoch": [b[2] for b in best]},
+        "per_seed": {"seed": seeds, "test_acc": [b.metrics["test/acc"] for b in best],
+                     "val_acc": [b.metrics["val/acc"] for b in best],
+                     "best_epoch": [b.epoch for b in best]},
     }
     if spec.variant == "gat":
         artifacts["attention"] = {"dst": g.dst, "src": g.src,  # (E + N,) each

@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from engine import inspect, plots, registry, settings
+from engine import compare, inspect, plots, registry, settings
 from engine.core import ConfigError, RunSpec
 from engine.jobs import JobManager
 from engine.core import Card
@@ -372,3 +372,27 @@ def jobs_sidebar() -> None:
         st.markdown("**Training**")
         panel()
         st.caption(f"Training runs on: {training_device()}")
+
+
+def apply_action(manager: JobManager, action: str, runs: list[dict]) -> list[str]:
+    """Apply a Runs-page action (compare.ACTIONS) through a job manager to the runs it
+    fits; return a summary line and one line per run it could not handle. (It changes the
+    store, so it lives here and not among compare's pure functions.)"""
+    fits = [r for r in runs if r["status"] in compare.ACTIONS[action]]
+    problems, handled = [], 0
+    for run in fits:
+        if action == "delete":
+            manager.store.delete(run["id"])
+        elif action == "cancel":
+            manager.cancel(run["id"])
+        else:
+            try:
+                submitted = manager.submit(RunSpec(**run["spec"]), force=action == "rerun")
+            except ConfigError as error:
+                problems.append(f"{compare.run_label(run)}: {error}")
+                continue
+            if submitted.run_id != run["id"]:
+                problems.append(f"{compare.run_label(run)} was queued as {submitted.run_id}: the "
+                                "algorithm's code changed since it ran")
+        handled += 1
+    return [compare.DONE_WORDS[action].format(n=handled), *problems]
