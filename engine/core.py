@@ -27,9 +27,12 @@ class NonFiniteMetric(RuntimeError):
 
 
 def setting(default: Any, help: str, *, lo: float | None = None, hi: float | None = None,
-            choices: tuple | None = None) -> Any:
-    """A Config field with its description and its allowed range (or choices)."""
-    return field(default=default, metadata={"help": help, "lo": lo, "hi": hi, "choices": choices})
+            choices: tuple | None = None, task: str | None = None) -> Any:
+    """A Config field with its description and its allowed range (or choices); `task`
+    names the value of the config's `task` field it belongs to (None: every task), so the
+    form shows only the chosen task's fields."""
+    return field(default=default, metadata={"help": help, "lo": lo, "hi": hi, "choices": choices,
+                                            "task": task})
 
 
 def config_fields(config_cls) -> list[dataclasses.Field]:

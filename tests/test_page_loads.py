@@ -19,3 +19,16 @@ def test_page_loads_without_runs(key, store_dir):
     assert any("not trained yet" in c.value for c in at.caption)
     if key in RIVAL:
         assert any(b.label.startswith(RIVAL[key]) for b in at.button)
+
+
+@pytest.mark.parametrize("key", ["lstm", "transformer"])
+def test_the_form_shows_only_the_chosen_tasks_fields(key, store_dir):
+    at = open_page(key).run()
+    shown = {w.key for w in at.number_input}
+    assert f"{key}:standard:steps" in shown and f"{key}:standard:sent_epochs" not in shown
+    assert f"{key}:standard:weight_decay" in shown  # shared by both tasks
+    at.segmented_control(key=f"{key}:task").set_value("sentiment").run()
+    assert not at.exception
+    shown = {w.key for w in at.number_input}
+    assert f"{key}:standard:sent_epochs" in shown and f"{key}:standard:steps" not in shown
+    assert any("sentiment" in c.value or "not trained yet" in c.value for c in at.caption)

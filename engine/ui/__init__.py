@@ -126,29 +126,39 @@ def _widget(card: Card, field: dataclasses.Field, value: Any, key: str) -> Any:
 
 
 def config_form(card: Card, variants: list[str] | None = None) -> list[RunSpec]:
-    """Preset picker plus a form (so moving a slider does not retrain). Returns the specs
-    the page shows: the last ones trained in this session, else the preset's defaults (so a
-    stored run at those defaults shows at once)."""
+    """Preset picker (and task picker, for a card whose runs are one of several tasks) plus
+    a form of the settings that apply (so moving a slider does not retrain). Returns the
+    specs the page shows: the last ones trained in this session for that task, else the
+    preset's defaults (so a stored run at those defaults shows at once)."""
     state_key = f"{card.key}:specs"
     preset = st.segmented_control("Preset", list(card.presets), default="standard",
                                   key=f"{card.key}:preset", required=True,
                                   help="quick: seconds (tests); standard: a minute or two; "
                                        "full: reaches the quality figures (long)")
     all_variants = variants or list(card.variants)
+    defaults = card.default_config(preset)
+    fields = dataclasses.fields(card.config_cls)
+    chosen_task = {}  # {"task": ...} where a run is one of several tasks (LSTM, Transformer)
+    if "task" in defaults:
+        task_field = next(f for f in fields if f.name == "task")
+        task = st.segmented_control("Task", list(task_field.metadata["choices"]),
+                                    default=defaults["task"], key=f"{card.key}:task",
+                                    required=True, help=task_field.metadata["help"])
+        chosen_task = {"task": task} if task != defaults["task"] else {}
+        fields = [f for f in fields if f.name != "task" and f.metadata["task"] in (None, task)]
     with st.form(f"{card.key}:form"):
         chosen = st.multiselect("Variants", all_variants, default=all_variants,
                                 format_func=lambda v: f"{v}: {card.variants[v]}",
                                 key=f"{card.key}:variants")
-        defaults = card.default_config(preset)
         values = {}
         columns = st.columns(4)
-        for i, field in enumerate(dataclasses.fields(card.config_cls)):
+        for i, field in enumerate(fields):
             with columns[i % 4]:
                 values[field.name] = _widget(card, field, defaults[field.name],
                                              key=f"{card.key}:{preset}:{field.name}")
         seed = columns[len(values) % 4].number_input("seed", 0, 2**31 - 1, 0, key=f"{card.key}:seed")
         submitted = st.form_submit_button("Train", type="primary")
-    overrides = {k: v for k, v in values.items() if v != defaults[k]}
+    overrides = {**chosen_task, **{k: v for k, v in values.items() if v != defaults[k]}}
     if submitted:
         if not chosen:
             st.error("Choose at least one variant.")
@@ -160,9 +170,11 @@ def config_form(card: Card, variants: list[str] | None = None) -> list[RunSpec]:
             else:
                 st.session_state[state_key] = specs
                 submit(specs)
-    if state_key in st.session_state:
-        return st.session_state[state_key]
-    return [registry.build_spec(card.key, v, preset) for v in all_variants]  # nothing trained yet
+    trained = st.session_state.get(state_key)
+    if trained and all(s.config.get("task") == (defaults | chosen_task).get("task")
+                       for s in trained):
+        return trained  # the last ones trained in this session (for the task shown)
+    return [registry.build_spec(card.key, v, preset, chosen_task) for v in all_variants]
 
 
 def submit(specs: list[RunSpec], force: bool = False) -> None:
