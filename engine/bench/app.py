@@ -38,7 +38,10 @@ def render_seconds(path: Path, preset: str, repeats: int = 3) -> float:
         AppTest.from_file(str(path), default_timeout=120).run()  # warm-up
         return _median_run_seconds(lambda: AppTest.from_file(str(path), default_timeout=120),
                                    repeats, path.name)
+    from engine import ui
+
     at = AppTest.from_file(str(path), default_timeout=120)
+    at.session_state[ui.NAVIGATED] = True  # as after Home.py's navigation: the page renders
     at.run()
     picker = [w for w in at.segmented_control if w.key == f"{path.stem}:preset"]
     if picker:
