@@ -42,7 +42,7 @@ def run_record(store: Store, run_id: str, cached: bool) -> dict:
 
 
 def command_list(args) -> int:
-    for key in registry.available():
+    for key in registry.KEYS:
         c = registry.card(key)
         print(f"{key:12s} {c.title}  [{c.family}]  headline: {c.headline}")
         for name, text in c.variants.items():

@@ -27,8 +27,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.core import RunResult, setting
-from engine.registry import Card
+from engine.algorithms.common import count_params
+from engine.core import Card, RunResult, setting
 
 # observation size, number of actions, solved threshold (gymnasium's reward_threshold)
 ENVS = {"CartPole-v1": (4, 2, 475.0), "Acrobot-v1": (6, 3, -100.0)}
@@ -139,6 +139,32 @@ def evaluate(envs: list[gym.Env], q: QNetwork | None, seed: int,
     return returns
 
 
+class ReplayBuffer:
+    """The last `size` transitions in a ring: observations (size, obs), next observations,
+    actions, rewards and terminated flags (size,); sample() draws a batch uniformly."""
+
+    def __init__(self, size: int, n_obs: int, rng: np.random.Generator):
+        self.size, self.rng, self.stored = size, rng, 0
+        self.obs = np.zeros((size, n_obs), np.float32)
+        self.next_obs = np.zeros((size, n_obs), np.float32)
+        self.action = np.zeros(size, np.int64)
+        self.reward = np.zeros(size, np.float32)
+        self.terminated = np.zeros(size, np.float32)
+
+    def add(self, obs, action: int, reward: float, next_obs, terminated: bool) -> None:
+        slot = self.stored % self.size
+        self.obs[slot], self.next_obs[slot] = obs, next_obs
+        self.action[slot], self.reward[slot] = action, reward
+        self.terminated[slot] = terminated
+        self.stored += 1
+
+    def sample(self, batch: int) -> dict[str, torch.Tensor]:
+        """`batch` stored transitions, drawn with replacement, as tensors."""
+        idx = self.rng.integers(0, min(self.stored, self.size), batch)
+        return {name: torch.from_numpy(getattr(self, name)[idx])
+                for name in ("obs", "next_obs", "action", "reward", "terminated")}
+
+
 class Agent:
     """One seed's environment, networks, optimiser and replay buffer; advance() plays and
     learns for a number of steps. The random variant only plays."""
@@ -151,19 +177,12 @@ class Agent:
         self.n_actions = self.env.action_space.n
         self.eval_envs = [gym.make(cfg["env"]) for _ in range(cfg["eval_episodes"])]
         self.rng = random.Random(seed)  # exploration and random actions
-        self.np_rng = np.random.default_rng(seed)  # replay sampling
         torch.manual_seed(seed)
         self.q = build_model(variant, cfg)
         if self.q is not None:
             self.target = copy.deepcopy(self.q)
             self.opt = torch.optim.Adam(self.q.parameters(), lr=cfg["lr"], fused=True)
-        size = cfg["buffer_size"]
-        self.buf_obs = np.zeros((size, n_obs), np.float32)
-        self.buf_next = np.zeros((size, n_obs), np.float32)
-        self.buf_action = np.zeros(size, np.int64)
-        self.buf_reward = np.zeros(size, np.float32)
-        self.buf_term = np.zeros(size, np.float32)
-        self.stored = 0
+        self.buffer = ReplayBuffer(cfg["buffer_size"], n_obs, np.random.default_rng(seed))
         self.step = 0
         self.seconds = 0.0  # this agent's own compute time (training and evaluation)
         self.episode_return = 0.0
@@ -182,17 +201,12 @@ class Agent:
 
     def learn(self) -> tuple[float, float]:
         """One gradient step on a replay batch; returns (Huber TD loss, mean Q(s, a))."""
-        idx = self.np_rng.integers(0, min(self.stored, self.cfg["buffer_size"]),
-                                   self.cfg["batch_size"])
-        obs = torch.from_numpy(self.buf_obs[idx])  # (B, obs)
-        next_obs = torch.from_numpy(self.buf_next[idx])  # (B, obs)
-        action = torch.from_numpy(self.buf_action[idx])  # (B,)
+        batch = self.buffer.sample(self.cfg["batch_size"])  # obs (B, obs), action (B,), ...
         with torch.no_grad():
-            online_next = self.q(next_obs) if self.variant == "double_dqn" else None
-            y = td_target(torch.from_numpy(self.buf_reward[idx]),
-                          torch.from_numpy(self.buf_term[idx]), self.target(next_obs),
+            online_next = self.q(batch["next_obs"]) if self.variant == "double_dqn" else None
+            y = td_target(batch["reward"], batch["terminated"], self.target(batch["next_obs"]),
                           self.cfg["gamma"], online_next)  # (B,)
-        q_taken = self.q(obs).gather(1, action[:, None]).squeeze(1)  # (B,)
+        q_taken = self.q(batch["obs"]).gather(1, batch["action"][:, None]).squeeze(1)  # (B,)
         loss = F.smooth_l1_loss(q_taken, y)
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -209,11 +223,7 @@ class Agent:
             eps = epsilon(self.step, cfg) if learner else 1.0
             action = self.act(eps)
             next_obs, reward, terminated, truncated, _ = self.env.step(action)
-            slot = self.stored % cfg["buffer_size"]
-            self.buf_obs[slot], self.buf_next[slot] = self.obs, next_obs
-            self.buf_action[slot], self.buf_reward[slot] = action, reward
-            self.buf_term[slot] = terminated
-            self.stored += 1
+            self.buffer.add(self.obs, action, reward, next_obs, terminated)
             self.episode_return += reward
             self.obs = next_obs
             if terminated or truncated:
@@ -311,7 +321,7 @@ def run(spec, report) -> RunResult:
         "curves": [a.curve for a in agents],  # per seed: one point per evaluation
         "policies": [a.q.state_dict() if a.q is not None else {} for a in agents],
     }
-    params = sum(p.numel() for p in agents[0].q.parameters()) if agents[0].q is not None else 0
+    params = count_params(agents[0].q) if agents[0].q is not None else 0
     return RunResult(metrics, params, seconds, artifacts)
 
 
@@ -326,73 +336,6 @@ def solve_summary(artifacts: dict) -> dict:
             "steps": steps, "seconds": seconds,
             "median_steps": float(median_steps) if np.isfinite(median_steps) else None,
             "median_seconds": float(median_seconds) if np.isfinite(median_seconds) else None}
-
-
-# ---- for the page: replay one episode, map the policy ------------------------------------
-def load_policy(variant: str, config: dict, state_dict: dict) -> QNetwork | None:
-    model = build_model(variant, config)
-    if model is not None:
-        model.load_state_dict(state_dict)
-        model.eval()
-    return model
-
-
-@torch.inference_mode()
-def play_episode(env_id: str, q: QNetwork | None, seed: int, render: bool = True,
-                 frame_every: int = 1, max_frames: int = 250) -> dict:
-    """One greedy episode (random if q is None). Returns observations (T, obs), actions,
-    Q-values (T, A) (empty for the random policy), rewards, the return, and up to
-    `max_frames` rgb_array frames (every `frame_every`-th step) if render is True."""
-    env = gym.make(env_id, render_mode="rgb_array" if render else None)
-    rng = random.Random(seed)
-    obs, _ = env.reset(seed=seed)
-    observations, actions, q_values, rewards, frames = [], [], [], [], []
-    done = False
-    while not done:
-        if render and len(observations) % frame_every == 0 and len(frames) < max_frames:
-            frames.append(env.render())
-        if q is None:
-            action = rng.randrange(env.action_space.n)
-        else:
-            values = q(torch.from_numpy(obs)[None])[0]  # (A,)
-            q_values.append(values.tolist())
-            action = int(values.argmax())
-        observations.append(obs.tolist())
-        actions.append(action)
-        obs, reward, terminated, truncated, _ = env.step(action)
-        rewards.append(float(reward))
-        done = terminated or truncated
-    if render and len(frames) < max_frames:
-        frames.append(env.render())  # the final state
-    env.close()
-    return {"observations": np.array(observations), "actions": np.array(actions),
-            "q_values": np.array(q_values), "rewards": np.array(rewards),
-            "return": float(sum(rewards)), "steps": len(rewards), "frames": frames}
-
-
-# Grid of the two state components the heatmap varies; the others are held at zero.
-GRID = {"CartPole-v1": ("pole angle (rad)", 0.21, "pole angular velocity (rad/s)", 2.5),
-        "Acrobot-v1": ("first link angle (rad)", np.pi, "first link angular velocity (rad/s)",
-                       4 * np.pi)}
-
-
-@torch.inference_mode()
-def policy_grid(env_id: str, q: QNetwork, n: int = 61) -> dict:
-    """Q-values over an n x n grid of (angle, angular velocity), the other state
-    components at zero. Returns the axes and q of shape (n velocities, n angles, A)."""
-    x_name, x_max, y_name, y_max = GRID[env_id]
-    angles = torch.linspace(-x_max, x_max, n)
-    velocities = torch.linspace(-y_max, y_max, n)
-    vel, ang = torch.meshgrid(velocities, angles, indexing="ij")  # (n, n) each
-    if env_id == "CartPole-v1":  # (x, x_dot, theta, theta_dot)
-        zero = torch.zeros_like(ang)
-        states = torch.stack([zero, zero, ang, vel], -1)  # (n, n, 4)
-    else:  # (cos t1, sin t1, cos t2, sin t2, dt1, dt2) with the second link straight
-        states = torch.stack([ang.cos(), ang.sin(), torch.ones_like(ang),
-                              torch.zeros_like(ang), vel, torch.zeros_like(ang)], -1)
-    values = q(states.reshape(n * n, -1)).reshape(n, n, -1)  # (n, n, A)
-    return {"angles": angles.numpy(), "velocities": velocities.numpy(), "q": values.numpy(),
-            "x_title": x_name, "y_title": y_name}
 
 
 ACTION_NAMES = {"CartPole-v1": ["push left", "push right"],
@@ -436,6 +379,7 @@ policies, robot and traffic-light control in simulation; and as the base of late
 """
 
 CARD = Card(
+    code=(td_target, Agent.learn),
     key="dqn",
     title="DQN (deep Q-network)",
     family="Control",

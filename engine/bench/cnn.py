@@ -19,7 +19,7 @@ from torch import nn
 
 from engine import registry, settings
 from engine.algorithms import cnn
-from engine.algorithms.image_classifier import resolve_precision
+from engine.algorithms.common import resolve_precision
 from engine.bench.vision import (dataloader_images_per_second, inference_table, load_line,
                                  our_loop, ratio_line)
 from engine.core import PrintReport

@@ -17,8 +17,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine import metrics, settings
-from engine.algorithms import diffusion
-from engine.algorithms.image_classifier import resolve_precision, update_average
+from engine.algorithms import diffusion, yardstick
+from engine.algorithms.common import resolve_precision, update_average
 from engine.bench.gan import bench
 from engine.data.images import load_images
 
@@ -114,11 +114,11 @@ def sample_peer(model: nn.Module, scheduler, noise: torch.Tensor, bf16: bool) ->
 
 
 def yardstick(images: torch.Tensor, dataset: str) -> dict:
-    """FID and its anchors (metrics.evaluate_samples) plus the two measures that noise
+    """FID and its anchors (yardstick.evaluate_samples) plus the two measures that noise
     cannot fool: precision/recall in the yardstick's feature space and the class entropy."""
-    scores = metrics.evaluate_samples(images, dataset)
-    real, _ = metrics.reference(dataset, len(images))
-    features, _ = metrics.feature_net(dataset).features_and_probs(images)
+    scores = yardstick.evaluate_samples(images, dataset)
+    real, _ = yardstick.reference(dataset, len(images))
+    features, _ = yardstick.feature_net(dataset).features_and_probs(images)
     precision, recall = metrics.precision_recall(real, features)
     scores.update({"eval/precision": precision, "eval/recall": recall,
                    "eval/class_entropy": metrics.class_entropy(torch.tensor(scores["histogram"]))})
