@@ -193,7 +193,7 @@ def preset_name(preset: str, lang: str) -> str:
 
 # ---- completeness ------------------------------------------------------------------------
 def all_cards() -> list[Card]:
-    return [registry.card(key) for key in registry.available()]
+    return [registry.card(key) for key in registry.KEYS]
 
 
 def english_strings(cards: list[Card] | None = None) -> dict[str, str]:
