@@ -23,8 +23,10 @@ from engine.core import Card
 from engine.store import Store
 
 LIVE = ("queued", "running")
-STATUS_ICONS = {"queued": "⏳", "running": "⚙️", "done": "✅", "failed": "❌",
-                "cancelled": "⏹️", "interrupted": "⚠️"}
+# Streamlit's Material icons: Debian's chromium draws status emoji as empty boxes
+STATUS_ICONS = {"queued": ":material/schedule:", "running": ":material/settings:",
+                "done": ":material/check_circle:", "failed": ":material/error:",
+                "cancelled": ":material/cancel:", "interrupted": ":material/warning:"}
 
 
 # ---- shared resources -------------------------------------------------------------------
@@ -93,9 +95,9 @@ def stored_runs(algorithm: str, status: str | None = "done") -> list[dict]:
 
 
 def label(run: dict) -> str:
-    """A short, unique-enough name for a run in legends and tables."""
+    """A short, unique-enough name for a run in legends and tables: "lstm · quick · seed 0"."""
     spec = run["spec"]
-    return f"{spec['variant']} ({spec['preset']}, seed {spec['seed']})"
+    return f"{spec['variant']} · {spec['preset']} · seed {spec['seed']}"
 
 
 # ---- page parts ---------------------------------------------------------------------------
@@ -131,10 +133,12 @@ def config_form(card: Card, variants: list[str] | None = None) -> list[RunSpec]:
     specs the page shows: the last ones trained in this session for that task, else the
     preset's defaults (so a stored run at those defaults shows at once)."""
     state_key = f"{card.key}:specs"
-    preset = st.segmented_control("Preset", list(card.presets), default="standard",
+    asked = url_settings(card)
+    preset = st.segmented_control("Preset", list(card.presets), default=asked["preset"],
                                   key=f"{card.key}:preset", required=True,
-                                  help="quick: seconds (tests); standard: a minute or two; "
-                                       "full: reaches the quality figures (long)")
+                                  help=preset_help(card))
+    if preset != asked["preset"]:
+        asked = {"preset": preset, "overrides": {}, "seed": 0, "variants": None}
     all_variants = variants or list(card.variants)
     defaults = card.default_config(preset)
     fields = dataclasses.fields(card.config_cls)
@@ -142,21 +146,26 @@ def config_form(card: Card, variants: list[str] | None = None) -> list[RunSpec]:
     if "task" in defaults:
         task_field = next(f for f in fields if f.name == "task")
         task = st.segmented_control("Task", list(task_field.metadata["choices"]),
-                                    default=defaults["task"], key=f"{card.key}:task",
+                                    default=asked["overrides"].get("task", defaults["task"]),
+                                    key=f"{card.key}:task",
                                     required=True, help=task_field.metadata["help"])
         chosen_task = {"task": task} if task != defaults["task"] else {}
         fields = [f for f in fields if f.name != "task" and f.metadata["task"] in (None, task)]
     with st.form(f"{card.key}:form"):
-        chosen = st.multiselect("Variants", all_variants, default=all_variants,
-                                format_func=lambda v: f"{v}: {card.variants[v]}",
+        chosen = st.multiselect("Variants", all_variants,
+                                default=[v for v in asked["variants"] or all_variants
+                                         if v in all_variants],
+                                format_func=lambda v: f"{v}: {card.variants[v]}".replace("`", ""),
                                 key=f"{card.key}:variants")
         values = {}
         columns = st.columns(4)
         for i, field in enumerate(fields):
             with columns[i % 4]:
-                values[field.name] = _widget(card, field, defaults[field.name],
+                values[field.name] = _widget(card, field,
+                                             asked["overrides"].get(field.name, defaults[field.name]),
                                              key=f"{card.key}:{preset}:{field.name}")
-        seed = columns[len(values) % 4].number_input("seed", 0, 2**31 - 1, 0, key=f"{card.key}:seed")
+        seed = columns[len(values) % 4].number_input("seed", 0, 2**31 - 1, asked["seed"],
+                                                     key=f"{card.key}:seed")
         submitted = st.form_submit_button("Train", type="primary")
     overrides = {**chosen_task, **{k: v for k, v in values.items() if v != defaults[k]}}
     if submitted:
@@ -170,11 +179,76 @@ def config_form(card: Card, variants: list[str] | None = None) -> list[RunSpec]:
             else:
                 st.session_state[state_key] = specs
                 submit(specs)
+                keep_in_url(preset, overrides, seed, chosen, all_variants)
     trained = st.session_state.get(state_key)
     if trained and all(s.config.get("task") == (defaults | chosen_task).get("task")
                        for s in trained):
         return trained  # the last ones trained in this session (for the task shown)
+    st.query_params["preset"] = preset
+    from_url = {k: v for k, v in asked["overrides"].items() if k != "task"}
+    if (from_url or asked["seed"]) and chosen_task.get("task") == asked["overrides"].get("task"):
+        return [registry.build_spec(card.key, v, preset, {**chosen_task, **from_url},
+                                    asked["seed"]) for v in asked["variants"] or all_variants
+                if v in all_variants]  # the settings a link (or a reload) names
     return [registry.build_spec(card.key, v, preset, chosen_task) for v in all_variants]
+
+
+URL_KEYS = ("preset", "seed", "variants")  # the query keys besides the settings' own names
+
+
+def url_settings(card: Card) -> dict:
+    """What the page opens on: the preset, settings, seed and variants in the address (the
+    visitor's last Train, or a shared link), else the preset with stored results (standard
+    first), else standard. A value that does not fit the card is ignored, not an error."""
+    query = st.query_params
+    preset = query.get("preset")
+    if preset not in card.presets:
+        stored = {r["spec"]["preset"] for r in stored_runs(card.key)}
+        preset = next((p for p in ("standard", *card.presets) if p in stored), "standard")
+        return {"preset": preset, "overrides": {}, "seed": 0, "variants": None}
+    defaults = card.default_config(preset)
+    overrides = {}
+    for name, raw in query.items():
+        if name in defaults and name not in URL_KEYS:
+            try:
+                overrides[name] = _parse(raw, defaults[name])
+                registry.build_spec(card.key, next(iter(card.variants)), preset, overrides)
+            except (ValueError, ConfigError):
+                overrides.pop(name, None)
+    try:
+        seed = max(0, int(query.get("seed", 0)))
+    except ValueError:
+        seed = 0
+    variants = [v for v in query.get("variants", "").split(",") if v in card.variants]
+    return {"preset": preset, "overrides": overrides, "seed": seed, "variants": variants or None}
+
+
+def _parse(raw: str, default: Any) -> Any:
+    """A query-string value as the type of the setting's default (ValueError if it is not)."""
+    if isinstance(default, bool):
+        if raw not in ("true", "false"):
+            raise ValueError(raw)
+        return raw == "true"
+    return type(default)(raw)
+
+
+def keep_in_url(preset: str, overrides: dict, seed: int, chosen: list[str],
+                all_variants: list[str]) -> None:
+    """Write what was just trained into the address, so a reload or a link reopens it."""
+    query = {"preset": preset, **{k: str(v).lower() if isinstance(v, bool) else str(v)
+                                  for k, v in overrides.items()}}
+    if seed:
+        query["seed"] = str(seed)
+    if chosen != all_variants:
+        query["variants"] = ",".join(chosen)
+    st.query_params.from_dict(query)
+
+
+def preset_help(card: Card) -> str:
+    """The preset picker's help: what each preset is for and, where the card states it,
+    its measured training seconds on 2 idle cores (`python -m engine bench quick`)."""
+    return ("quick: a smoke test that shows the page working; standard: a real, small "
+            "result; full: reaches the quality figures (long)")
 
 
 def submit(specs: list[RunSpec], force: bool = False) -> None:
@@ -232,8 +306,8 @@ def _status_line(run: dict) -> None:
     elif status == "done":
         badge = " · served from the store" if run["id"] in st.session_state.get(
             "cached_runs", set()) else ""
-        st.caption(f"{icon} **{variant}** done in {run['train_seconds']:.1f}s of training{badge}"
-                   f" · run `{run['id']}`")
+        st.caption(f"{icon} **{variant}** done in {run['train_seconds']:.1f} s of training"
+                   f"{prep_note(run)}{badge} · run `{run['id']}`")
     else:
         reason = (run["error"] or status).split("\n")[0]
         st.warning(f"{icon} **{variant}** {status}: {reason}. Press Train to run it again.")
@@ -257,16 +331,16 @@ def metrics_table(card: Card, runs: list[dict], extra: tuple[str, ...] = ()) -> 
 def comparison(card: Card, runs: list[dict], curve_metrics: tuple[str, ...] = ()) -> None:
     """The side-by-side: one metrics table and overlaid curves of the chosen runs."""
     if not runs:
-        st.info("No finished runs for these settings yet. Press **Train** above "
-                "(the quick preset takes seconds).")
+        st.info("No finished runs for these settings yet. Press **Train** above.")
         return
     st.subheader("Side by side")
     table = metrics_table(card, runs)
     best = table[card.headline].max() if card.higher_is_better else table[card.headline].min()
     st.dataframe(table.style.highlight_max(subset=[card.headline], color="#dbeafe")
-                 if card.higher_is_better else table, hide_index=True, width="stretch")
-    st.caption(f"Headline: **{card.headline_label}** (`{card.headline}`); best here "
-               f"{best:.4g}.")
+                 if card.higher_is_better else table, hide_index=True, width="stretch",
+                 column_config=table_columns(card, table))
+    st.caption(f"Headline: **{card.headline_label}**; best here "
+               f"{compare.format_metric(card.headline, best)}.")
     frame = pd.concat([plots.history_frame(history(r), label(r)) for r in runs])
     keys = sorted(frame["key"].unique())
     wanted = [m for m in curve_metrics if m in keys] or keys[:2]
@@ -279,8 +353,29 @@ def comparison(card: Card, runs: list[dict], curve_metrics: tuple[str, ...] = ()
                                     key=f"{card.key}:curve:{metric}")
 
 
+def table_columns(card: Card, table: pd.DataFrame) -> dict:
+    """st.dataframe column_config for a metrics table: headers from the card's metric
+    labels, accuracies as percentages, times with units, other numbers to 4 digits."""
+    config = {}
+    for column in table.columns:
+        if column in ("variant", "preset", "seed"):
+            continue
+        config[column] = st.column_config.NumberColumn(
+            compare.metric_label(card, column), format=compare.number_format(column))
+    return config
+
+
+def prep_note(run: dict) -> str:
+    """' (+ 12.3 s preparing: ...)' when the run spent time on a preparatory step."""
+    prep = run["metrics"].get("prep/seconds") if run["metrics"] else None
+    return f" (+ {prep:.1f} s of preparation)" if prep else ""
+
+
 def source(card: Card, title: str = "The code that ran") -> None:
-    """The functions and classes the card names as its code, as the page's last section."""
+    """The functions and classes the card names as its code, as the page's last section;
+    shown once the store holds a finished run of the card (before that, nothing ran)."""
+    if not stored_runs(card.key):
+        return
     with st.expander(title):
         for obj in card.code:
             st.code(getsource(obj), language="python")
@@ -294,7 +389,8 @@ NAVIGATED = "top10:navigated"  # session key: this session's runs go through nav
 def navigate() -> None:
     """Page configuration, the navigation (pages grouped by family), the shared sidebar,
     then the page the address asks for. Home.py calls it; so does through_navigation()."""
-    st.set_page_config(page_title="Deep Learning Top-10", page_icon="🧠", layout="wide")
+    st.set_page_config(page_title="Deep Learning Top-10", page_icon=":material/neurology:",
+                       layout="wide")
     sections = {"Overview": [st.Page(PAGES / "home.py", title="Home", default=True)]}
     for family, keys in registry.FAMILIES.items():
         sections[family] = [st.Page(PAGES / f"{key}.py", title=registry.card(key).title,
@@ -304,7 +400,18 @@ def navigate() -> None:
     page = st.navigation(sections, expanded=True)
     st.session_state[NAVIGATED] = True
     jobs_sidebar()
+    if unknown_page():
+        st.error(f"There is no page called “{unknown_page()}”. Here is Home; the pages are "
+                 "listed on the left.", icon=":material/error:")
     page.run()
+
+
+def unknown_page() -> str:
+    """The path the address asked for when no page has it ('' when it names a page, or
+    none): st.navigation quietly shows the default page instead."""
+    path = st.context.url.split("?")[0].rstrip("/").rsplit("/", 1)[-1] if st.context.url else ""
+    known = {"", "home", *registry.KEYS, "compare", "runs"}
+    return "" if path in known or ":" in path else path
 
 
 def through_navigation() -> None:
@@ -336,7 +443,7 @@ def training_device() -> str:
     try:
         device = settings.device()
     except ConfigError as error:
-        return f"⚠️ {error}"
+        return f":material/warning: {error}"
     if device.type == "cuda":
         import torch
 
@@ -347,9 +454,8 @@ def training_device() -> str:
 def jobs_sidebar() -> None:
     """Shared sidebar: overall progress of the queue and of a "Train all" batch, on every
     page, so it survives page changes; cancel for the batch."""
-    live = store().list_runs(status="running") + store().list_runs(status="queued")
 
-    @st.fragment(run_every=2.0 if live else None)
+    @st.fragment(run_every=2.0)  # always: a Train pressed on this page must show up here
     def panel() -> None:
         manager().refresh()
         running = store().list_runs(status="running")
@@ -358,12 +464,13 @@ def jobs_sidebar() -> None:
         if not (running or queued or batch):
             st.caption("No training in progress.")
             return
-        if running:
-            run = running[0]
-            st.progress(float(run["progress"] or 0), text=f"⚙️ {run['algorithm']}/"
-                        f"{run['variant']}: {run['note']}")
-        if queued:
-            st.caption(f"⏳ {len(queued)} queued")
+        for run in running:
+            elapsed = time.time() - (run["started"] or run["created"])
+            st.progress(float(run["progress"] or 0), text=f"{STATUS_ICONS['running']} "
+                        f"{run['algorithm']}/{run['variant']}: {run['note']} ({elapsed:.0f} s)")
+        for run in queued:
+            st.caption(f"{STATUS_ICONS['queued']} queued: {run['algorithm']}/{run['variant']}"
+                       f" ({run['spec']['preset']})")
         if batch:
             rows = store().get_many(batch["ids"])
             ended = sum(r["status"] not in LIVE for r in rows.values())
