@@ -27,6 +27,9 @@ def curves(history: pd.DataFrame, metric: str, x: str = "step", title: str | Non
                   title=title or metric, labels={"value": metric, "seconds": "seconds",
                                                  "step": "step"})
     fig.update_layout(height=340, margin=dict(l=10, r=10, t=40, b=10), legend_title_text="")
+    for trace in fig.data:  # a run with one point (a 1-epoch baseline) has no line to draw
+        if len(trace.x) == 1:
+            trace.update(mode="markers", marker_size=10)
     return fig
 
 

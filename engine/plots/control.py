@@ -53,7 +53,7 @@ def seed_bands(runs: dict[str, list[dict]], key: str, title: str, y_title: str,
                                  hoverinfo="skip", showlegend=False, legendgroup=label))
         fig.add_trace(go.Scatter(x=steps, y=np.nanmedian(values, 0), mode="lines",
                                  line=dict(color=color, width=2), legendgroup=label,
-                                 name=f"{label} (median of {len(curves)})"))
+                                 name=f"{label}: median of {len(curves)} agents"))
     if threshold is not None:
         fig.add_hline(y=threshold, line_dash="dot", line_color="grey",
                       annotation_text=f"solved: {threshold:g}")
