@@ -158,14 +158,17 @@ def config_form(card: Card, variants: list[str] | None = None) -> list[RunSpec]:
                                 format_func=lambda v: f"{v}: {card.variants[v]}".replace("`", ""),
                                 key=f"{card.key}:variants")
         values = {}
-        columns = st.columns(4)
+        columns = st.columns(4, vertical_alignment="bottom")  # checkboxes line up with inputs
         for i, field in enumerate(fields):
             with columns[i % 4]:
                 values[field.name] = _widget(card, field,
                                              asked["overrides"].get(field.name, defaults[field.name]),
                                              key=f"{card.key}:{preset}:{field.name}")
-        seed = columns[len(values) % 4].number_input("seed", 0, 2**31 - 1, asked["seed"],
-                                                     key=f"{card.key}:seed")
+        seed = columns[len(values) % 4].number_input(
+            "seed", 0, 2**31 - 1, asked["seed"], key=f"{card.key}:seed",
+            help="The run's random seed" + ("; with 'seeds' above, the run trains seeds seed, "
+                                            "seed+1, ... and reports their mean"
+                                            if "seeds" in defaults else ""))
         submitted = st.form_submit_button("Train", type="primary")
     overrides = {**chosen_task, **{k: v for k, v in values.items() if v != defaults[k]}}
     if submitted:

@@ -63,7 +63,7 @@ def generation_panel(key: str, shown: list[dict]) -> None:
             return
         with columns[i % len(columns)]:
             st.markdown(f"**{ui.label(restored.run)}**")
-            st.code(continuation, language=None)
+            st.code(continuation, language=None, wrap_lines=True)
 
 
 def sentiment_probe(key: str, shown: list[dict]) -> None:
