@@ -331,12 +331,36 @@ def metrics_table(card: Card, runs: list[dict], extra: tuple[str, ...] = ()) -> 
     return pd.DataFrame(records)
 
 
+# cards whose quick preset is only a smoke test: what its numbers are not, where to look
+SMOKE_TESTS = {
+    "gan": "a few hundred images and one epoch: the samples are still blobs and the FID is "
+           "far above the anchors. It shows the page working, not what a GAN learns",
+    "diffusion": "twenty training steps: the samples are still noise, worse than the Gaussian "
+                 "baseline. It shows the page working, not what diffusion learns",
+    "word2vec": "a small slice of text and two passes: neighbours and analogies are mostly "
+                "chance. It shows the page working, not what the vectors learn",
+}
+
+
+def smoke_test_note(card: Card, runs: list[dict]) -> None:
+    """Beside quick results of a card whose quick preset is a smoke test: say so, and point
+    to the standard preset (saying when a stored standard result is ready to show)."""
+    if card.key not in SMOKE_TESTS or not any(r["spec"]["preset"] == "quick" for r in runs):
+        return
+    ready = any(r["spec"]["preset"] == "standard" for r in stored_runs(card.key))
+    where = ("choose **standard** above: a stored result shows at once" if ready else
+             "choose **standard** above and press Train for the real thing")
+    st.info(f"Smoke test: the quick preset uses {SMOKE_TESTS[card.key]}. To see it, {where}.",
+            icon=":material/science:")
+
+
 def comparison(card: Card, runs: list[dict], curve_metrics: tuple[str, ...] = ()) -> None:
     """The side-by-side: one metrics table and overlaid curves of the chosen runs."""
     if not runs:
         st.info("No finished runs for these settings yet. Press **Train** above.")
         return
     st.subheader("Side by side")
+    smoke_test_note(card, runs)
     table = metrics_table(card, runs)
     best = table[card.headline].max() if card.higher_is_better else table[card.headline].min()
     st.dataframe(table.style.highlight_max(subset=[card.headline], color="#dbeafe")
@@ -403,16 +427,16 @@ def navigate() -> None:
     page = st.navigation(sections, expanded=True)
     st.session_state[NAVIGATED] = True
     jobs_sidebar()
-    if unknown_page():
-        st.error(f"There is no page called “{unknown_page()}”. Here is Home; the pages are "
+    if missing := unknown_page(st.context.url or ""):
+        st.error(f"There is no page called “{missing}”. Here is Home; the pages are "
                  "listed on the left.", icon=":material/error:")
     page.run()
 
 
-def unknown_page() -> str:
-    """The path the address asked for when no page has it ('' when it names a page, or
-    none): st.navigation quietly shows the default page instead."""
-    path = st.context.url.split("?")[0].rstrip("/").rsplit("/", 1)[-1] if st.context.url else ""
+def unknown_page(url: str) -> str:
+    """The last path part of `url` when no page has it, else '' (st.navigation quietly
+    shows the default page for an unknown path, so the caller says so)."""
+    path = url.split("?")[0].rstrip("/").rsplit("/", 1)[-1]
     known = {"", "home", *registry.KEYS, "compare", "runs"}
     return "" if path in known or ":" in path else path
 
