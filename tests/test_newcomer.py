@@ -115,3 +115,30 @@ def test_recurrent_generation_carries_the_state_it_would_recompute():
         _, state = model.step(ids[:, :-4])
         stepped, _ = model.step(ids[:, -4:], state)
     assert torch.allclose(whole, stepped[0, -1], atol=1e-5)
+
+
+def test_the_yardstick_preparation_is_a_step_of_its_own_with_an_eta():
+    from engine.algorithms import yardstick
+
+    class Seen:
+        cancelled = False
+
+        def progress(self, done, total, note=""):
+            self.last = (done / total, note)
+
+    seen = Seen()
+    step = yardstick._Prefixed(seen)
+    step.started -= 10.0  # ten seconds in, a quarter done: about 30 s left
+    step.progress(1, 4, "epoch 1/3")
+    fraction, note = seen.last
+    assert fraction == 0.25 and note.startswith("preparing")
+    assert "about 30 s left" in note
+
+
+def test_preparation_seconds_add_up_over_seeds_apart_from_training():
+    from engine import metrics
+
+    score = {"eval/fid": 10.0, "eval/confidence": 0.9, "eval/hist_max_dev": 0.1}
+    final = metrics.summarise_seeds([{**score, "prep/seconds": 40.0},
+                                     {**score, "prep/seconds": 0.0}], [1.0, 1.0], 6.0)
+    assert final["prep/seconds"] == 40.0 and final["time/train_seconds_per_seed"] == 3.0
