@@ -106,9 +106,9 @@ def command_runs(args) -> int:
 
 
 def command_bench(args) -> int:
-    if args.algorithm not in (*registry.KEYS, "app", "peers"):
+    if args.algorithm not in (*registry.KEYS, "app", "peers", "quick", "threads"):
         raise ConfigError(f"unknown benchmark {args.algorithm!r}; known: "
-                          f"{', '.join(registry.KEYS)}, app, peers")
+                          f"{', '.join(registry.KEYS)}, app, peers, quick, threads")
     try:
         module = importlib.import_module(f"engine.bench.{args.algorithm}")
     except ModuleNotFoundError:

@@ -59,7 +59,8 @@ if runs:
     variant = left.selectbox("Variant", list(found), key="diffusion:sample_variant")
     seed = right.number_input("Noise seed", 0, 10**6, 0, key="diffusion:noise_seed")
     if st.button("Sample 8 digits", key="diffusion:sample"):
-        with st.spinner("Denoising..."):
+        steps = config["ddim_steps" if variant.startswith("ddim") else "timesteps"]
+        with st.spinner(f"Denoising 8 digits in {steps} steps..."):
             images = inspect_generative.diffusion_samples(models[variant], variant, config, seed)
         st.plotly_chart(generative.samples(images, f"{variant}, seed {seed}"), width="stretch")
 

@@ -426,6 +426,7 @@ def navigate() -> None:
                          for name, title in (("compare", "Compare"), ("runs", "Runs"))]
     page = st.navigation(sections, expanded=True)
     st.session_state[NAVIGATED] = True
+    inspect.use_threads(settings.inference_threads())
     jobs_sidebar()
     if missing := unknown_page(st.context.url or ""):
         st.error(f"There is no page called “{missing}”. Here is Home; the pages are "

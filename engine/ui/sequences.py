@@ -56,8 +56,10 @@ def generation_panel(key: str, shown: list[dict]) -> None:
     columns = st.columns(min(len(shown), 3))
     for i, restored in enumerate(ui.restored_all(shown)):
         try:
-            continuation = text.generate(restored.model, prompt, length, temperature=temperature,
-                                         top_k=top_k, context=restored.run["spec"]["config"]["context"])
+            with st.spinner(f"{ui.label(restored.run)}: writing {length} characters..."):
+                continuation = text.generate(
+                    restored.model, prompt, length, temperature=temperature, top_k=top_k,
+                    context=restored.run["spec"]["config"]["context"])
         except ValueError as error:
             st.error(str(error))
             return
