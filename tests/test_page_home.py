@@ -41,7 +41,7 @@ def sidebar_app():
 
     if st.button("Train all (quick)"):
         ui.train_all("quick")
-    ui.jobs_sidebar()
+    ui.jobs_sidebar(st.sidebar)
 
 
 def test_train_all_queues_every_variant(store, store_dir, monkeypatch):

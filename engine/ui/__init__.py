@@ -427,11 +427,14 @@ def navigate() -> None:
     page = st.navigation(sections, expanded=True)
     st.session_state[NAVIGATED] = True
     inspect.use_threads(settings.inference_threads())
-    jobs_sidebar()
+    sidebar = st.sidebar.container()  # its place at the top, filled after the page ran
     if missing := unknown_page(st.context.url or ""):
         st.error(f"There is no page called “{missing}”. Here is Home; the pages are "
                  "listed on the left.", icon=":material/error:")
-    page.run()
+    try:
+        page.run()
+    finally:  # after the page, so a job its Train button queued in this run shows at once
+        jobs_sidebar(sidebar)
 
 
 def unknown_page(url: str) -> str:
@@ -479,7 +482,7 @@ def training_device() -> str:
     return "CPU"
 
 
-def jobs_sidebar() -> None:
+def jobs_sidebar(place) -> None:
     """Shared sidebar: overall progress of the queue and of a "Train all" batch, on every
     page, so it survives page changes; cancel for the batch."""
 
@@ -515,7 +518,7 @@ def jobs_sidebar() -> None:
                 del st.session_state["batch"]
                 st.rerun(scope="fragment")
 
-    with st.sidebar:
+    with place:
         st.markdown("**Training**")
         panel()
         st.caption(f"Training runs on: {training_device()}")
