@@ -2,7 +2,7 @@
 import pandas as pd
 import streamlit as st
 
-from engine import plots, registry, ui
+from engine import compare, plots, registry, ui
 
 ui.through_navigation()
 st.title("Deep Learning Top-10")
@@ -45,9 +45,10 @@ for family, keys in registry.FAMILIES.items():
             if best is None:
                 st.caption("not trained yet")
             else:
-                st.metric(f"best {card.headline_label}", f"{best['metrics'][card.headline]:.4g}",
+                st.metric(f"best {card.headline_label}",
+                          compare.format_metric(card.headline, best["metrics"][card.headline]),
                           help=f"{best['variant']}, {best['spec']['preset']} preset")
-                st.caption(f"{best['variant']} · {best['train_seconds']:.0f}s of training · "
+                st.caption(f"{best['variant']} · {best['train_seconds']:.1f} s of training · "
                            f"{best['params']:,} params")
                 frame = plots.history_frame(ui.history(best), best["variant"])
                 shown = next((k for k in (card.headline, "val/acc", "val/loss", "train/loss")

@@ -99,7 +99,8 @@ def confusion(matrix: np.ndarray, classes: list[str], title: str) -> go.Figure:
 def thumbnail(history: pd.DataFrame, metric: str) -> go.Figure:
     """A tiny, axis-light curve for a card."""
     data = history[history["key"] == metric]
-    fig = go.Figure(go.Scatter(x=data["step"], y=data["value"], mode="lines",
+    fig = go.Figure(go.Scatter(x=data["step"], y=data["value"],
+                               mode="lines" if len(data) > 1 else "markers",  # one point: a dot
                                line=dict(width=2, color="#2563eb")))
     fig.update_layout(height=110, margin=dict(l=0, r=0, t=18, b=0), template=TEMPLATE,
                       title=dict(text=metric, font=dict(size=11)), showlegend=False)
