@@ -106,9 +106,9 @@ def command_runs(args) -> int:
 
 
 def command_bench(args) -> int:
-    if args.algorithm not in (*registry.KEYS, "app"):
+    if args.algorithm not in (*registry.KEYS, "app", "sweep"):
         raise ConfigError(f"unknown benchmark {args.algorithm!r}; known: "
-                          f"{', '.join(registry.KEYS)}, app")
+                          f"{', '.join(registry.KEYS)}, app, sweep")
     try:
         module = importlib.import_module(f"engine.bench.{args.algorithm}")
     except ModuleNotFoundError:

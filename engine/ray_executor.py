@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from engine import settings
 from engine.core import ConfigError, RunSpec
@@ -48,32 +49,87 @@ def retries() -> int:
     return count
 
 
+# Usage statistics off, token authentication on (the token in ~/.ray/auth_token); Ray reads
+# these when it is imported, so every import of ray here goes through _ray().
+RAY_ENV = {"RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "token"}
+
+
+def _ray():
+    for name, value in RAY_ENV.items():
+        os.environ.setdefault(name, value)
+    import ray
+
+    return ray
+
+
 def connect(num_cpus: int | None = None) -> None:
     """Join the cluster at RAY_ADDRESS, else start a local Ray on loopback. Dashboard and
     usage statistics stay off; the engine package travels with the job (py_modules), so
     worker nodes need the dependencies but not this checkout."""
-    import ray
-
+    ray = _ray()
     if ray.is_initialized():
         return
-    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     address = os.environ.get("RAY_ADDRESS") or "local"
     options: dict[str, Any] = {
         "address": address, "log_to_driver": False, "configure_logging": False,
         "runtime_env": {"py_modules": [str(ENGINE_DIR)], "excludes": ["__pycache__"]}}
     if address == "local":
-        options.update(num_cpus=num_cpus, include_dashboard=False,
-                       _node_ip_address="127.0.0.1")
+        options.update(num_cpus=num_cpus, include_dashboard=False)
+    host = address.rsplit(":", 1)[0]
     try:
-        ray.init(**options)
+        with _loopback_only(address == "local" or host in ("localhost", "127.0.0.1")):
+            ray.init(**options)
     except (ConnectionError, RuntimeError, ValueError) as error:
         raise ConfigError(f"cannot start or reach Ray at RAY_ADDRESS={address!r}: "
                           f"{str(error).splitlines()[0] if str(error) else type(error).__name__}"
                           ) from None
 
 
+@contextmanager
+def _loopback_only(active: bool = True) -> Iterator[None]:
+    """While Ray starts or connects, keep 127.0.0.1 as it is: on Linux Ray otherwise swaps it
+    for the machine's routable address (and a local Ray binds every interface). Ray's switch
+    for "one machine only" is read once at import, so it is set on the module for the call,
+    and in the environment for the processes a local Ray starts."""
+    ray = _ray()
+    from ray._private import ray_constants
+
+    name = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
+    before = ray_constants.ENABLE_RAY_CLUSTER, os.environ.get(name)
+    if active:
+        ray_constants.ENABLE_RAY_CLUSTER = False
+        os.environ[name] = "0"
+    try:
+        yield
+    finally:
+        if active:
+            ray_constants.ENABLE_RAY_CLUSTER = before[0]
+            os.environ.pop(name) if before[1] is None else os.environ.__setitem__(name, before[1])
+
+
+@contextmanager
+def loopback_cluster(cpus: tuple[int, ...] = (1, 1)) -> Iterator[Any]:
+    """A Ray cluster of len(cpus) nodes on this machine, each its own raylet and object
+    store bound to 127.0.0.1, no dashboard; yields ray's Cluster (its .address for
+    RAY_ADDRESS, remove_node to lose one). Ray's own multi-node test cluster: `ray start
+    --address=127.0.0.1:...` cannot make it, since Ray 2.60 swaps 127.0.0.1 for the
+    machine's routable address there and then binds every interface."""
+    _ray()
+    from ray.cluster_utils import Cluster
+
+    node = {"node_ip_address": "127.0.0.1"}
+    cluster = Cluster(initialize_head=True, head_node_args={
+        **node, "num_cpus": cpus[0], "include_dashboard": False})
+    try:
+        for count in cpus[1:]:
+            cluster.add_node(**node, num_cpus=count)
+        yield cluster
+    finally:
+        cluster.shutdown()
+
+
 def disconnect() -> None:
-    import ray
+    ray = _ray()
 
     if ray.is_initialized():
         ray.shutdown()
@@ -88,7 +144,7 @@ class ChannelSink:
         self.channel, self.key = channel, key
 
     def beat(self, run_id: str, progress: float, note: str, rows: list[tuple]) -> bool:
-        import ray
+        ray = _ray()
 
         return ray.get(self.channel.send.remote(self.key, "beat", (progress, note, rows)))
 
@@ -96,7 +152,7 @@ class ChannelSink:
 def train_task(spec_json: str, key: str, channel, threads: int) -> dict[str, Any]:
     """Body of one Ray task: train the spec, stream rows to the channel, return the outcome
     (never raises for a training error: the driver stores what the process executor would)."""
-    import ray
+    ray = _ray()
 
     began = time.perf_counter()
     os.environ["TOP10_THREADS"] = str(threads)
@@ -115,7 +171,7 @@ def train_task(spec_json: str, key: str, channel, threads: int) -> dict[str, Any
 
 
 def _channel_class():
-    import ray
+    ray = _ray()
 
     @ray.remote(num_cpus=0)
     class Channel:
@@ -222,7 +278,7 @@ class RayExecutor:
 
     def _capacity(self) -> int:
         """Tasks the cluster can run at once with `threads` CPUs each (at least one)."""
-        import ray
+        ray = _ray()
 
         nodes = [n for n in ray.nodes() if n.get("Alive")]
         biggest = max((n["Resources"].get("CPU", 0) for n in nodes), default=0)
@@ -249,7 +305,7 @@ class RayExecutor:
             self._submit(run["id"], spec, 1)
 
     def _submit(self, run_id: str, spec: RunSpec, number: int) -> None:
-        import ray
+        ray = _ray()
 
         if self.remote_train is None:
             self.remote_train = ray.remote(train_task)
@@ -260,7 +316,7 @@ class RayExecutor:
         self.active[attempt.key] = attempt
 
     def _step(self) -> None:
-        import ray
+        ray = _ray()
 
         by_ref = {a.ref: a for a in self.active.values()}
         ready, _ = ray.wait(list(by_ref), num_returns=len(by_ref), timeout=POLL_SECONDS)
@@ -276,7 +332,7 @@ class RayExecutor:
 
     def _relay(self) -> None:
         """Write what the tasks sent (progress and metric rows) into the store."""
-        import ray
+        ray = _ray()
 
         for key, kind, payload in ray.get(self.channel.take.remote()):
             attempt = self.active.get(key)
@@ -305,7 +361,7 @@ class RayExecutor:
                 self.channel.cancel.remote(attempt.key)
 
     def _end(self, attempt: Attempt) -> None:
-        import ray
+        ray = _ray()
         from ray import exceptions as rx
 
         del self.active[attempt.key]

@@ -37,3 +37,8 @@ def store(store_dir):
     from engine.store import Store
 
     return Store(store_dir)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: starts heavy machinery (a Ray cluster); "
+                                       "deselect with -m 'not slow'")
