@@ -16,7 +16,7 @@ for family, keys in registry.FAMILIES.items():
     if entries:
         sections[family] = entries
 tools = [st.Page(PAGES / f"{name}.py", title=title, url_path=name)
-         for name, title in (("compare", "Compare"), ("runs", "Runs"))
+         for name, title in (("compare", "Compare"), ("runs", "Runs"), ("sweeps", "Sweeps"))
          if (PAGES / f"{name}.py").exists()]
 if tools:
     sections["Tools"] = tools

@@ -90,7 +90,7 @@ def format_seeds(seeds: tuple[int, ...] | list[int]) -> str:
 
 
 def point_label(point: Mapping) -> str:
-    return " ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in point.items())
+    return " ".join(f"{k}={value_text(v)}" for k, v in point.items())
 
 
 # ---- building ----------------------------------------------------------------------------
@@ -182,8 +182,8 @@ def table_text(sweep: Sweep, table: pd.DataFrame) -> str:
             f"{row['mean']:.4f} ± {row['std']:.4f}" if not math.isnan(row["std"])
             else f"{row['mean']:.4f}")
         took = "-" if math.isnan(row["train seconds"]) else f"{row['train seconds']:.1f}"
-        lines.append([*(_text(row[f]) for f in fields), shown, f"{row['done']}/{row['runs']}",
-                      took])
+        lines.append([*(value_text(row[f]) for f in fields), shown,
+                      f"{row['done']}/{row['runs']}", took])
     widths = [max(len(x) for x in column) for column in zip(head, *lines)]
     out = ["  ".join(h.ljust(w) for h, w in zip(head, widths)).rstrip()]
     out += ["  ".join(x.ljust(w) for x, w in zip(line, widths)).rstrip()
@@ -199,7 +199,7 @@ def to_query(sweep: Sweep) -> dict[str, str]:
     """Query parameters that rebuild the sweep: ?algorithm=dnn&variant=mlp&preset=quick
     &grid=lr:0.001,0.003;hidden:64,128&seeds=0-4 (plus set=k:v;... for fixed settings)."""
     def pairs(mapping: Mapping) -> str:
-        return ";".join(f"{k}:{','.join(_text(v) for v in vs)}" for k, vs in mapping.items())
+        return ";".join(f"{k}:{','.join(value_text(v) for v in vs)}" for k, vs in mapping.items())
 
     query = {"algorithm": sweep.algorithm, "variant": sweep.variant, "preset": sweep.preset,
              "grid": pairs(sweep.grid), "seeds": format_seeds(sweep.seeds)}
@@ -221,7 +221,8 @@ def from_query(query: Mapping[str, str]) -> Sweep:
                  pairs(query["grid"]), parse_seeds(query["seeds"]), fixed)
 
 
-def _text(value) -> str:
+def value_text(value) -> str:
+    """A grid value as written in links, tables and axes: 0.001 -> '0.001', 64 -> '64'."""
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 

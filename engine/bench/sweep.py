@@ -1,4 +1,4 @@
-"""python -m engine bench sweep [--epochs E] [--train-limit N]
+"""python -m engine bench sweep [--epochs E (5)] [--train-limit N (0: all)]
 
 The same 8-run DNN sweep (mlp, quick preset, lr x hidden = 2 x 2, seeds 0-1) three ways,
 each into a fresh temporary store so nothing is served: one run after another with the
@@ -40,8 +40,9 @@ def _overhead_line(executor) -> str:
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m engine bench sweep")
-    parser.add_argument("--epochs", type=int, default=1)
-    parser.add_argument("--train-limit", type=int, default=6000, help="training images per run")
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--train-limit", type=int, default=0,
+                        help="training images per run (0 = all 55,000)")
     args = parser.parse_args(argv)
     from engine.ray_executor import RayExecutor, connect, disconnect, loopback_cluster
 
@@ -49,7 +50,7 @@ def main(argv: list[str]) -> int:
     os.environ.pop("RAY_ADDRESS", None)
     plan = sweep.build("dnn", "mlp", "quick", {"lr": ["1e-3", "3e-3"], "hidden": ["64", "128"]},
                        [0, 1], {"epochs": str(args.epochs), "train_limit": str(args.train_limit)})
-    print(f"8-run DNN sweep (mlp, {args.epochs} epoch(s) on {args.train_limit} images, "
+    print(f"8-run DNN sweep (mlp, {args.epochs} epoch(s) on {args.train_limit or 55000} images, "
           f"lr x hidden x seeds = 2x2x2), 1 thread per run; {load_line()}")
 
     def ray_executor(store):

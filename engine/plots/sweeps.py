@@ -9,10 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from engine.plots import TEMPLATE, heatmap
-
-
-def _value_text(value) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)
+from engine.sweep import value_text
 
 
 def _mean_std(mean: float, std: float) -> str:
@@ -25,7 +22,7 @@ def one_field(table: pd.DataFrame, field: str, metric: str) -> go.Figure:
     """Mean over seeds per value of the one grid field, error bars = one std."""
     data = table.dropna(subset=["mean"])
     fig = go.Figure(go.Scatter(
-        x=[_value_text(v) for v in data[field]], y=data["mean"], mode="lines+markers",
+        x=[value_text(v) for v in data[field]], y=data["mean"], mode="lines+markers",
         error_y=dict(type="data", array=data["std"].fillna(0), visible=True)))
     fig.update_layout(template=TEMPLATE, title=f"{metric}: mean ± std over seeds",
                       xaxis_title=field, yaxis_title=metric, xaxis_type="category",
@@ -45,7 +42,7 @@ def two_fields(table: pd.DataFrame, x_field: str, y_field: str, metric: str,
         i, j = ys.index(row[y_field]), xs.index(row[x_field])
         means[i, j] = row["mean"]
         labels[i][j] = _mean_std(row["mean"], row["std"])
-    fig = heatmap(means, [_value_text(x) for x in xs], [_value_text(y) for y in ys],
+    fig = heatmap(means, [value_text(x) for x in xs], [value_text(y) for y in ys],
                   f"{metric}: mean ± std over seeds", x_title=x_field, y_title=y_field,
                   colorscale="Blues" if higher_is_better else "Blues_r", text=False)
     fig.update_traces(text=labels, texttemplate="%{text}", colorbar_title=metric)
@@ -68,7 +65,7 @@ def parallel(table: pd.DataFrame, fields: list[str], metric: str,
             codes = {v: i for i, v in enumerate(values)}
             dimensions.append(dict(label=field, values=[codes[v] for v in data[field]],
                                    tickvals=list(codes.values()),
-                                   ticktext=[_value_text(v) for v in codes]))
+                                   ticktext=[value_text(v) for v in codes]))
     dimensions.append(dict(label=f"{metric} (mean)", values=data["mean"]))
     fig = go.Figure(go.Parcoords(
         dimensions=dimensions,
