@@ -1,6 +1,6 @@
 """The Ray executor on a two-node loopback cluster: a 2x2 sweep over 2 seeds spread over
 both nodes, the same numbers as the process executor, a killed worker retried without
-losing anything, and a cancel that reaches the task. Needs `pip install -r
+losing anything, a cancel that reaches the task, and the app's worker process as driver. Needs `pip install -r
 requirements-ray.txt`; skipped without it. Slow: the cluster takes ~15 s to start."""
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ if importlib.util.find_spec("ray") is None:  # not importorskip: Ray must first 
                 allow_module_level=True)
 
 from engine import registry, sweep  # noqa: E402
-from engine.jobs import JobManager, InlineExecutor, execute  # noqa: E402
+from engine.jobs import InlineExecutor, JobManager, ProcessExecutor, execute  # noqa: E402
 from engine.ray_executor import RayExecutor, connect, disconnect, loopback_cluster  # noqa: E402
 from engine.store import Store  # noqa: E402
 
@@ -120,3 +120,19 @@ def test_cancel_reaches_the_task(store, cluster):
     row = store.get(run_id)
     assert row["status"] == "cancelled"
     assert executor.finished[-1].status == "cancelled"
+
+
+def test_the_app_worker_process_drives_ray(store, cluster):
+    """TOP10_EXECUTOR=ray in the app: the worker process it starts is the Ray driver (it
+    inherits RAY_ADDRESS, here the loopback cluster)."""
+    executor = ProcessExecutor(store, "ray")
+    run_id = JobManager(store, executor).submit(
+        registry.build_spec("dnn", "mlp", "quick", TINY, seed=5)).run_id
+    try:
+        wait_for(lambda: store.get(run_id)["status"] not in ("queued", "running"), 180)
+    finally:
+        executor.process.terminate()
+        executor.process.wait(timeout=30)
+    row = store.get(run_id)
+    assert row["status"] == "done", row["error"]
+    assert row["env"]["executor"] == "ray" and row["pid"] == executor.process.pid
