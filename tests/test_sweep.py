@@ -131,3 +131,24 @@ def test_page_shows_a_linked_sweep(store, monkeypatch):
     bad.query_params.update({**sweep.to_query(plan), "grid": "lr:7"})
     bad.run()
     assert not bad.exception and "lr must be between" in bad.warning[0].value
+
+
+def test_page_form_validates_then_trains_and_links(store, monkeypatch):
+    monkeypatch.setattr(ui, "manager", lambda: JobManager(store, InlineExecutor(store)))
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.run()
+    assert not at.exception and at.info  # nothing chosen yet: says what to do
+    at.multiselect(key="sweep:dnn:fields").set_value(["lr", "train_limit"])
+    at.text_input(key="sweep:dnn:values:lr").set_value("0.001,7")
+    at.get("form_submit_button")[0].click()
+    at.run()
+    assert "grid point lr=7" in at.error[0].value and not store.list_runs()
+    at.text_input(key="sweep:dnn:values:lr").set_value("0.001,0.003")
+    at.text_input(key="sweep:dnn:values:train_limit").set_value("1000")
+    at.text_input(key="sweep:dnn:seeds").set_value("0")
+    at.get("form_submit_button")[0].click()
+    at.run()  # the inline manager trains both runs inside this script run
+    assert not at.exception
+    assert [r["status"] for r in store.list_runs()] == ["done", "done"]
+    assert at.query_params["grid"] == "lr:0.001,0.003;train_limit:1000"
+    assert at.dataframe[0].value["done"].tolist() == [1, 1]
