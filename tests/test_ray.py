@@ -25,6 +25,7 @@ from engine.store import Store  # noqa: E402
 pytestmark = pytest.mark.slow
 TINY = {"epochs": 1, "train_limit": 2000, "batch_size": 64}
 LONGER = {"epochs": 4, "train_limit": 8000, "batch_size": 32, "hidden": 64}
+ENDLESS = {**LONGER, "epochs": 100}  # minutes: only for runs that are stopped early
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +99,7 @@ def test_a_killed_worker_is_retried_and_nothing_is_lost(store, cluster):
     executor = RayExecutor(store, threads=1, max_retries=2)
     thread = drive_in_background(executor)
     attempt = lambda: next(iter(executor.active.values()), None)  # noqa: E731
-    wait_for(lambda: (a := attempt()) is not None and a.pid and a.progress > 0.05)
+    wait_for(lambda: (a := attempt()) is not None and a.pid and a.progress > 0.002)
     os.kill(attempt().pid, signal.SIGKILL)
     thread.join(timeout=300)
     row = store.get(run_id)
@@ -109,11 +110,23 @@ def test_a_killed_worker_is_retried_and_nothing_is_lost(store, cluster):
     assert store.load_artifacts(run_id)
 
 
+def test_a_run_lost_more_often_than_allowed_ends_interrupted(store, cluster):
+    run_id = submit(store, ENDLESS, seed=2)
+    executor = RayExecutor(store, threads=1, max_retries=0)
+    thread = drive_in_background(executor)
+    attempt = lambda: next(iter(executor.active.values()), None)  # noqa: E731
+    wait_for(lambda: (a := attempt()) is not None and a.pid and a.progress > 0.002)
+    os.kill(attempt().pid, signal.SIGKILL)
+    thread.join(timeout=120)
+    row = store.get(run_id)
+    assert row["status"] == "interrupted" and "lost 1 times" in row["error"]
+
+
 def test_cancel_reaches_the_task(store, cluster):
-    run_id = submit(store, LONGER, seed=1)
+    run_id = submit(store, ENDLESS, seed=1)
     executor = RayExecutor(store, threads=1)
     thread = drive_in_background(executor)
-    wait_for(lambda: (store.get(run_id)["progress"] or 0) > 0.05)
+    wait_for(lambda: (store.get(run_id)["progress"] or 0) > 0.002)
     JobManager(store, InlineExecutor(store)).cancel(run_id)
     thread.join(timeout=120)
     assert not thread.is_alive()
@@ -136,3 +149,19 @@ def test_the_app_worker_process_drives_ray(store, cluster):
     row = store.get(run_id)
     assert row["status"] == "done", row["error"]
     assert row["env"]["executor"] == "ray" and row["pid"] == executor.process.pid
+
+
+def test_a_run_lost_with_its_node_is_retried_on_another(store, cluster):
+    """Last in this module: it takes the second node away."""
+    ids = [submit(store, LONGER, seed=seed) for seed in (6, 7)]
+    executor = RayExecutor(store, threads=1)
+    thread = drive_in_background(executor)
+    (second,) = cluster.worker_nodes
+    on_second = lambda: [a for a in executor.active.values()  # noqa: E731
+                         if a.node == second.node_id and a.progress > 0.002]
+    wait_for(lambda: on_second())
+    lost = on_second()[0].run_id
+    cluster.remove_node(second, allow_graceful=False)
+    thread.join(timeout=300)
+    assert [store.get(i)["status"] for i in ids] == ["done", "done"]
+    assert {f.run_id: f.attempts for f in executor.finished}[lost] == 2
