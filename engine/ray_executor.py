@@ -195,6 +195,16 @@ def _channel_class():
     return Channel
 
 
+def _open_channel():
+    """The Channel actor, on the driver's own node: it lives and dies with the driver,
+    never with a worker node."""
+    ray = _ray()
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    here = NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=False)
+    return _channel_class().options(scheduling_strategy=here).remote()
+
+
 # ---- driver side ----------------------------------------------------------------------------
 @dataclass
 class Attempt:
@@ -296,7 +306,7 @@ class RayExecutor:
             try:
                 if self.channel is None:
                     connect()
-                    self.channel = _channel_class().remote()
+                    self.channel = _open_channel()
                     self._capacity()  # a node too small for TOP10_THREADS fails here
             except ConfigError as error:
                 self.store.end(run["id"], "failed", str(error))
@@ -365,15 +375,15 @@ class RayExecutor:
         from ray import exceptions as rx
 
         del self.active[attempt.key]
-        lost = (rx.WorkerCrashedError, rx.NodeDiedError, rx.ObjectLostError,
-                rx.OwnerDiedError, rx.LocalRayletDiedError, rx.RaySystemError)
         run_id, wall = attempt.run_id, time.perf_counter() - attempt.submitted
         task_seconds, status = None, None
         try:
             out = ray.get(attempt.ref)
         except rx.TaskCancelledError:
             status, message = "cancelled", "cancelled by request"
-        except lost as error:
+        except rx.RayTaskError as error:  # the task itself broke outside training
+            status, message = failure(error)
+        except rx.RayError as error:  # the worker, its node or the task's result was lost
             if attempt.cancel_asked:
                 status, message = "cancelled", "cancelled by request"
             elif attempt.number <= self.max_retries:
@@ -385,8 +395,6 @@ class RayExecutor:
                 status, message = "interrupted", (
                     f"the Ray worker was lost {attempt.number} times ({type(error).__name__}"
                     f"{': ' + first if first else ''})")
-        except rx.RayTaskError as error:  # the task itself broke outside training
-            status, message = failure(error)
         else:
             task_seconds = out.get("task_seconds")
             status, message = out["status"], out.get("error", "")

@@ -43,8 +43,25 @@ def cluster(shared_data_dir):
 
 
 def drive_in_background(executor: RayExecutor) -> threading.Thread:
-    thread = threading.Thread(target=executor.drain, daemon=True)
+    """executor.drain() in a thread; join_checked() re-raises what it raised."""
+    errors: list[BaseException] = []
+
+    def drain() -> None:
+        try:
+            executor.drain()
+        except BaseException as error:  # noqa: BLE001 - handed to the test below
+            errors.append(error)
+
+    thread = threading.Thread(target=drain, daemon=True)
     thread.start()
+
+    def join_checked(timeout: float) -> None:
+        thread.join(timeout)
+        assert not thread.is_alive(), "the driver did not finish"
+        if errors:
+            raise errors[0]
+
+    thread.join_checked = join_checked
     return thread
 
 
@@ -101,7 +118,7 @@ def test_a_killed_worker_is_retried_and_nothing_is_lost(store, cluster):
     attempt = lambda: next(iter(executor.active.values()), None)  # noqa: E731
     wait_for(lambda: (a := attempt()) is not None and a.pid and a.progress > 0.002)
     os.kill(attempt().pid, signal.SIGKILL)
-    thread.join(timeout=300)
+    thread.join_checked(300)
     row = store.get(run_id)
     assert row["status"] == "done", row["error"]
     assert executor.finished[-1].attempts == 2
@@ -117,7 +134,7 @@ def test_a_run_lost_more_often_than_allowed_ends_interrupted(store, cluster):
     attempt = lambda: next(iter(executor.active.values()), None)  # noqa: E731
     wait_for(lambda: (a := attempt()) is not None and a.pid and a.progress > 0.002)
     os.kill(attempt().pid, signal.SIGKILL)
-    thread.join(timeout=120)
+    thread.join_checked(120)
     row = store.get(run_id)
     assert row["status"] == "interrupted" and "lost 1 times" in row["error"]
 
@@ -128,8 +145,7 @@ def test_cancel_reaches_the_task(store, cluster):
     thread = drive_in_background(executor)
     wait_for(lambda: (store.get(run_id)["progress"] or 0) > 0.002)
     JobManager(store, InlineExecutor(store)).cancel(run_id)
-    thread.join(timeout=120)
-    assert not thread.is_alive()
+    thread.join_checked(120)
     row = store.get(run_id)
     assert row["status"] == "cancelled"
     assert executor.finished[-1].status == "cancelled"
@@ -162,6 +178,6 @@ def test_a_run_lost_with_its_node_is_retried_on_another(store, cluster):
     wait_for(lambda: on_second())
     lost = on_second()[0].run_id
     cluster.remove_node(second, allow_graceful=False)
-    thread.join(timeout=300)
+    thread.join_checked(300)
     assert [store.get(i)["status"] for i in ids] == ["done", "done"]
     assert {f.run_id: f.attempts for f in executor.finished}[lost] == 2
