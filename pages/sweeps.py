@@ -72,12 +72,16 @@ with st.form(f"sweep:{algorithm}:form"):
             help=f"comma-separated, each {allowed(name)}; {fields[name].metadata['help']}")
     seeds = st.text_input("Seeds", sweep.format_seeds(from_link.seeds) if from_link else "0-1",
                           key=f"sweep:{algorithm}:seeds", help="e.g. 0-4 or 0,3,7")
+    fixed = from_link.fixed if from_link else {}
+    if fixed:
+        st.caption("Also fixed by the link: " + ", ".join(f"{k}={v}" for k, v in fixed.items()))
     submitted = st.form_submit_button("Run sweep", type="primary")
 
 if submitted:
     try:
         grid = sweep.parse_grid([f"{name}={text}" for name, text in values.items()])
-        plan = sweep.build(algorithm, variant, preset, grid, sweep.parse_seeds(seeds))
+        plan = sweep.build(algorithm, variant, preset, grid, sweep.parse_seeds(seeds),
+                           {k: v for k, v in fixed.items() if k not in grid})
     except ConfigError as error:
         st.error(str(error))
     else:

@@ -126,6 +126,10 @@ def test_page_shows_a_linked_sweep(store, monkeypatch):
                                                   "0.7100 ± 0.0141", "0.8100 ± 0.0141"]
     assert any("Best point: **lr=0.003 hidden=64**" in c.value for c in at.caption)
     assert at.text_input(key="sweep:dnn:values:lr").value == "0.001,0.003"
+    assert any("epochs=1" in c.value for c in at.caption)  # the link's fixed settings stay
+    at.get("form_submit_button")[0].click()
+    at.run()  # submitting the unchanged form is the same sweep: all 8 runs served
+    assert not at.exception and len(store.list_runs()) == 8
     at.query_params.clear()
     bad = AppTest.from_file(PAGE, default_timeout=60)
     bad.query_params.update({**sweep.to_query(plan), "grid": "lr:7"})
