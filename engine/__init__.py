@@ -1,6 +1,7 @@
 """Deep Learning Top-10: everything that is not a widget.
 
-Data flows one way: registry card -> RunSpec -> store lookup -> (miss) job ->
-algorithm.run(spec, report) -> store -> plots -> page. Nothing in this package
-imports Streamlit except engine.ui.
+Training flows one way: registry card -> RunSpec -> store lookup -> (miss) job ->
+algorithm.run(spec, report) -> store. Inspection flows the other way, kept apart:
+store -> ui.restored(run) -> inspect.restore(run, artifacts) -> model -> plots -> page.
+Nothing in this package imports Streamlit except engine.ui.
 """

@@ -42,7 +42,7 @@ def run_record(store: Store, run_id: str, cached: bool) -> dict:
 
 
 def command_list(args) -> int:
-    for key in registry.available():
+    for key in registry.KEYS:
         c = registry.card(key)
         print(f"{key:12s} {c.title}  [{c.family}]  headline: {c.headline}")
         for name, text in c.variants.items():
@@ -106,9 +106,9 @@ def command_runs(args) -> int:
 
 
 def command_bench(args) -> int:
-    if args.algorithm not in (*registry.KEYS, "app", "sweep"):
+    if args.algorithm not in (*registry.KEYS, "app", "peers", "sweep"):
         raise ConfigError(f"unknown benchmark {args.algorithm!r}; known: "
-                          f"{', '.join(registry.KEYS)}, app, sweep")
+                          f"{', '.join(registry.KEYS)}, app, peers, sweep")
     try:
         module = importlib.import_module(f"engine.bench.{args.algorithm}")
     except ModuleNotFoundError:
@@ -145,7 +145,8 @@ def build_parser() -> argparse.ArgumentParser:
     runs.add_argument("--algorithm")
     runs.add_argument("--status")
     runs.add_argument("--json", action="store_true")
-    bench = sub.add_parser("bench", help="speed/quality benchmark of one algorithm, or `app`")
+    bench = sub.add_parser("bench", help="speed/quality benchmark of one algorithm, `app`, or "
+                           "`peers` (ours against the peers side by side)")
     bench.add_argument("algorithm")
     bench.add_argument("rest", nargs=argparse.REMAINDER)
     sweep = sub.add_parser("sweep", help="one variant over a grid of settings and seeds")

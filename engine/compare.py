@@ -17,9 +17,9 @@ from typing import Iterable, Mapping
 import pandas as pd
 
 from engine import registry
-from engine.core import ConfigError, RunSpec
+from engine.core import ConfigError
 from engine.plots import history_frame
-from engine.registry import Card
+from engine.core import Card
 
 X_AXES = ("step", "seconds")
 EXTRA = ("params", "train seconds")  # compared like metrics, after them
@@ -285,26 +285,3 @@ DONE_WORDS = {"delete": "Deleted {n} run(s) and their artifact folders.",
               "rerun": "Queued {n} run(s) to train again.",
               "requeue": "Queued {n} run(s) again.",
               "cancel": "Asked {n} run(s) to stop."}
-
-
-def apply_action(manager, action: str, runs: list[dict]) -> list[str]:
-    """Apply a Runs-page action (see ACTIONS) through a JobManager to the runs it fits;
-    return a summary line and one line per run it could not handle."""
-    fits = [r for r in runs if r["status"] in ACTIONS[action]]
-    problems, handled = [], 0
-    for run in fits:
-        if action == "delete":
-            manager.store.delete(run["id"])
-        elif action == "cancel":
-            manager.cancel(run["id"])
-        else:
-            try:
-                submitted = manager.submit(RunSpec(**run["spec"]), force=action == "rerun")
-            except ConfigError as error:
-                problems.append(f"{run_label(run)}: {error}")
-                continue
-            if submitted.run_id != run["id"]:
-                problems.append(f"{run_label(run)} was queued as {submitted.run_id}: the "
-                                "algorithm's code changed since it ran")
-        handled += 1
-    return [DONE_WORDS[action].format(n=handled), *problems]

@@ -10,8 +10,8 @@ import dataclasses
 import hashlib
 import json
 import math
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable, Protocol
 
 
 class ConfigError(ValueError):
@@ -27,9 +27,12 @@ class NonFiniteMetric(RuntimeError):
 
 
 def setting(default: Any, help: str, *, lo: float | None = None, hi: float | None = None,
-            choices: tuple | None = None) -> Any:
-    """A Config field with its description and its allowed range (or choices)."""
-    return field(default=default, metadata={"help": help, "lo": lo, "hi": hi, "choices": choices})
+            choices: tuple | None = None, task: str | None = None) -> Any:
+    """A Config field with its description and its allowed range (or choices); `task`
+    names the value of the config's `task` field it belongs to (None: every task), so the
+    form shows only the chosen task's fields."""
+    return field(default=default, metadata={"help": help, "lo": lo, "hi": hi, "choices": choices,
+                                            "task": task})
 
 
 def config_fields(config_cls) -> list[dataclasses.Field]:
@@ -92,6 +95,33 @@ def make_config(config_cls, values: dict[str, Any] | None = None, *, algorithm: 
             raise ConfigError(f"{name} must be between {lo:g} and {hi:g}, got {value:g}")
         kwargs[name] = value
     return config_cls(**kwargs)
+
+
+@dataclass(frozen=True)
+class Card:
+    """What an algorithm module declares (its `CARD`): names, texts, variants, presets,
+    metrics, its Config class and its `run(spec, report)`."""
+
+    key: str
+    title: str
+    family: str
+    summary: str  # one line: the idea
+    explanation: str  # markdown: principle, training, strengths, weaknesses, uses
+    variants: dict[str, str]  # variant name -> one-line description
+    presets: dict[str, dict[str, Any]]  # "quick" | "standard" | "full" -> config overrides
+    metrics: tuple[str, ...]  # final metric keys every run of this card returns
+    headline: str  # one of them, e.g. "test/acc"
+    headline_label: str  # e.g. "test accuracy"
+    higher_is_better: bool
+    config_cls: type
+    run: Callable
+    version: int = 1  # bump when training changes, so stored runs are not reused
+    data_field: str = "dataset"  # the config field that names the data
+    metric_labels: dict[str, str] = field(default_factory=dict)
+    code: tuple = ()  # the functions and classes the page shows as "the code that ran"
+
+    def default_config(self, preset: str = "standard") -> dict[str, Any]:
+        return asdict(make_config(self.config_cls, self.presets.get(preset, {}), algorithm=self.key))
 
 
 @dataclass(frozen=True)

@@ -1,15 +1,18 @@
 """The ten algorithm cards. Each algorithm module `engine/algorithms/<key>.py` declares
-one `CARD`; this file fixes the keys and the families and turns requests into RunSpecs."""
+one `CARD` (a `engine.core.Card`); this file imports the ten modules, fixes the keys and
+the families and turns requests into RunSpecs."""
 from __future__ import annotations
 
-import importlib
-import importlib.util
-from dataclasses import asdict, dataclass, field
-from typing import Any, Callable
+from dataclasses import asdict
+from typing import Any
 
-from engine.core import ConfigError, RunSpec, make_config
+from engine.algorithms import (cnn, diffusion, dnn, dqn, gan, gnn, lstm, resnet, transformer,
+                               word2vec)
+from engine.core import Card, ConfigError, RunSpec, make_config
 
-KEYS = ("dnn", "cnn", "resnet", "lstm", "word2vec", "transformer", "gan", "diffusion", "gnn", "dqn")
+CARDS: dict[str, Card] = {module.CARD.key: module.CARD for module in (
+    dnn, cnn, resnet, lstm, word2vec, transformer, gan, diffusion, gnn, dqn)}
+KEYS = tuple(CARDS)  # dnn cnn resnet lstm word2vec transformer gan diffusion gnn dqn
 FAMILIES = {
     "Vision": ("dnn", "cnn", "resnet"),
     "Sequences": ("lstm", "transformer", "word2vec"),
@@ -20,44 +23,10 @@ FAMILIES = {
 PRESETS = ("quick", "standard", "full")
 
 
-@dataclass(frozen=True)
-class Card:
-    key: str
-    title: str
-    family: str
-    summary: str  # one line: the idea
-    explanation: str  # markdown: principle, training, strengths, weaknesses, uses
-    variants: dict[str, str]  # variant name -> one-line description
-    presets: dict[str, dict[str, Any]]  # "quick" | "standard" | "full" -> config overrides
-    metrics: tuple[str, ...]  # final metric keys every run of this card returns
-    headline: str  # one of them, e.g. "test/acc"
-    headline_label: str  # e.g. "test accuracy"
-    higher_is_better: bool
-    config_cls: type
-    run: Callable
-    version: int = 1  # bump when training changes, so stored runs are not reused
-    data_field: str = "dataset"  # the config field that names the data
-    metric_labels: dict[str, str] = field(default_factory=dict)
-
-    def default_config(self, preset: str = "standard") -> dict[str, Any]:
-        return asdict(make_config(self.config_cls, self.presets.get(preset, {}), algorithm=self.key))
-
-
 def card(key: str) -> Card:
-    if key not in KEYS:
+    if key not in CARDS:
         raise ConfigError(f"unknown algorithm {key!r}; known: {', '.join(KEYS)}")
-    try:
-        module = importlib.import_module(f"engine.algorithms.{key}")
-    except ModuleNotFoundError as error:
-        if error.name == f"engine.algorithms.{key}":
-            raise ConfigError(f"algorithm {key!r} is not implemented yet") from None
-        raise
-    return module.CARD
-
-
-def available() -> list[str]:
-    """The keys whose module exists, in the fixed order."""
-    return [k for k in KEYS if importlib.util.find_spec(f"engine.algorithms.{k}") is not None]
+    return CARDS[key]
 
 
 def family_of(key: str) -> str:

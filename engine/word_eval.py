@@ -50,13 +50,21 @@ def case_index(words: list[str]) -> dict[str, int]:
     return index
 
 
-def wordsim(words: list[str], vectors: torch.Tensor) -> tuple[float, float]:
-    """(Spearman rho, coverage) of cosine similarity against the WordSim-353 ratings."""
+# Two fixed halves of WordSim-353 so settings can be tuned on one and judged on the other:
+# "tune" holds the file's even rows (0, 2, ...), "test" its odd rows.
+HALVES = {"tune": 0, "test": 1}
+
+
+def wordsim(words: list[str], vectors: torch.Tensor,
+            half: str | None = None) -> tuple[float, float]:
+    """(Spearman rho, coverage) of cosine similarity against the WordSim-353 ratings, on
+    all 353 pairs or on one of HALVES."""
     from scipy.stats import spearmanr
 
     index = case_index(words)
-    pairs = [(index[a], index[b], s) for a, b, s in wordsim_pairs() if a in index and b in index]
-    coverage = len(pairs) / len(wordsim_pairs())
+    rows = wordsim_pairs() if half is None else wordsim_pairs()[HALVES[half]::2]
+    pairs = [(index[a], index[b], s) for a, b, s in rows if a in index and b in index]
+    coverage = len(pairs) / len(rows)
     if len(pairs) < 3:
         return 0.0, coverage
     unit = F.normalize(vectors.float(), dim=1)
@@ -93,7 +101,8 @@ def analogy(words: list[str], vectors: torch.Tensor, batch: int = 512) -> tuple[
 def evaluate(words: list[str], vectors: torch.Tensor) -> dict[str, float]:
     rho, pair_coverage = wordsim(words, vectors)
     accuracy, question_coverage = analogy(words, vectors)
-    return {"eval/wordsim353": rho, "eval/wordsim353_coverage": pair_coverage,
+    halves = {f"eval/wordsim353_{half}": wordsim(words, vectors, half)[0] for half in HALVES}
+    return {"eval/wordsim353": rho, "eval/wordsim353_coverage": pair_coverage, **halves,
             "eval/analogy": accuracy, "eval/analogy_coverage": question_coverage}
 
 

@@ -1,12 +1,9 @@
 """CNN page: the MLP baseline vs LeNet-5 vs a modern CNN, on MNIST or Fashion-MNIST."""
 import streamlit as st
-import torch
 from streamlit.errors import StreamlitAPIException
 
 from engine import plots, registry, ui
-from engine.algorithms import cnn, image_classifier
-from engine.data.drawing import BadImage, mnist_style, read_upload
-from engine.data.images import load_images, normalise
+from engine.inspect import vision as inspect_vision
 from engine.plots import vision
 
 card = registry.card("cnn")
@@ -15,15 +12,12 @@ specs = ui.config_form(card)
 runs = ui.run_panel(card, specs)
 ui.comparison(card, runs, curve_metrics=("train/loss", "val/acc"))
 
+restored = ui.restored_all(runs)  # damaged runs are named, requeued and left out
+runs = [r.run for r in restored]
 if runs:
     dataset = runs[0]["spec"]["config"]["dataset"]
-    found = {run["variant"]: ui.artifacts(run) for run in runs}
-    if any(a is None for a in found.values()):
-        st.warning("A run's stored files were damaged; it has been queued to recompute.")
-        st.stop()
-    models = {run["variant"]: cnn.restore_model(run["variant"], run["spec"]["config"],
-                                                found[run["variant"]]["state_dict"])
-              for run in runs}
+    found = {r.run["variant"]: r.artifacts for r in restored}
+    models = {r.run["variant"]: r.model for r in restored}
     classes = found[runs[0]["variant"]]["classes"]
 
     st.subheader("Parameters vs accuracy")
@@ -43,10 +37,10 @@ if runs:
         left, right = st.columns(2)
         variant = left.selectbox("Variant", conv_variants, key="cnn:maps_variant")
         index = right.number_input("Test image", 0, 9999, 0, key="cnn:maps_index")
-        image = load_images(dataset).test_x[index]  # (28, 28) uint8
-        maps = cnn.feature_maps(models[variant], normalise(image[None], dataset))
-        st.plotly_chart(vision.digit(image.numpy(), f"test image {index}"), width="content")
-        for figure in vision.feature_maps([(name, m.numpy()) for name, m in maps]):
+        image = inspect_vision.test_image(dataset, index)  # (28, 28) uint8
+        maps = inspect_vision.feature_maps(models[variant], image, dataset)
+        st.plotly_chart(vision.digit(image, f"test image {index}"), width="content")
+        for figure in vision.feature_maps(maps):
             st.plotly_chart(figure, width="stretch")
 
     st.subheader("Draw a digit")
@@ -71,17 +65,15 @@ if runs:
     digit = None
     try:
         if upload is not None:
-            digit = mnist_style(read_upload(upload.getvalue()))
+            digit = inspect_vision.mnist_style(inspect_vision.read_upload(upload.getvalue()))
         elif drawn is not None and drawn.image_data is not None and drawn.image_data[..., :3].any():
-            digit = mnist_style(drawn.image_data)
-    except BadImage as error:
+            digit = inspect_vision.mnist_style(drawn.image_data)
+    except inspect_vision.BadImage as error:
         right.warning(str(error))
     if digit is None:
         right.info("Draw on the black square (or upload an image) to see the predictions.")
     else:
-        batch = torch.from_numpy(digit)[None]  # (1, 28, 28) uint8
-        probs = {v: image_classifier.predict_probabilities(m, batch, dataset)[0].numpy()
-                 for v, m in models.items()}
+        probs = inspect_vision.drawing_probabilities(models, digit, dataset)
         right.plotly_chart(vision.digit(digit), width="content")
         right.markdown("  \n".join(f"**{v}**: {classes[p.argmax()]} ({p.max():.0%})"
                                    for v, p in probs.items()))
@@ -100,4 +92,4 @@ if runs:
     right.plotly_chart(plots.image_grid(mistakes["image"].numpy(), titles, columns=4,
                                         title="Most confident mistakes"), width="stretch")
 
-ui.source(cnn.build_model, image_classifier.train_classifier)
+ui.source(card)

@@ -8,6 +8,7 @@ from engine.plots.compare import final_bars
 
 KEEP = "session"  # widgets keep their value across page changes
 
+ui.through_navigation()
 st.title("Compare runs")
 st.markdown("Pick finished runs of any algorithm: their curves overlaid, their final metrics "
             "against one pinned baseline, and the settings in which they differ. The address "

@@ -1,12 +1,9 @@
 """Diffusion page: DDPM with linear and cosine schedules, ancestral sampling vs DDIM,
 scored with the same yardstick as the GAN page."""
 import streamlit as st
-import torch
 
 from engine import registry, ui
-from engine.algorithms import diffusion
-from engine.data.images import CLASS_NAMES
-from engine.metrics import to_uint8
+from engine.inspect import generative as inspect_generative
 from engine.plots import generative
 from engine.ui.generative import joint_comparison
 
@@ -16,11 +13,11 @@ specs = ui.config_form(card)
 runs = ui.run_panel(card, specs)
 ui.comparison(card, runs, curve_metrics=("train/loss",))
 
+restored = ui.restored_all(runs)  # damaged runs are named, requeued and left out
+runs = [r.run for r in restored]
 if runs:
-    found = {run["variant"]: ui.artifacts(run) for run in runs}
-    if any(a is None for a in found.values()):
-        st.warning("A run's stored files were damaged; it has been queued to recompute.")
-        st.stop()
+    found = {r.run["variant"]: r.artifacts for r in restored}
+    models = {r.run["variant"]: r.model for r in restored}
     config = runs[0]["spec"]["config"]
 
     st.subheader("Scores against the anchors")
@@ -34,7 +31,7 @@ if runs:
                            for r in runs) + ".")
     st.plotly_chart(generative.class_histograms(
         {r["variant"]: found[r["variant"]]["histogram"] for r in runs},
-        CLASS_NAMES[config["dataset"]]), width="stretch")
+        inspect_generative.class_names(config["dataset"])), width="stretch")
 
     st.subheader("Samples")
     for column, (variant, artifacts) in zip(st.columns(len(found)), found.items()):
@@ -42,7 +39,7 @@ if runs:
                             width="stretch")
 
     st.subheader("Noise in, noise out")
-    by_schedule = {diffusion.schedule_of(v): a for v, a in found.items()}
+    by_schedule = {inspect_generative.schedule_of(v): a for v, a in found.items()}
     st.plotly_chart(generative.schedules({s: a["alpha_bar"].numpy()
                                           for s, a in by_schedule.items()}), width="stretch")
     for schedule, artifacts in by_schedule.items():
@@ -62,16 +59,10 @@ if runs:
     variant = left.selectbox("Variant", list(found), key="diffusion:sample_variant")
     seed = right.number_input("Noise seed", 0, 10**6, 0, key="diffusion:noise_seed")
     if st.button("Sample 8 digits", key="diffusion:sample"):
-        model = diffusion.build_model(variant, config)
-        model.load_state_dict(found[variant]["model_state"])
-        sched = diffusion.make_schedule(diffusion.schedule_of(variant), config["timesteps"])
-        noise = torch.randn(8, 1, 28, 28, generator=torch.Generator().manual_seed(seed))
         with st.spinner("Denoising..."):
-            x, _ = diffusion.sample(variant, model, sched, noise, config)
-        st.plotly_chart(generative.samples(to_uint8(x).numpy(), f"{variant}, seed {seed}"),
-                        width="stretch")
+            images = inspect_generative.diffusion_samples(models[variant], variant, config, seed)
+        st.plotly_chart(generative.samples(images, f"{variant}, seed {seed}"), width="stretch")
 
 joint_comparison("diffusion", "GAN")
 
-ui.source(diffusion.make_schedule, diffusion.UNet, diffusion.ancestral_sample,
-          diffusion.ddim_sample, diffusion.train_one)
+ui.source(card)

@@ -2,7 +2,6 @@
 import streamlit as st
 
 from engine import plots, registry, ui
-from engine.algorithms import dnn, image_classifier
 
 card = registry.card("dnn")
 ui.header(card)
@@ -25,10 +24,9 @@ if runs:
 
     st.subheader("Where each variant goes wrong")
     chosen = st.selectbox("Run", runs, format_func=ui.label, key="dnn:inspect")
-    found = ui.artifacts(chosen)
-    if found is None:
-        st.warning("This run's stored files were damaged; it has been queued to recompute.")
-    else:
+    restored = ui.restored(chosen)
+    if restored is not None:
+        found = restored.artifacts
         left, right = st.columns(2)
         left.plotly_chart(plots.confusion(found["confusion"].numpy(), found["classes"],
                                           "Confusion matrix (test set)"), width="stretch")
@@ -39,4 +37,4 @@ if runs:
         right.plotly_chart(plots.image_grid(mistakes["image"].numpy(), titles, columns=4,
                                             title="Most confident mistakes"), width="stretch")
 
-ui.source(dnn.build_model, image_classifier.train_classifier)
+ui.source(card)

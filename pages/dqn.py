@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from engine import registry, ui
-from engine.algorithms import dqn
+from engine.inspect import control as inspect_control
 from engine.plots import control
 
 card = registry.card("dqn")
@@ -16,20 +16,18 @@ ui.comparison(card, runs, curve_metrics=("eval/mean_return", "train/episodic_ret
 
 
 @st.cache_data(max_entries=8, show_spinner="Playing and rendering one greedy episode...")
-def replay(run_id: str, seed_index: int, episode_seed: int, variant: str, config: dict,
-           _policy: dict) -> dict:
+def replay(run_id: str, seed_index: int, episode_seed: int, env_id: str, _q) -> dict:
     """One rendered episode of a stored agent (cached per run, agent and episode seed)."""
-    q = dqn.load_policy(variant, config, _policy)
-    episode = dqn.play_episode(config["env"], q, episode_seed, frame_every=2, max_frames=260)
+    episode = inspect_control.play_episode(env_id, _q, episode_seed, frame_every=2,
+                                           max_frames=260)
     episode["gif"] = control.episode_gif(episode.pop("frames"), fps=25)
-    episode["grid"] = dqn.policy_grid(config["env"], q) if q is not None else None
+    episode["grid"] = inspect_control.policy_grid(env_id, _q) if _q is not None else None
     return episode
 
 
-found = {ui.label(r): (r, ui.artifacts(r)) for r in runs}
-if any(art is None for _, art in found.values()):
-    st.warning("A run's stored files were damaged; it has been queued to recompute.")
-found = {label: pair for label, pair in found.items() if pair[1] is not None}
+restored = ui.restored_all(runs)  # damaged runs are named, requeued and left out
+found = {ui.label(r.run): (r.run, r.artifacts) for r in restored}
+agents = {ui.label(r.run): r.model for r in restored}  # label -> one Q-network per seed
 
 if found:
     env_id = next(iter(found.values()))[1]["env"]
@@ -49,14 +47,14 @@ if found:
                           width="stretch")
         right.plotly_chart(control.seed_bands(curves, "q_mean", "Mean Q(s, a) of the "
                                               "replayed batches", "Q-value"), width="stretch")
-    st.caption("Lines are medians over a run's seeds, bands their range. A seed that reaches "
-               f"the threshold ({threshold:g}) stops training when stop when solved is on and "
-               "keeps that policy, so its evaluation line holds its last value.")
+    st.caption("Lines are medians over a run's seeds, bands their range. A seed counts as "
+               f"solved at the second of two evaluations in a row at or above {threshold:g}; "
+               "every seed trains to the budget.")
 
     st.subheader(f"Steps to a greedy evaluation mean of {threshold:g} on {env_id}")
     rows = []
     for label, (run, art) in found.items():
-        summary = dqn.solve_summary(art)
+        summary = inspect_control.solve_summary(art)
         rows.append({
             "run": label, "seeds solved": f"{summary['solved']}/{summary['seeds']}",
             "env steps (median seed)": f"{summary['median_steps']:,.0f}"
@@ -78,12 +76,12 @@ if found:
         format_func=lambda i: f"seed {art['seeds'][i]} (final return {art['final_return'][i]:.0f})")
     episode_seed = c3.number_input("Episode seed", 0, 1_000_000, 0, key="dqn:episode_seed")
     try:
-        episode = replay(run["id"], seed_index, int(episode_seed), run["variant"],
-                         run["spec"]["config"], art["policies"][seed_index])
-    except dqn.gym.error.DependencyNotInstalled:
+        episode = replay(run["id"], seed_index, int(episode_seed), run["spec"]["config"]["env"],
+                         agents[label][seed_index])
+    except inspect_control.RenderingUnavailable:
         st.error("Rendering needs pygame: pip install 'gymnasium[classic-control]'.")
         st.stop()
-    names = dqn.ACTION_NAMES[env_id]
+    names = inspect_control.ACTION_NAMES[env_id]
     left, right = st.columns([2, 3])
     left.image(episode["gif"], caption=f"{run['variant']}: {episode['steps']} steps, return "
                f"{episode['return']:.0f} (shown at real speed, every second frame)")
@@ -97,4 +95,4 @@ if found:
                                            "(the other state components at zero)"),
                         width="stretch")
 
-ui.source(dqn.td_target, dqn.Agent.learn)
+ui.source(card)

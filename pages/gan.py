@@ -1,10 +1,8 @@
 """GAN page: the article's MLP GAN vs DCGAN, scored with the shared generative yardstick."""
 import streamlit as st
-import torch
 
 from engine import registry, ui
-from engine.algorithms import gan
-from engine.data.images import CLASS_NAMES
+from engine.inspect import generative as inspect_generative
 from engine.plots import generative
 from engine.ui.generative import joint_comparison
 
@@ -14,11 +12,11 @@ specs = ui.config_form(card)
 runs = ui.run_panel(card, specs)
 ui.comparison(card, runs, curve_metrics=("train/loss_d", "train/loss_g"))
 
+restored = ui.restored_all(runs)  # damaged runs are named, requeued and left out
+runs = [r.run for r in restored]
 if runs:
-    found = {run["variant"]: ui.artifacts(run) for run in runs}
-    if any(a is None for a in found.values()):
-        st.warning("A run's stored files were damaged; it has been queued to recompute.")
-        st.stop()
+    found = {r.run["variant"]: r.artifacts for r in restored}
+    models = {r.run["variant"]: r.model for r in restored}
     config = runs[0]["spec"]["config"]
 
     st.subheader("Scores against the anchors")
@@ -31,7 +29,7 @@ if runs:
                "of real digits; the baselines draw pixels from Gaussians fitted to the data.")
     st.plotly_chart(generative.class_histograms(
         {r["variant"]: found[r["variant"]]["histogram"] for r in runs},
-        CLASS_NAMES[config["dataset"]]), width="stretch")
+        inspect_generative.class_names(config["dataset"])), width="stretch")
 
     st.subheader("Samples")
     for column, (variant, artifacts) in zip(st.columns(len(found)), found.items()):
@@ -54,13 +52,10 @@ if runs:
                                          f"{variant}: spherical interpolation of the noise"),
                         width="stretch")
     seed = st.number_input("Draw 16 new samples from noise seed", 0, 10**6, 0, key="gan:noise_seed")
-    for variant in found:
-        generator, _ = gan.build_model(variant, config)
-        generator.load_state_dict(found[variant]["generator_state"])
-        z = torch.randn(16, config["z_dim"], generator=torch.Generator().manual_seed(seed))
-        st.plotly_chart(generative.samples(gan.generate(generator, z).numpy(),
+    for variant, generator in models.items():
+        st.plotly_chart(generative.samples(inspect_generative.gan_samples(generator, config, seed),
                                            f"{variant}, seed {seed}"), width="stretch")
 
 joint_comparison("gan", "Diffusion")
 
-ui.source(gan.DCGenerator, gan.DCDiscriminator, gan.train_one)
+ui.source(card)

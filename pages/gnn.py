@@ -4,8 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from engine import plots, registry, ui
-from engine.algorithms import gnn
-from engine.data.graphs import load_planetoid
+from engine.inspect import graphs as inspect_graphs
 from engine.plots import graphs as graph_plots
 
 LIMIT = 40  # nodes drawn in the neighbourhood viewer, nearest first
@@ -15,10 +14,9 @@ specs = ui.config_form(card)
 runs = ui.run_panel(card, specs)
 ui.comparison(card, runs, curve_metrics=("val/acc", "train/loss"))
 
-found = {r["variant"]: ui.artifacts(r) for r in runs}
-if any(a is None for a in found.values()):
-    st.warning("A run's stored files were damaged; it has been queued to recompute.")
-found = {variant: a for variant, a in found.items() if a is not None}
+restored = ui.restored_all(runs)  # damaged runs are named, requeued and left out
+found = {r.run["variant"]: r.artifacts for r in restored}
+models = {r.run["variant"]: r.model for r in restored}
 
 if found:
     st.subheader("Spread over seeds")
@@ -36,11 +34,9 @@ if found:
     right.plotly_chart(graph_plots.seed_points(
         {v: a["per_seed"]["test_acc"] for v, a in found.items()}), width="stretch")
 
-    graph = load_planetoid(runs[0]["spec"]["config"]["dataset"])
+    graph = inspect_graphs.load_graph(runs[0]["spec"]["config"]["dataset"])
     true = graph.y.numpy()
-    split = np.full(graph.num_nodes, "unlabelled", dtype=object)
-    for name in ("train", "val", "test"):
-        split[getattr(graph, f"{name}_mask").numpy()] = name
+    split = inspect_graphs.node_split(graph)
 
     st.subheader("What the hidden layer learned")
     st.caption("Each dot is a paper, coloured by its true class; crosses are papers the model "
@@ -69,7 +65,7 @@ if found:
         "Node", 0, graph.num_nodes - 1, int(start), key="gnn:node",
         help=f"{len(disagree)} test nodes get different classes from {first} and {second}; "
              "the default is one of them with 2 to 5 citations")
-    nodes, hops, edges = gnn.neighbourhood(graph.edge_index, int(node), limit=LIMIT)
+    nodes, hops, edges = inspect_graphs.neighbourhood(graph.edge_index, int(node), limit=LIMIT)
     edges = edges.numpy()
     columns = st.columns(2)
     for i, variant in enumerate((first, second)):
@@ -84,13 +80,11 @@ if found:
 
     if st.toggle(f"Cut node {node}'s citations and ask the models again", key="gnn:cut"):
         rows = []
-        for run in runs:
-            if run["variant"] in (first, second):
-                weights = found[run["variant"]]["state_dict"]
-                config = run["spec"]["config"]
-                before = gnn.predict(run["variant"], config, weights, graph)[node]
-                after = gnn.predict(run["variant"], config, weights, graph, cut=int(node))[node]
-                rows.append({"variant": run["variant"], "true class": int(true[node]),
+        for variant, model in models.items():
+            if variant in (first, second):
+                before = inspect_graphs.predict(model, graph)[node]
+                after = inspect_graphs.predict(model, graph, cut=int(node))[node]
+                rows.append({"variant": variant, "true class": int(true[node]),
                              "with citations": f"class {int(before.argmax())} "
                                                f"({float(before.max()):.0%})",
                              "without": f"class {int(after.argmax())} ({float(after.max()):.0%})"})
@@ -115,4 +109,4 @@ if found:
                    "GAT learns these weights from the two nodes' features. Uniform columns "
                    "mean the head behaves like a plain average.")
 
-ui.source(gnn.GCN, gnn.GAT, gnn.attention, gnn.aggregate, gnn.Sparse, gnn.train)
+ui.source(card)

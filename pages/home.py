@@ -1,9 +1,10 @@
-"""Home: one card per working algorithm, "Train all", and the cross-algorithm view."""
+"""Home: one card per algorithm, "Train all", and the cross-algorithm view."""
 import pandas as pd
 import streamlit as st
 
 from engine import plots, registry, ui
 
+ui.through_navigation()
 st.title("Deep Learning Top-10")
 st.markdown("Ten landmark deep-learning algorithms, each trained for real on a real small "
             "dataset on this machine's CPU, with their variants side by side: same data, same "
@@ -33,9 +34,6 @@ def best_run(card, candidates):
 
 
 for family, keys in registry.FAMILIES.items():
-    keys = [k for k in keys if k in ui.working_keys()]
-    if not keys:
-        continue
     st.subheader(family)
     columns = st.columns(3)
     for i, key in enumerate(keys):
@@ -67,7 +65,7 @@ records = [{"family": registry.family_of(r["algorithm"]), "algorithm": r["algori
             "metric": registry.card(r["algorithm"]).headline,
             "value": r["metrics"].get(registry.card(r["algorithm"]).headline),
             "train seconds": r["train_seconds"], "params": max(r["params"] or 0, 1)}
-           for r in runs if r["algorithm"] in ui.working_keys()]
+           for r in runs if r["algorithm"] in registry.KEYS]
 frame = pd.DataFrame(records).dropna(subset=["value"]) if records else pd.DataFrame()
 if frame.empty:
     st.info("Nothing stored yet: press **Train all (quick)** to fill the dashboard in minutes.")

@@ -2,10 +2,9 @@
 import streamlit as st
 
 from engine import registry, ui
-from engine.ui import sequences
-from engine.algorithms import lstm, sequence_tasks as seq
-from engine.data.text import load_shakespeare
+from engine.inspect import text as inspect_text
 from engine.plots import text as text_plots
+from engine.ui import sequences
 
 card = registry.card("lstm")
 ui.header(card)
@@ -24,10 +23,10 @@ if shown and task == "charlm":
         run = st.selectbox("Run", recurrent, format_func=ui.label, key="lstm:inspect")
         text = st.text_input("Input", "ROMEO:\nBut soft, what light through yonder window "
                              "breaks?", key="lstm:probe")[:200]
-        model, _ = sequences.model_of(run)
-        if model is not None and text:
+        restored = ui.restored(run)
+        if restored is not None and text:
             try:
-                states = lstm.trace(model, load_shakespeare().encode(text))
+                states = inspect_text.trace(restored.model, inspect_text.encode(text))
             except ValueError as error:
                 st.error(str(error))
             else:
@@ -50,4 +49,4 @@ if shown and task == "charlm":
 if shown and task == "sentiment":
     sequences.sentiment_probe("lstm", shown)
 
-ui.source(lstm.CharRNN, lstm.SentenceRNN, seq.train_charlm)
+ui.source(card)

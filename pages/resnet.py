@@ -3,7 +3,7 @@ import pandas as pd
 import streamlit as st
 
 from engine import plots, registry, ui
-from engine.algorithms import image_classifier, resnet
+from engine.inspect import vision as inspect_vision
 from engine.plots import vision
 
 card = registry.card("resnet")
@@ -24,7 +24,7 @@ if runs:
                             width="stretch")
 
     config = specs[0].config
-    sweep = resnet.depth_sweep(ui.stored_runs("resnet"), config)
+    sweep = inspect_vision.depth_sweep(ui.stored_runs("resnet"), config)
     depths = sorted({r["spec"]["config"]["depth"] for r in sweep})
     st.subheader("Across depths, same budget")
     if len(depths) < 2:
@@ -50,4 +50,4 @@ if runs:
         st.caption("The article's claim: adding layers to a plain network makes even its "
                    "training loss worse, while the residual network keeps improving with depth.")
 
-ui.source(resnet.Block, resnet.Net, image_classifier.train_classifier)
+ui.source(card)

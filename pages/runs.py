@@ -14,6 +14,7 @@ HELP = {"delete": "Removes finished, failed, cancelled or interrupted runs with 
         "requeue": "Puts failed, cancelled or interrupted runs back in the queue.",
         "cancel": "Stops queued runs at once and running ones at their next report."}
 
+ui.through_navigation()
 st.title("Runs")
 st.markdown("Every run in the store, from every page and the command line. Pick runs in "
             "*Act on* to delete, re-run, cancel or re-queue them.")
@@ -27,8 +28,8 @@ def act(action: str) -> None:
     ids = st.session_state.pop("runs:confirm") if action == "delete" else \
         st.session_state["runs:chosen"]
     chosen = ui.store().get_many(ids)
-    st.session_state["runs:message"] = compare.apply_action(ui.manager(), action,
-                                                            list(chosen.values()))
+    st.session_state["runs:message"] = ui.apply_action(ui.manager(), action,
+                                                       list(chosen.values()))
     if action == "delete":
         st.session_state["runs:chosen"] = [i for i in st.session_state["runs:chosen"]
                                            if ui.store().get(i)]

@@ -12,6 +12,7 @@ from engine.plots import sweeps as sweep_plots
 
 KEEP = "session"
 
+ui.through_navigation()
 st.title("Sweeps")
 st.markdown("Pick an algorithm's variant, the settings to vary with their values and the "
             "seeds; every combination of values is trained once per seed (what is already "
@@ -29,7 +30,7 @@ if "sweep:plan" not in st.session_state:
             st.warning(f"This link names no sweep that can run: {error}")
 plan: sweep.Sweep | None = st.session_state["sweep:plan"]
 
-keys = ui.working_keys()
+keys = list(registry.KEYS)
 if plan and plan.algorithm in keys:  # the link's choice becomes the widgets' starting value
     st.session_state.setdefault("sweep:algorithm", plan.algorithm)
 left, middle, right = st.columns(3)

@@ -3,11 +3,9 @@ encoder on sentence sentiment; beside them the best stored recurrent run."""
 import streamlit as st
 
 from engine import registry, ui
-from engine.ui import sequences
-from engine.algorithms import sequence_tasks as seq
-from engine.algorithms import transformer
-from engine.data.text import load_shakespeare
+from engine.inspect import text as inspect_text
 from engine.plots import text as text_plots
+from engine.ui import sequences
 
 card = registry.card("transformer")
 ui.header(card)
@@ -27,18 +25,14 @@ if runs:
     default = "ROMEO:\nBut soft, what light" if task == "charlm" else "not a bad film at all"
     text = st.text_input("Input" if task == "charlm" else "Sentence", default,
                          key="transformer:probe")
-    model, found = sequences.model_of(run)
-    if model is not None and text.strip():
+    restored = ui.restored(run)
+    if restored is not None and text.strip():
         try:
-            if task == "charlm":
-                text = text[-run["spec"]["config"]["context"]:]
-                ids, lengths, tokens = load_shakespeare().encode(text)[None], None, list(text)
-            else:
-                ids, lengths, tokens = seq.sentence_ids(found["words"], text)
+            maps, tokens = inspect_text.attention(restored.model, restored.artifacts,
+                                                  run["spec"]["config"], text)
         except ValueError as error:
             st.error(str(error))
-        else:
-            maps = model.attention(ids, lengths).numpy()  # (layers, heads, T, T)
+        else:  # maps: (layers, heads, T, T)
             st.plotly_chart(text_plots.attention_grid(maps, tokens, "Attention weights (row: "
                             "the position that looks; column: where it looks)"),
                             width="stretch", key="transformer:attention")
@@ -48,4 +42,4 @@ if runs:
 if shown and task == "sentiment":
     sequences.sentiment_probe("transformer", shown)
 
-ui.source(transformer.SelfAttention, transformer.Transformer, seq.train_charlm)
+ui.source(card)

@@ -2,8 +2,8 @@
 import pandas as pd
 import streamlit as st
 
-from engine import registry, ui, word_eval
-from engine.algorithms import word2vec
+from engine import registry, ui
+from engine.inspect import words
 from engine.plots import words as word_plots
 
 card = registry.card("word2vec")
@@ -12,11 +12,9 @@ specs = ui.config_form(card)
 runs = ui.run_panel(card, specs)
 ui.comparison(card, runs, curve_metrics=("train/loss", "eval/wordsim353"))
 
-found = {r["variant"]: ui.artifacts(r) for r in runs}
-if any(a is None for a in found.values()):
-    st.warning("A run's stored files were damaged; it has been queued to recompute.")
-found = {variant: a for variant, a in found.items() if a is not None}
-done = [r for r in runs if r["variant"] in found]
+restored = ui.restored_all(runs)  # damaged runs are named, requeued and left out
+found = {r.run["variant"]: r.artifacts for r in restored}
+done = [r.run for r in restored]
 
 if found:
     st.subheader("Better than chance?")
@@ -38,8 +36,8 @@ if found:
     for column, (variant, art) in zip(columns, found.items()):
         column.markdown(f"**{variant}**")
         try:
-            rows = word_eval.neighbours(art["words"], art["vectors"], word, k=10)
-        except word_eval.UnknownWord as error:
+            rows = words.neighbours(art["words"], art["vectors"], word, k=10)
+        except words.UnknownWord as error:
             column.warning(str(error))
         else:
             column.dataframe(pd.DataFrame(rows, columns=["word", "cosine"]), hide_index=True,
@@ -54,8 +52,8 @@ if found:
     for column, (variant, art) in zip(columns, found.items()):
         column.markdown(f"**{variant}**: {b} - {a} + {c} =")
         try:
-            rows = word_eval.solve_analogy(art["words"], art["vectors"], a, b, c, k=5)
-        except word_eval.UnknownWord as error:
+            rows = words.solve_analogy(art["words"], art["vectors"], a, b, c, k=5)
+        except words.UnknownWord as error:
             column.warning(str(error))
         else:
             column.dataframe(pd.DataFrame(rows, columns=["word", "cosine"]), hide_index=True,
@@ -87,4 +85,4 @@ if found:
     else:
         st.info("Too few content words in this run's vocabulary to draw a map.")
 
-ui.source(word2vec.SkipGram, word2vec.train_torch, word2vec.train_gensim)
+ui.source(card)

@@ -6,11 +6,24 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-PAGES = Path(__file__).resolve().parents[1] / "pages"
+from engine import ui
+
+ROOT = Path(__file__).resolve().parents[1]
+HOME = str(ROOT / "Home.py")
+PAGES = ROOT / "pages"
 
 
 def page(name: str) -> str:
+    """The file of page `name` (a registry key, "home", "compare" or "runs")."""
     return str(PAGES / f"{name}.py")
+
+
+def open_page(name: str, default_timeout: float = 60) -> AppTest:
+    """An AppTest of one page file, in a session that has been through Home.py's
+    navigation (as every browser session has), so the page renders itself."""
+    at = AppTest.from_file(page(name), default_timeout=default_timeout)
+    at.session_state[ui.NAVIGATED] = True
+    return at
 
 
 def wait_for_results(at: AppTest, timeout: float = 400) -> AppTest:

@@ -39,6 +39,27 @@ def store(store_dir):
     return Store(store_dir)
 
 
-def pytest_configure(config):
-    config.addinivalue_line("markers", "slow: starts heavy machinery (a Ray cluster); "
-                                       "deselect with -m 'not slow'")
+@pytest.fixture
+def stored_run(store):
+    """A function writing one run the way a job would (queue, claim, beat, then finish or
+    end, with no training) and returning its row:
+    stored_run(algorithm, variant, config, metrics, history=(), seed=0, preset="quick",
+               status="done", run_id=None)."""
+    from engine.core import RunSpec
+
+    def write(algorithm: str, variant: str, config: dict, metrics: dict | None,
+              history: list[tuple[int, float, str, float]] = (), seed: int = 0,
+              preset: str = "quick", status: str = "done", run_id: str | None = None) -> dict:
+        spec = RunSpec(algorithm, variant, config, seed, preset)
+        run_id = run_id or f"{algorithm}-{variant}-{abs(hash((variant, seed, str(config)))):012x}"
+        store.enqueue(run_id, spec)
+        if status != "queued":
+            store.claim_next(run_id)
+            store.beat(run_id, 0.5, "halfway", list(history))
+        if status == "done":
+            store.finish(run_id, metrics, params=1000, train_seconds=2.0, artifacts={}, env={})
+        elif status in ("failed", "cancelled", "interrupted"):
+            store.end(run_id, status, f"{status} here\nTraceback line 1\nline 2")
+        return store.get(run_id)
+
+    return write

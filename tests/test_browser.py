@@ -62,6 +62,7 @@ def settle(page, timeout: float = 60) -> None:
     page.wait_for_timeout(500)
 
 
+@pytest.mark.slow
 def test_every_page_and_a_training_from_the_browser(app_url, tmp_path):
     from playwright.sync_api import sync_playwright
 
@@ -99,3 +100,29 @@ def test_every_page_and_a_training_from_the_browser(app_url, tmp_path):
         page.screenshot(path=shots / "dnn-trained.png", full_page=True)
         browser.close()
     assert len(list(shots.glob("*.png"))) == len(titles) + 1
+
+
+@pytest.mark.slow
+def test_a_fresh_server_serves_shared_links_through_our_navigation(app_url):
+    """Sessions opened at once straight to /compare on a freshly started server (a shared
+    link after a restart) all get the Compare page inside Home.py's navigation and sidebar:
+    no exception, no page list generated from the pages/ folder (its titles would be the
+    file names, e.g. "compare"). Pins the Streamlit behaviour ui.through_navigation()
+    answers: until st.navigation has run once, a request runs the page file by itself."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        pages = [browser.new_page() for _ in range(6)]
+        for page in pages:
+            page.goto(f"{app_url}/compare", wait_until="commit")
+        for page in pages:
+            settle(page, timeout=120)
+            page.wait_for_selector("text=Training runs on", timeout=60000)  # our sidebar
+            assert page.locator('[data-testid="stException"]').count() == 0
+            assert page.locator("h1").first.inner_text() == "Compare runs"
+            nav = [t.strip() for t in page.locator('[data-testid="stSidebarNav"] a')
+                   .all_inner_texts()]
+            assert "Compare" in nav and "DNN (multilayer perceptron)" in nav, nav
+            assert not {"compare", "runs", "dnn", "home"} & set(nav), nav
+        browser.close()

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from engine.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,6 +24,7 @@ def test_list_names_every_available_algorithm(store_dir):
     assert "dnn" in out.stdout and "--variant mlp" in out.stdout
 
 
+@pytest.mark.slow
 def test_run_json_then_cached(store_dir):
     args = ("run", "dnn", "--variant", "logreg", "--variant", "mlp", "--preset", "quick",
             "--set", "train_limit=3000", "--set", "epochs=1", "--json")

@@ -6,7 +6,8 @@ import torch
 
 from engine import registry
 from engine.algorithms import cnn, dnn
-from engine.algorithms.image_classifier import count_params, resolve_precision
+from engine.algorithms.common import count_params, resolve_precision
+from engine.inspect import vision as inspect_vision
 
 
 def config(**overrides):
@@ -38,7 +39,8 @@ def test_default_modern_cnn_is_a_stable_feature_network():
 
 def test_feature_maps_follow_the_blocks():
     model = cnn.build_model("modern", config(width=8))
-    maps = cnn.feature_maps(model, torch.randn(1, 1, 28, 28))
+    image = torch.randint(0, 256, (28, 28), dtype=torch.uint8).numpy()
+    maps = inspect_vision.feature_maps(model, image, "mnist")
     shapes = [tuple(m.shape) for _, m in maps]
     assert shapes == [(8, 28, 28), (8, 14, 14), (16, 14, 14), (16, 7, 7), (32, 7, 7),
                       (32, 3, 3)]

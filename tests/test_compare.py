@@ -9,39 +9,21 @@ import math
 import pandas as pd
 import pytest
 
-from engine import compare
-from engine.core import RunSpec
+from engine import compare, ui
 from engine.jobs import InlineExecutor, JobManager
 from engine.plots.compare import final_bars
 
 
-def stored_run(store, algorithm: str, variant: str, config: dict, metrics: dict | None,
-               history: list[tuple[int, float, str, float]] = (), seed: int = 0,
-               preset: str = "quick", status: str = "done", run_id: str | None = None) -> dict:
-    """Write one run the way a job would (queue, claim, beat, finish or end); return its row."""
-    spec = RunSpec(algorithm, variant, config, seed, preset)
-    run_id = run_id or f"{algorithm}-{variant}-{abs(hash((variant, seed, str(config)))):012x}"
-    store.enqueue(run_id, spec)
-    if status != "queued":
-        store.claim_next(run_id)
-        store.beat(run_id, 0.5, "halfway", list(history))
-    if status == "done":
-        store.finish(run_id, metrics, params=1000, train_seconds=2.0, artifacts={}, env={})
-    elif status in ("failed", "cancelled", "interrupted"):
-        store.end(run_id, status, f"{status} here\nTraceback line 1\nline 2")
-    return store.get(run_id)
-
-
 @pytest.fixture
-def three(store):
+def three(store, stored_run):
     """Two DNN runs that differ in hidden size and seed, plus a run of an algorithm that
     no module implements (its card cannot be loaded)."""
     base = {"dataset": "mnist", "epochs": 1, "hidden": 64}
-    a = stored_run(store, "dnn", "mlp", base, {"test/acc": 0.90, "test/loss": 0.30},
+    a = stored_run("dnn", "mlp", base, {"test/acc": 0.90, "test/loss": 0.30},
                    [(1, 0.5, "val/acc", 0.8), (2, 1.0, "val/acc", 0.85)])
-    b = stored_run(store, "dnn", "mlp", {**base, "hidden": 128},
+    b = stored_run("dnn", "mlp", {**base, "hidden": 128},
                    {"test/acc": 0.93, "test/loss": 0.25}, [(1, 0.6, "val/acc", 0.82)], seed=1)
-    c = stored_run(store, "retired", "old", {"width": 3}, {"score": 7.0},
+    c = stored_run("retired", "old", {"width": 3}, {"score": 7.0},
                    [(1, 0.1, "train/loss", 2.0)], preset="standard")
     return a, b, c
 
@@ -133,9 +115,9 @@ def test_decoding_reports_unknown_and_unfinished_runs(three):
     assert selection.runs == (a["id"],)
 
 
-def test_filters_and_runs_table(store, three):
+def test_filters_and_runs_table(store, three, stored_run):
     a, b, c = three
-    failed = stored_run(store, "dnn", "deep", {"dataset": "fashion_mnist"}, None,
+    failed = stored_run("dnn", "deep", {"dataset": "fashion_mnist"}, None,
                         status="failed", preset="standard")
     runs = store.list_runs()
     assert compare.filter_runs(runs, algorithms=["dnn"], presets=["quick"]) == [
@@ -166,15 +148,16 @@ def test_final_bars_marks_the_baseline(three):
     assert "<html>" in fig.to_html()
 
 
+@pytest.mark.slow
 def test_actions_fit_statuses_and_report_what_they_could_not_do(store, three):
     a, b, c = three
     manager = JobManager(store, InlineExecutor(store))
     # c's algorithm has no module: it cannot be re-run, and the message says why.
-    lines = compare.apply_action(manager, "rerun", [c])
+    lines = ui.apply_action(manager, "rerun", [c])
     assert lines == ["Queued 0 run(s) to train again.",
                      f"{compare.run_label(c)}: unknown algorithm 'retired'; known: "
                      + ", ".join(compare.registry.KEYS)]
-    assert compare.apply_action(manager, "cancel", [a, b]) == ["Asked 0 run(s) to stop."]
-    assert compare.apply_action(manager, "delete", [a, c]) == [
+    assert ui.apply_action(manager, "cancel", [a, b]) == ["Asked 0 run(s) to stop."]
+    assert ui.apply_action(manager, "delete", [a, c]) == [
         "Deleted 2 run(s) and their artifact folders."]
     assert store.get(a["id"]) is None and store.get(c["id"]) is None and store.get(b["id"])

@@ -12,13 +12,14 @@ from engine import registry
 from engine.core import ConfigError, PrintReport
 from engine.jobs import InlineExecutor, JobManager, seed_everything
 
-KEYS = registry.available()
+KEYS = registry.KEYS
 
 
 def variant_cases():
     return [(k, v) for k in KEYS for v in registry.card(k).variants]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("key,variant", variant_cases())
 def test_quick_preset_finishes_with_declared_metrics(key, variant, store):
     card = registry.card(key)
@@ -38,6 +39,7 @@ def test_quick_preset_finishes_with_declared_metrics(key, variant, store):
     assert again.cached and again.run_id == submission.run_id
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("key", KEYS)
 def test_same_seed_same_numbers(key, store_dir):
     card = registry.card(key)

@@ -11,6 +11,7 @@ import torch
 from engine import registry
 from engine.algorithms import dqn
 from engine.core import ConfigError, PrintReport, RunCancelled
+from engine.inspect import control as inspect_control
 from engine.plots import control
 
 # Three transitions: non-terminal, terminal, non-terminal. Two actions.
@@ -61,7 +62,8 @@ def test_only_a_fallen_pole_is_terminal_not_the_time_limit(monkeypatch):
                                                                     **kw))
     agent = dqn.Agent(tiny_config(), "random", seed=1)
     agent.advance(400)
-    next_obs, terms = agent.buf_next[:agent.stored], agent.buf_term[:agent.stored]
+    buffer = agent.buffer
+    next_obs, terms = buffer.next_obs[:buffer.stored], buffer.terminated[:buffer.stored]
     fallen = (np.abs(next_obs[:, 0]) > 2.4) | (np.abs(next_obs[:, 2]) > 12 * np.pi / 180)
     assert terms.tolist() == fallen.astype(np.float32).tolist()
     assert 0 < terms.sum() < 40  # about 40 episodes ended, not all of them by a fall
@@ -75,6 +77,7 @@ def test_random_policy_is_the_floor_and_is_reproducible():
     assert 10 < first.mean() < 40  # random CartPole lasts about 22 steps
 
 
+@pytest.mark.slow
 def test_same_seed_same_numbers_for_dqn():
     overrides = {k: v for k, v in tiny_config().items() if k != "env"}
     spec = registry.build_spec("dqn", "double_dqn", "quick", overrides, seed=4)
@@ -96,7 +99,7 @@ def test_bad_environment_is_rejected_in_one_line():
 def test_replay_and_policy_map(env_id):
     config = tiny_config(env=env_id)
     q = dqn.build_model("dqn", config)
-    episode = dqn.play_episode(env_id, q, seed=0, render=True, frame_every=5, max_frames=20)
+    episode = inspect_control.play_episode(env_id, q, seed=0, render=True, frame_every=5, max_frames=20)
     n_obs, n_actions, _ = dqn.ENVS[env_id]
     assert episode["q_values"].shape == (episode["steps"], n_actions)
     assert episode["observations"].shape == (episode["steps"], n_obs)
@@ -105,7 +108,7 @@ def test_replay_and_policy_map(env_id):
     gif = control.episode_gif(episode["frames"], width=120)
     assert gif[:6] == b"GIF89a"
 
-    grid = dqn.policy_grid(env_id, q, n=9)
+    grid = inspect_control.policy_grid(env_id, q, n=9)
     assert grid["q"].shape == (9, 9, n_actions)
     fig = control.policy_map(grid, dqn.ACTION_NAMES[env_id], "policy")
     assert fig.data[0].z.shape == (9, 9)
@@ -123,6 +126,7 @@ def test_stopped_seeds_hold_their_last_evaluation():
     assert fig.data[1].y.tolist() == [255, 260, 265]  # the median of the two seeds
 
 
+@pytest.mark.slow
 def test_a_cancel_lands_after_one_agent_chunk():
     class CancelAtFirstProgress(PrintReport):
         calls = 0

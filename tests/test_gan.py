@@ -6,7 +6,7 @@ import torch
 
 from engine import registry
 from engine.algorithms import gan
-from engine.algorithms.image_classifier import update_average
+from engine.algorithms.common import update_average
 from engine.core import ConfigError, PrintReport, RunSpec
 
 
@@ -60,6 +60,7 @@ def test_weight_average_moves_towards_the_model_and_copies_batch_norm_statistics
         assert torch.allclose(p_avg, 0.1 * p_start + 0.9 * p, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_run_counts_the_weights_of_both_networks(store_dir):
     """The sampling generator is a frozen average; its weights still count."""
     config = registry.card("gan").default_config("quick")

@@ -12,6 +12,7 @@ from engine import registry, settings
 from engine.algorithms import gnn
 from engine.core import PrintReport
 from engine.data import DataMissing
+from engine.inspect import graphs as inspect_graphs
 
 PATH_GRAPH = torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]])  # 0 - 1 - 2, both directions
 
@@ -75,6 +76,7 @@ def test_gat_attention_is_a_softmax_over_incoming_edges():
     assert torch.allclose(out[0], (z[0] + z[1]) / 2, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_cora_loads_from_the_mirror_without_writing_into_it(store_dir):
     mirror = settings.data_mirrors()[0] / "Cora"
     before = sorted(p.name for p in mirror.rglob("*"))
@@ -102,6 +104,7 @@ def test_missing_dataset_gives_the_data_message(store_dir, monkeypatch):
     load_planetoid.cache_clear()
 
 
+@pytest.mark.slow
 def test_a_run_reports_the_mean_and_spread_of_its_seeds(store_dir):
     spec = registry.build_spec("gnn", "gcn", "quick", {"seeds": 3, "epochs": 15}, seed=5)
     report = PrintReport(quiet=True)
@@ -119,6 +122,7 @@ def test_a_run_reports_the_mean_and_spread_of_its_seeds(store_dir):
     assert result.artifacts["predicted"].shape == (n,)
 
 
+@pytest.mark.slow
 def test_gat_keeps_its_attention_for_the_page(store_dir):
     spec = registry.build_spec("gnn", "gat", "quick", {"seeds": 1, "epochs": 3})
     result = gnn.run(spec, PrintReport(quiet=True))
@@ -133,15 +137,17 @@ def test_gat_keeps_its_attention_for_the_page(store_dir):
     model.load_state_dict(result.artifacts["state_dict"])
 
 
+@pytest.mark.slow
 def test_stored_weights_predict_again_and_cutting_edges_only_moves_the_gnn(store_dir):
     probs = {}
     for variant in ("mlp", "gcn"):
         spec = registry.build_spec("gnn", variant, "quick", {"seeds": 1, "epochs": 5})
         result = gnn.run(spec, PrintReport(quiet=True))
-        graph, _ = gnn.graph_ops("cora")
-        again = gnn.predict(variant, spec.config, result.artifacts["state_dict"], graph)
+        graph = inspect_graphs.load_graph("cora")
+        run = {"algorithm": "gnn", "spec": {"variant": variant, "config": spec.config}}
+        model = inspect_graphs.restore(run, result.artifacts)
+        again = inspect_graphs.predict(model, graph)
         assert torch.equal(again.argmax(1), result.artifacts["predicted"])
-        probs[variant] = (again, gnn.predict(variant, spec.config,
-                                             result.artifacts["state_dict"], graph, cut=0))
+        probs[variant] = (again, inspect_graphs.predict(model, graph, cut=0))
     assert torch.allclose(*probs["mlp"])  # no edges used: nothing changes
     assert not torch.allclose(probs["gcn"][0][0], probs["gcn"][1][0])

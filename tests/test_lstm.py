@@ -8,6 +8,7 @@ import torch
 from engine import registry
 from engine.algorithms import lstm
 from engine.core import ConfigError, PrintReport
+from engine.inspect import text as inspect_text
 from engine.jobs import seed_everything
 
 
@@ -24,7 +25,7 @@ def test_trace_reproduces_the_torch_module(variant):
     ids = torch.randint(0, lstm.CHARLM_VOCAB, (9,))
     with torch.no_grad():
         expected, _ = model.rnn(model.embed(ids[None]))  # (1, T, H): top layer's h
-    states = lstm.trace(model, ids)
+    states = inspect_text.trace(model, ids)
     assert states["h"].shape == (2, 9, 12)
     torch.testing.assert_close(states["h"][-1], expected[0], rtol=1e-5, atol=1e-6)
     if variant == "lstm":
@@ -48,6 +49,7 @@ def test_padding_does_not_change_a_sentence_prediction(variant):
     assert not torch.allclose(short[0], changed[0])  # the words themselves do count
 
 
+@pytest.mark.slow
 def test_sentiment_task_runs_every_variant_name():
     for variant in registry.card("lstm").variants:
         spec = registry.build_spec("lstm", variant, "quick", {"task": "sentiment"})

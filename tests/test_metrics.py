@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from engine import metrics
+from engine.algorithms import yardstick
 
 
 def test_identical_sets_give_zero_fid():
@@ -41,13 +42,14 @@ def test_class_histogram_and_pixel_mapping():
     assert pixels.flatten()[:4].tolist() == [0, 128, 255, 255]
 
 
+@pytest.mark.slow
 def test_feature_net_is_cached_on_disk_and_anchors_are_ordered(store_dir):
-    net = metrics.feature_net("mnist")
-    assert metrics.feature_net_path("mnist").exists()  # written for the next process
+    net = yardstick.feature_net("mnist")
+    assert yardstick.feature_net_path("mnist").exists()  # written for the next process
     assert net.test_acc > 0.97
     features, probs = net.features_and_probs(torch.zeros(5, 28, 28, dtype=torch.uint8))
     assert features.shape[0] == 5 and probs.shape == (5, 10)
-    real, anchors = metrics.reference("mnist", 300)
+    real, anchors = yardstick.reference("mnist", 300)
     assert len(real) == 300
     # Real digits are far closer to real digits than either naive baseline is.
     assert anchors["floor"] * 3 < min(anchors["noise"], anchors["pixel"])

@@ -2,24 +2,16 @@
 page finishes in the worker process, and the comparison and the CNN visuals show."""
 from __future__ import annotations
 
-from pathlib import Path
+import pytest
 
-from streamlit.testing.v1 import AppTest
+from apptest_tools import open_page, wait_for_results
 
-from apptest_tools import wait_for_results
-
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "cnn.py")
+PAGE = "cnn"
 
 
-def test_page_loads_without_runs(store_dir):
-    at = AppTest.from_file(PAGE, default_timeout=60).run()
-    assert not at.exception
-    assert at.title[0].value.startswith("CNN")
-    assert any("not trained yet" in c.value for c in at.caption)
-
-
+@pytest.mark.slow
 def test_quick_run_from_the_page_shows_the_comparison_and_visuals(store_dir):
-    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    at = open_page(PAGE, 60).run()
     at.segmented_control(key="cnn:preset").set_value("quick").run()
     at.button[0].click().run()  # the form's Train button, all three variants
     assert not at.exception

@@ -4,25 +4,23 @@ the histories. Runs are written through the store's API (no training), so this i
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import pandas as pd
 import pytest
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
-from streamlit.testing.v1 import AppTest
 
-from test_compare import stored_run
+from apptest_tools import open_page
 
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "compare.py")
+PAGE = "compare"
 
 
 @pytest.fixture
-def two(store):
+def two(store, stored_run):
     base = {"dataset": "mnist", "epochs": 1, "hidden": 64}
-    a = stored_run(store, "dnn", "mlp", base, {"test/acc": 0.90, "test/loss": 0.30},
+    a = stored_run("dnn", "mlp", base, {"test/acc": 0.90, "test/loss": 0.30},
                    [(1, 0.5, "val/acc", 0.80), (2, 1.0, "val/acc", 0.85),
                     (2, 1.0, "train/loss", 0.4)])
-    b = stored_run(store, "dnn", "mlp", {**base, "hidden": 128},
+    b = stored_run("dnn", "mlp", {**base, "hidden": 128},
                    {"test/acc": 0.93, "test/loss": 0.25},
                    [(1, 0.6, "val/acc", 0.82), (2, 1.2, "val/acc", 0.88)], seed=1)
     return a, b
@@ -46,7 +44,7 @@ def downloads(monkeypatch) -> dict[str, str]:
 
 def test_selection_comes_from_the_link_and_goes_back_into_it(two):
     a, b = two
-    at = AppTest.from_file(PAGE, default_timeout=60)
+    at = open_page(PAGE, 60)
     at.query_params.update(runs=f"{a['id']},{b['id']}", metric="val/acc", x="seconds",
                            baseline=b["id"])
     at.run()
@@ -73,7 +71,7 @@ def test_selection_comes_from_the_link_and_goes_back_into_it(two):
 
 def test_link_with_unknown_runs_names_them(two):
     a, _ = two
-    at = AppTest.from_file(PAGE, default_timeout=60)
+    at = open_page(PAGE, 60)
     at.query_params["runs"] = f"dnn-mlp-000000000000,{a['id']},gone-too"
     at.run()
     assert not at.exception
@@ -85,7 +83,7 @@ def test_link_with_unknown_runs_names_them(two):
 
 def test_csv_downloads_hold_the_table_and_the_histories(two, downloads):
     a, b = two
-    at = AppTest.from_file(PAGE, default_timeout=60)
+    at = open_page(PAGE, 60)
     at.query_params.update(runs=f"{a['id']},{b['id']}", baseline=a["id"])
     at.run()
     assert not at.exception
@@ -102,15 +100,15 @@ def test_csv_downloads_hold_the_table_and_the_histories(two, downloads):
 
 
 def test_empty_store_and_empty_link(store_dir):
-    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    at = open_page(PAGE, 60).run()
     assert not at.exception
     assert "No finished runs yet" in at.info[0].value
 
 
-def test_runs_of_an_algorithm_without_a_module_show_raw_metrics(store, two):
+def test_runs_of_an_algorithm_without_a_module_show_raw_metrics(store, two, stored_run):
     a, _ = two
-    old = stored_run(store, "retired", "old", {"width": 3}, {"score": 7.0}, preset="standard")
-    at = AppTest.from_file(PAGE, default_timeout=60)
+    old = stored_run("retired", "old", {"width": 3}, {"score": 7.0}, preset="standard")
+    at = open_page(PAGE, 60)
     at.query_params.update(runs=f"{old['id']},{a['id']}", metric="no/such")
     at.run()
     assert not at.exception, at.exception[0].value

@@ -3,20 +3,18 @@ the page finishes in the worker process, the sample grids and strips show, and s
 digits from a stored model works."""
 from __future__ import annotations
 
-from pathlib import Path
+import pytest
 
-from streamlit.testing.v1 import AppTest
+from apptest_tools import open_page, wait_for_results
+from engine.algorithms import yardstick
 
-from apptest_tools import wait_for_results
-
-from engine import metrics
-
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "diffusion.py")
+PAGE = "diffusion"
 
 
+@pytest.mark.slow
 def test_quick_run_from_the_page_shows_samples_and_strips(store_dir):
-    metrics.feature_net("mnist")  # the yardstick, trained once per test process
-    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    yardstick.feature_net("mnist")  # the yardstick, trained once per test process
+    at = open_page(PAGE, 60).run()
     assert not at.exception
     assert at.title[0].value.startswith("Diffusion")
     at.segmented_control(key="diffusion:preset").set_value("quick").run()

@@ -3,24 +3,16 @@ worker process, and its results (table, curves, confusion matrix) show; a rerun 
 from the store."""
 from __future__ import annotations
 
-from pathlib import Path
+import pytest
 
-from streamlit.testing.v1 import AppTest
+from apptest_tools import open_page, wait_for_results
 
-from apptest_tools import wait_for_results
-
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "dnn.py")
+PAGE = "dnn"
 
 
-def test_page_loads_without_runs(store_dir):
-    at = AppTest.from_file(PAGE, default_timeout=60).run()
-    assert not at.exception
-    assert at.title[0].value.startswith("DNN")
-    assert any("not trained yet" in c.value for c in at.caption)
-
-
+@pytest.mark.slow
 def test_quick_run_from_the_page_shows_results(store_dir):
-    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    at = open_page(PAGE, 60).run()
     at.segmented_control(key="dnn:preset").set_value("quick").run()
     at.multiselect(key="dnn:variants").set_value(["logreg", "mlp"])
     at.button[0].click().run()  # the form's Train button
@@ -37,7 +29,7 @@ def test_quick_run_from_the_page_shows_results(store_dir):
 
 
 def test_bad_setting_gets_one_line(store_dir):
-    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    at = open_page(PAGE, 60).run()
     at.multiselect(key="dnn:variants").set_value([])
     at.button[0].click().run()
     assert not at.exception

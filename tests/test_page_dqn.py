@@ -3,24 +3,16 @@ worker process, and the table, the seed bands, the solve table and a replayed ep
 (GIF, Q-values, policy map) show."""
 from __future__ import annotations
 
-from pathlib import Path
+import pytest
 
-from streamlit.testing.v1 import AppTest
+from apptest_tools import open_page, wait_for_results
 
-from apptest_tools import wait_for_results
-
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "dqn.py")
+PAGE = "dqn"
 
 
-def test_page_loads_without_runs(store_dir):
-    at = AppTest.from_file(PAGE, default_timeout=60).run()
-    assert not at.exception
-    assert at.title[0].value.startswith("DQN")
-    assert any("not trained yet" in c.value for c in at.caption)
-
-
+@pytest.mark.slow
 def test_quick_run_from_the_page_shows_results_and_a_replay(store_dir):
-    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    at = open_page(PAGE, 60).run()
     at.segmented_control(key="dqn:preset").set_value("quick").run()
     at.multiselect(key="dqn:variants").set_value(["random", "dqn"])
     at.button[0].click().run()  # the form's Train button

@@ -2,20 +2,18 @@
 finishes in the worker process, and the scores, histogram and sample grids show."""
 from __future__ import annotations
 
-from pathlib import Path
+import pytest
 
-from streamlit.testing.v1 import AppTest
+from apptest_tools import open_page, wait_for_results
+from engine.algorithms import yardstick
 
-from apptest_tools import wait_for_results
-
-from engine import metrics
-
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "gan.py")
+PAGE = "gan"
 
 
+@pytest.mark.slow
 def test_quick_run_from_the_page_shows_samples(store_dir):
-    metrics.feature_net("mnist")  # the yardstick, trained once per test process
-    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    yardstick.feature_net("mnist")  # the yardstick, trained once per test process
+    at = open_page(PAGE, 60).run()
     assert not at.exception
     assert at.title[0].value.startswith("GAN")
     assert any("not trained yet" in c.value for c in at.caption)

@@ -4,24 +4,16 @@ viewer, GAT attention); picking another node and other variants redraws the view
 reruns the stored models."""
 from __future__ import annotations
 
-from pathlib import Path
+import pytest
 
-from streamlit.testing.v1 import AppTest
+from apptest_tools import open_page, wait_for_results
 
-from apptest_tools import wait_for_results
-
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "gnn.py")
+PAGE = "gnn"
 
 
-def test_page_loads_without_runs(store_dir):
-    at = AppTest.from_file(PAGE, default_timeout=60).run()
-    assert not at.exception
-    assert at.title[0].value.startswith("GNN")
-    assert any("not trained yet" in c.value for c in at.caption)
-
-
+@pytest.mark.slow
 def test_quick_run_and_node_viewer(store_dir):
-    at = AppTest.from_file(PAGE, default_timeout=90).run()
+    at = open_page(PAGE, 90).run()
     at.segmented_control(key="gnn:preset").set_value("quick").run()
     at.button[0].click().run()  # the form's Train button, all four variants
     assert not at.exception

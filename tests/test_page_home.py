@@ -1,12 +1,13 @@
-"""AppTest for Home.py: navigation lists only working pages, the cards show stored results,
+"""AppTest for Home.py: navigation lists every page, the cards show stored results,
 and "Train all (quick)" queues every variant with one overall progress display."""
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
-from engine import registry, ui
+from engine import registry
 from engine.jobs import InlineExecutor, JobManager
 
 HOME = str(Path(__file__).resolve().parents[1] / "Home.py")
@@ -20,6 +21,7 @@ def test_home_without_runs(store_dir):
     assert any("Nothing stored yet" in i.value for i in at.info)
 
 
+@pytest.mark.slow
 def test_home_shows_best_stored_result(store, store_dir):
     manager = JobManager(store, InlineExecutor(store))
     spec = registry.build_spec("dnn", "mlp", "quick", {"train_limit": 3000, "epochs": 1})
@@ -49,7 +51,7 @@ def test_train_all_queues_every_variant(store, store_dir, monkeypatch):
     assert any(c.value.startswith("Training runs on: ") for c in at.sidebar.caption)
     at.button[0].click().run()
     assert not at.exception
-    expected = sum(len(registry.card(k).variants) for k in ui.working_keys())
+    expected = sum(len(registry.card(k).variants) for k in registry.KEYS)
     assert len(store.list_runs(status="queued")) == expected
     texts = [p.proto.text for p in at.sidebar.get("progress")]
     assert f"Train all (quick): 0/{expected} done" in texts, texts

@@ -2,25 +2,16 @@
 worker process and shows; generation and the state heatmap work from the stored model."""
 from __future__ import annotations
 
-from pathlib import Path
+import pytest
 
-from streamlit.testing.v1 import AppTest
+from apptest_tools import button, open_page, wait_for_results
 
-from apptest_tools import button, wait_for_results
-
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "lstm.py")
+PAGE = "lstm"
 
 
-def test_page_loads_without_runs(store_dir):
-    at = AppTest.from_file(PAGE, default_timeout=60).run()
-    assert not at.exception
-    assert at.title[0].value.startswith("LSTM")
-    assert any("not trained yet" in c.value for c in at.caption)
-    assert any(b.label.startswith("Train the Transformer on charlm") for b in at.button)
-
-
+@pytest.mark.slow
 def test_quick_run_then_generate_and_look_inside(store_dir):
-    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    at = open_page(PAGE, 60).run()
     at.segmented_control(key="lstm:preset").set_value("quick").run()
     at.multiselect(key="lstm:variants").set_value(["baseline", "lstm"])
     button(at, "Train").click().run()

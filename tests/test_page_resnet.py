@@ -3,15 +3,14 @@ its table, curves and per-stage gradient norms show."""
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
-from streamlit.testing.v1 import AppTest
+from apptest_tools import open_page
 
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "resnet.py")
+PAGE = "resnet"
 
 
 def test_quick_run_from_the_page_shows_results(store_dir):
-    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    at = open_page(PAGE, 60).run()
     assert not at.exception and at.title[0].value.startswith("ResNet")
     at.segmented_control(key="resnet:preset").set_value("quick").run()
     at.button[0].click().run()

@@ -4,16 +4,13 @@ in an expander, a queued run can be cancelled and an interrupted one re-queued (
 again)."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from streamlit.testing.v1 import AppTest
 
+from apptest_tools import open_page
 from engine import registry, ui
 from engine.jobs import InlineExecutor, JobManager
-from test_compare import stored_run
 
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "runs.py")
+PAGE = "runs"
 TINY = {"train_limit": 2000, "epochs": 1}  # a real DNN run in a few seconds
 
 
@@ -25,14 +22,14 @@ def inline(store, monkeypatch) -> JobManager:
     return manager
 
 
-def test_rerun_then_delete_removes_the_run_and_its_artifacts(store, inline):
+def test_rerun_then_delete_removes_the_run_and_its_artifacts(store, inline, stored_run):
     spec = registry.build_spec("dnn", "logreg", "quick", TINY)
     run_id = inline.submit(spec).run_id
     folder = store.artifact_root / run_id
     assert store.get(run_id)["status"] == "done" and any(folder.iterdir())
-    other = stored_run(store, "dnn", "mlp", {"hidden": 8}, {"test/acc": 0.5})
+    other = stored_run("dnn", "mlp", {"hidden": 8}, {"test/acc": 0.5})
 
-    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    at = open_page(PAGE, 60).run()
     assert not at.exception, at.exception[0].value
     assert set(at.dataframe[0].value.index) == {run_id, other["id"]}
     at.multiselect(key="runs:chosen").set_value([run_id]).run()
@@ -56,13 +53,13 @@ def test_rerun_then_delete_removes_the_run_and_its_artifacts(store, inline):
     assert at.multiselect(key="runs:chosen").value == []
 
 
-def test_filter_sort_and_errors(store, inline):
-    done = stored_run(store, "dnn", "mlp", {"hidden": 8}, {"test/acc": 0.5})
-    failed = stored_run(store, "dnn", "deep", {"hidden": 8}, None, status="failed",
+def test_filter_sort_and_errors(store, inline, stored_run):
+    done = stored_run("dnn", "mlp", {"hidden": 8}, {"test/acc": 0.5})
+    failed = stored_run("dnn", "deep", {"hidden": 8}, None, status="failed",
                         preset="standard")
-    queued = stored_run(store, "dnn", "logreg", {"hidden": 8}, None, status="queued")
+    queued = stored_run("dnn", "logreg", {"hidden": 8}, None, status="queued")
 
-    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    at = open_page(PAGE, 60).run()
     assert not at.exception
     assert list(at.dataframe[0].value.index) == [queued["id"], failed["id"], done["id"]]
     at.selectbox(key="runs:sort").set_value("oldest first").run()
@@ -88,11 +85,11 @@ def test_filter_sort_and_errors(store, inline):
     assert store.get(done["id"])["status"] == "done"
 
 
-def test_interrupted_run_is_requeued_and_trains(store, inline):
+def test_interrupted_run_is_requeued_and_trains(store, inline, stored_run):
     spec = registry.build_spec("dnn", "logreg", "quick", TINY)
-    run = stored_run(store, "dnn", "logreg", spec.config, None, preset=spec.preset,
+    run = stored_run("dnn", "logreg", spec.config, None, preset=spec.preset,
                      status="interrupted", run_id=registry.run_id(spec))
-    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    at = open_page(PAGE, 60).run()
     at.multiselect(key="runs:chosen").set_value([run["id"]]).run()
     assert at.error[0].value == "interrupted here"  # the chosen run's first error line
     at.button(key="runs:requeue").click().run()

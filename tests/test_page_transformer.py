@@ -2,24 +2,16 @@
 and shows, generation works, and the attention maps of a visitor's input are drawn."""
 from __future__ import annotations
 
-from pathlib import Path
+import pytest
 
-from streamlit.testing.v1 import AppTest
+from apptest_tools import button, open_page, wait_for_results
 
-from apptest_tools import button, wait_for_results
-
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "transformer.py")
+PAGE = "transformer"
 
 
-def test_page_loads_without_runs(store_dir):
-    at = AppTest.from_file(PAGE, default_timeout=60).run()
-    assert not at.exception
-    assert at.title[0].value.startswith("Transformer")
-    assert any(b.label.startswith("Train the LSTM on charlm") for b in at.button)
-
-
+@pytest.mark.slow
 def test_quick_run_generation_and_attention_map(store_dir):
-    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    at = open_page(PAGE, 60).run()
     at.segmented_control(key="transformer:preset").set_value("quick").run()
     at.multiselect(key="transformer:variants").set_value(["learned"])
     button(at, "Train").click().run()

@@ -3,24 +3,16 @@ the worker process and its results show; neighbour and analogy queries answer fr
 stored vectors, and an unknown word gets a one-line message."""
 from __future__ import annotations
 
-from pathlib import Path
+import pytest
 
-from streamlit.testing.v1 import AppTest
+from apptest_tools import open_page, wait_for_results
 
-from apptest_tools import wait_for_results
-
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "word2vec.py")
+PAGE = "word2vec"
 
 
-def test_page_loads_without_runs(store_dir):
-    at = AppTest.from_file(PAGE, default_timeout=60).run()
-    assert not at.exception
-    assert at.title[0].value.startswith("Word2Vec")
-    assert any("not trained yet" in c.value for c in at.caption)
-
-
+@pytest.mark.slow
 def test_quick_run_then_neighbours_and_unknown_word(store_dir):
-    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    at = open_page(PAGE, 60).run()
     at.segmented_control(key="word2vec:preset").set_value("quick").run()
     at.multiselect(key="word2vec:variants").set_value(["skipgram", "torch_skipgram"])
     at.button[0].click().run()

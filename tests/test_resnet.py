@@ -7,8 +7,9 @@ from torch import nn
 
 from engine import registry
 from engine.algorithms import resnet
-from engine.algorithms.image_classifier import count_params
+from engine.algorithms.common import count_params
 from engine.core import ConfigError
+from engine.inspect import vision as inspect_vision
 
 
 def weighted_layers(model: nn.Module) -> int:
@@ -65,6 +66,6 @@ def test_depth_sweep_keeps_runs_that_differ_only_in_depth():
 
     runs = [stored("residual", depth=20), stored("plain", depth=20), stored("plain"),
             stored("plain", depth=20, epochs=3)]
-    sweep = resnet.depth_sweep(runs, base)
+    sweep = inspect_vision.depth_sweep(runs, base)
     assert [(r["spec"]["config"]["depth"], r["variant"]) for r in sweep] == [
         (8, "plain"), (20, "plain"), (20, "residual")]

@@ -35,6 +35,7 @@ def test_same_spec_is_one_run(store):
     assert other.run_id != first.run_id
 
 
+@pytest.mark.slow
 def test_finished_run_is_served_from_store_and_force_recomputes(store):
     manager = JobManager(store, InlineExecutor(store))
     first = manager.submit(tiny_spec())
@@ -71,6 +72,7 @@ def test_dead_worker_run_is_marked_interrupted(store):
     assert manager.submit(tiny_spec()).status == "queued"  # and it can be re-queued
 
 
+@pytest.mark.slow
 def test_nan_loss_fails_the_run_with_its_reason(store, monkeypatch):
     real = registry.card
 
@@ -87,6 +89,7 @@ def test_nan_loss_fails_the_run_with_its_reason(store, monkeypatch):
         StoreReport(store, run["id"])(3, {"val/loss": math.inf})
 
 
+@pytest.mark.slow
 def test_killed_worker_loses_nothing_finished(store):
     manager = JobManager(store, ProcessExecutor(store))
     done = JobManager(store, InlineExecutor(store)).submit(tiny_spec("logreg"))
@@ -106,6 +109,7 @@ def test_killed_worker_loses_nothing_finished(store):
     assert JobManager(store, InlineExecutor(store)).submit(tiny_spec("logreg")).cached
 
 
+@pytest.mark.slow
 def test_damaged_artifact_is_detected_and_recomputed(store):
     manager = JobManager(store, InlineExecutor(store))
     first = manager.submit(tiny_spec())
@@ -119,6 +123,7 @@ def test_damaged_artifact_is_detected_and_recomputed(store):
     assert "state_dict" in store.load_artifacts(first.run_id)
 
 
+@pytest.mark.slow
 def test_delete_removes_rows_and_artifacts(store):
     manager = JobManager(store, InlineExecutor(store))
     run_id = manager.submit(tiny_spec()).run_id

@@ -4,18 +4,15 @@ process executor, served from the store the second time) and the Sweeps page."""
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
+from apptest_tools import open_page
 from engine import cli, registry, sweep, ui
 from engine.core import ConfigError
 from engine.jobs import InlineExecutor, JobManager
 from engine.plots import sweeps as sweep_plots
-from test_compare import stored_run
 
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "sweeps.py")
 TINY = {"epochs": "1", "train_limit": "2000", "batch_size": "64"}
 
 
@@ -24,11 +21,11 @@ def plan_2x2(seeds=(0, 1)) -> sweep.Sweep:
                        list(seeds), TINY)
 
 
-def store_results(store, plan: sweep.Sweep, accuracy) -> None:
+def store_results(stored_run, plan: sweep.Sweep, accuracy) -> None:
     """Write each run of the plan as done, with test/acc = accuracy(point index, seed)."""
     for p, (point_specs, ids) in enumerate(zip(plan.specs, plan.run_ids())):
         for spec, run_id in zip(point_specs, ids):
-            stored_run(store, "dnn", "mlp", spec.config, {"test/acc": accuracy(p, spec.seed)},
+            stored_run("dnn", "mlp", spec.config, {"test/acc": accuracy(p, spec.seed)},
                        seed=spec.seed, run_id=run_id)
 
 
@@ -62,9 +59,9 @@ def test_every_spec_is_validated_before_anything_runs():
         sweep.build("dnn", "nope", "quick", {"lr": ["1e-3"]}, [0])
 
 
-def test_summary_is_mean_and_sample_std_over_seeds(store):
+def test_summary_is_mean_and_sample_std_over_seeds(store, stored_run):
     plan = plan_2x2()
-    store_results(store, plan, lambda p, seed: 0.5 + 0.1 * p + 0.02 * seed)
+    store_results(stored_run, plan, lambda p, seed: 0.5 + 0.1 * p + 0.02 * seed)
     rows = store.get_many([i for ids in plan.run_ids() for i in ids])
     table = sweep.summarize(plan, rows)
     assert list(table["done"]) == [2, 2, 2, 2]
@@ -85,6 +82,7 @@ def test_link_rebuilds_the_same_sweep():
         sweep.from_query({"algorithm": "dnn"})
 
 
+@pytest.mark.slow
 def test_cli_sweep_trains_then_serves(store, capsys):
     argv = ["sweep", "dnn", "--variant", "mlp", "--preset", "quick", "--grid", "lr=1e-3,3e-3",
             "--seeds", "0-1", "--executor", "process",
@@ -113,11 +111,11 @@ def test_figures():
     assert len(lines.data[0].dimensions[-1].values) == 3  # the pending point is left out
 
 
-def test_page_shows_a_linked_sweep(store, monkeypatch):
+def test_page_shows_a_linked_sweep(store, stored_run, monkeypatch):
     monkeypatch.setattr(ui, "manager", lambda: JobManager(store, InlineExecutor(store)))
     plan = plan_2x2()
-    store_results(store, plan, lambda p, seed: 0.5 + 0.1 * p + 0.02 * seed)
-    at = AppTest.from_file(PAGE, default_timeout=60)
+    store_results(stored_run, plan, lambda p, seed: 0.5 + 0.1 * p + 0.02 * seed)
+    at = open_page("sweeps")
     at.query_params.update(sweep.to_query(plan))
     at.run()
     assert not at.exception
@@ -131,15 +129,16 @@ def test_page_shows_a_linked_sweep(store, monkeypatch):
     at.run()  # submitting the unchanged form is the same sweep: all 8 runs served
     assert not at.exception and len(store.list_runs()) == 8
     at.query_params.clear()
-    bad = AppTest.from_file(PAGE, default_timeout=60)
+    bad = open_page("sweeps")
     bad.query_params.update({**sweep.to_query(plan), "grid": "lr:7"})
     bad.run()
     assert not bad.exception and "lr must be between" in bad.warning[0].value
 
 
+@pytest.mark.slow
 def test_page_form_validates_then_trains_and_links(store, monkeypatch):
     monkeypatch.setattr(ui, "manager", lambda: JobManager(store, InlineExecutor(store)))
-    at = AppTest.from_file(PAGE, default_timeout=120)
+    at = open_page("sweeps", default_timeout=120)
     at.run()
     assert not at.exception and at.info  # nothing chosen yet: says what to do
     at.multiselect(key="sweep:dnn:fields").set_value(["lr", "train_limit"])

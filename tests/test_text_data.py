@@ -10,8 +10,7 @@ from collections import Counter
 import pytest
 import torch
 
-from engine.data import DataMissing
-from engine.data import text
+from engine.data import DataMissing, text
 
 
 def test_shakespeare_split_is_nanogpt_90_10():

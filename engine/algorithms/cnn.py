@@ -18,9 +18,9 @@ import torch
 from torch import nn
 
 from engine.algorithms import dnn
-from engine.algorithms.image_classifier import precision_setting, train_classifier
-from engine.core import RunResult, setting
-from engine.registry import Card
+from engine.algorithms.common import precision_setting
+from engine.algorithms.image_classifier import train_classifier
+from engine.core import Card, RunResult, setting
 
 
 @dataclass(frozen=True)
@@ -71,13 +71,6 @@ def build_model(variant: str, config: dict | None = None) -> nn.Module:
     raise ValueError(f"unknown cnn variant {variant!r}")
 
 
-def restore_model(variant: str, config: dict, state_dict: dict) -> nn.Module:
-    """A trained model rebuilt from its stored state_dict, in eval mode (for the page)."""
-    model = build_model(variant, config)
-    model.load_state_dict(state_dict)
-    return model.eval()
-
-
 def first_layer_filters(model: nn.Module) -> torch.Tensor:
     """What the first layer looks for, as images: (K, k, k) conv kernels, or for the MLP
     the incoming weights of its first 32 hidden units reshaped to (32, 28, 28)."""
@@ -86,23 +79,6 @@ def first_layer_filters(model: nn.Module) -> torch.Tensor:
     if isinstance(first, nn.Conv2d):
         return weight[:, 0].clone()  # (out, k, k): one input channel
     return weight[:32].reshape(-1, 28, 28).clone()
-
-
-@torch.inference_mode()
-def feature_maps(model: nn.Module, x: torch.Tensor) -> list[tuple[str, torch.Tensor]]:
-    """Run (1, 1, 28, 28) through a Sequential CNN layer by layer; return (name, (C, H, W))
-    after every activation and pooling, the pictures each layer hands to the next."""
-    model.eval()
-    out, conv = [], 0
-    for layer in model:
-        x = layer(x)
-        if isinstance(layer, nn.Conv2d):
-            conv += 1
-        if x.dim() == 4 and isinstance(layer, (nn.ReLU, nn.MaxPool2d)):
-            kind = "ReLU" if isinstance(layer, nn.ReLU) else "max-pool"
-            out.append((f"conv {conv} + {kind}: {x.shape[1]} x {x.shape[2]} x {x.shape[3]}",
-                        x[0].clone()))
-    return out
 
 
 def run(spec, report) -> RunResult:
@@ -148,6 +124,7 @@ systems (for instance the image features behind FID scores on the generative pag
 """
 
 CARD = Card(
+    code=(build_model, train_classifier),
     key="cnn",
     title="CNN (convolutional network)",
     family="Vision",

@@ -15,7 +15,6 @@ import copy
 import hashlib
 import json
 import math
-import os
 import time
 from dataclasses import dataclass
 
@@ -24,11 +23,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine import metrics, settings
-from engine.algorithms.image_classifier import (precision_setting, resolve_precision,
-                                                update_average)
-from engine.core import RunResult, setting
+from engine.algorithms import yardstick
+from engine.algorithms.common import (count_params, precision_setting, resolve_precision,
+                                      save_atomically, update_average)
+from engine.core import Card, RunResult, setting
 from engine.data.images import load_images
-from engine.registry import Card
 
 NET_VERSION = 2  # bump when the network or its training changes (cached weights go stale);
 # v2: channels c, 2c, 4c and attention at 7x7 (v1: c, 2c, 2c and no attention)
@@ -300,11 +299,8 @@ def train_one(variant: str, cfg: dict, seed: int, report, step0: int, total: int
             report.progress(step0 + step, total, f"seed {seed}: step {step}/{steps}")
             running = 0.0
     seconds = time.perf_counter() - started
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     state = {k: v.cpu() for k, v in ema.state_dict().items()}  # loadable without a GPU
-    torch.save({"state_dict": state, "seconds": seconds, "loss": last}, temp)
-    os.replace(temp, path)
+    save_atomically({"state_dict": state, "seconds": seconds, "loss": last}, path)
     return ema, seconds, last
 
 
@@ -329,7 +325,7 @@ def run(spec, report) -> RunResult:
                             f"seed {seed}: sampled {i + len(x)}/{cfg['fid_n']}")
         sample_ms.append(1000 * (time.perf_counter() - started) / cfg["fid_n"])
         samples = torch.cat(chunks)  # (fid_n, 28, 28) uint8
-        score = metrics.evaluate_samples(samples, cfg["dataset"], report)
+        score = yardstick.evaluate_samples(samples, cfg["dataset"], report)
         scores.append(score)
         report(step0 + cfg["train_steps"], {"eval/fid": score["eval/fid"],
                                             "eval/confidence": score["eval/confidence"]})
@@ -352,7 +348,7 @@ def run(spec, report) -> RunResult:
     final = metrics.summarise_seeds(scores, sample_ms, train_seconds)
     artifacts["histograms"] = [s["histogram"] for s in scores]
     artifacts["config"] = dict(cfg)
-    params = sum(p.numel() for p in model.parameters())  # the EMA copy has no grads
+    params = count_params(model)  # the EMA copy: frozen, still counted
     return RunResult(final, params, train_seconds, artifacts)
 
 
@@ -393,6 +389,7 @@ and speech synthesis, molecule and protein design.
 """
 
 CARD = Card(
+    code=(make_schedule, UNet, ancestral_sample, ddim_sample, train_one),
     key="diffusion",
     title="Diffusion (DDPM and DDIM)",
     family="Generative",

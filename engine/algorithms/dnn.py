@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from torch import nn
 
 from engine.algorithms.image_classifier import train_classifier
-from engine.core import RunResult, setting
-from engine.registry import Card
+from engine.core import Card, RunResult, setting
 
 ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}
 
@@ -101,6 +100,7 @@ Transformer), recommendation, small control policies.
 """
 
 CARD = Card(
+    code=(build_model, train_classifier),
     key="dnn",
     title="DNN (multilayer perceptron)",
     family="Vision",

@@ -19,11 +19,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine import metrics, settings
-from engine.algorithms.image_classifier import (precision_setting, resolve_precision,
-                                                update_average)
-from engine.core import RunResult, setting
+from engine.algorithms import yardstick
+from engine.algorithms.common import (count_params, precision_setting, resolve_precision,
+                                      update_average)
+from engine.core import Card, RunResult, setting
 from engine.data.images import load_images
-from engine.registry import Card
 
 GRID = 16  # fixed-noise samples kept per snapshot
 SNAPSHOTS = 30  # at most this many snapshots over a run
@@ -233,7 +233,7 @@ def run(spec, report) -> RunResult:
         samples = generate(generator, z)  # (fid_n, 28, 28) uint8
         sample_ms.append(1000 * (time.perf_counter() - started) / len(z))
         report.progress(step, total_steps, f"seed {seed}: scoring {len(z)} samples")
-        score = metrics.evaluate_samples(samples, cfg["dataset"], report)
+        score = yardstick.evaluate_samples(samples, cfg["dataset"], report)
         scores.append(score)
         report(step, {"eval/fid": score["eval/fid"], "eval/confidence": score["eval/confidence"]})
         if k == 0:  # the pictures come from the first seed
@@ -252,7 +252,7 @@ def run(spec, report) -> RunResult:
     artifacts["config"] = dict(cfg)
     # Every weight of both nets (the averaged generator's are frozen, so not counted as
     # trainable ones; they are the same number as the live generator's).
-    params = sum(p.numel() for net in (generator, discriminator) for p in net.parameters())
+    params = count_params(generator, discriminator)
     return RunResult(final, params, train_seconds, artifacts)
 
 
@@ -294,6 +294,7 @@ augmentation, and as the adversarial loss inside other generators.
 """
 
 CARD = Card(
+    code=(DCGenerator, DCDiscriminator, train_one),
     key="gan",
     title="GAN (generative adversarial network)",
     family="Generative",

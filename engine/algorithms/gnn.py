@@ -13,20 +13,19 @@ every product with a constant sparse matrix uses a stored transpose for its grad
 """
 from __future__ import annotations
 
-import dataclasses
 import functools
 import math
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.core import Report, RunResult, setting
+from engine.algorithms.common import count_params
+from engine.core import Card, Report, RunResult, setting
 from engine.data.graphs import DATASETS, GraphData, load_planetoid
-from engine.registry import Card
 
 
 @dataclass(frozen=True)
@@ -296,6 +295,16 @@ def project_2d(matrix: torch.Tensor, method: str, seed: int = 0) -> torch.Tensor
     return torch.from_numpy(points).float()
 
 
+@dataclass
+class Best:
+    """A model's best epoch so far: its (val acc, -val loss), that epoch's metrics, the
+    epoch, and (for the first seed's model only, which feeds the page) its weights."""
+    key: tuple[float, float] = (-1.0, -math.inf)
+    metrics: dict[str, float] = field(default_factory=dict)
+    epoch: int = 0
+    state: dict | None = None
+
+
 def run(spec, report: Report) -> RunResult:
     """train() on one thread: products this small gain little from a second thread and,
     on cores shared with other jobs, a second thread made every epoch several times slower
@@ -319,8 +328,7 @@ def train(spec, report: Report) -> RunResult:
         optimisers.append(torch.optim.Adam(models[-1].parameters(), lr=cfg["lr"],
                                            weight_decay=cfg["weight_decay"]))
     torch.manual_seed(spec.seed)  # the dropout masks of all the models from here on
-    # Per model: (val acc, -val loss) of its best epoch, that epoch's metrics, its weights.
-    best = [((-1.0, -math.inf), {}, 0, None) for _ in seeds]
+    best = [Best() for _ in seeds]  # per model
     epochs, step_seconds = cfg["epochs"], []  # one entry per model and epoch
     train_mask, y = graph.train_mask, graph.y
     for epoch in range(1, epochs + 1):
@@ -337,9 +345,9 @@ def train(spec, report: Report) -> RunResult:
             step_seconds.append(time.perf_counter() - started)
             rows.append(metrics)
             key = (metrics["val/acc"], -metrics["val/loss"])
-            if key > best[i][0]:
+            if key > best[i].key:
                 state = {k: v.clone() for k, v in model.state_dict().items()} if i == 0 else None
-                best[i] = (key, metrics, epoch, state)
+                best[i] = Best(key, metrics, epoch, state)
         summary = {}
         for name in ("train/loss", "train/acc", "val/loss", "val/acc"):
             summary[name], spread = mean_std([r[name] for r in rows])
@@ -348,16 +356,16 @@ def train(spec, report: Report) -> RunResult:
         report(epoch, summary)
         report.progress(epoch, epochs, f"epoch {epoch}/{epochs}, {len(seeds)} models")
 
-    test_acc, test_std = mean_std([b[1]["test/acc"] for b in best])
-    val_acc, val_std = mean_std([b[1]["val/acc"] for b in best])
+    test_acc, test_std = mean_std([b.metrics["test/acc"] for b in best])
+    val_acc, val_std = mean_std([b.metrics["val/acc"] for b in best])
     metrics = {"test/acc": test_acc, "test/acc_std": test_std, "val/acc": val_acc,
-               "val/acc_std": val_std, "test/loss": mean_std([b[1]["test/loss"] for b in best])[0],
-               "epoch/best": mean_std([float(b[2]) for b in best])[0],
+               "val/acc_std": val_std, "test/loss": mean_std([b.metrics["test/loss"] for b in best])[0],
+               "epoch/best": mean_std([float(b.epoch) for b in best])[0],
                # median: robust to other programs stealing the CPU for a moment
                "time/epoch_ms": 1000 * float(torch.tensor(step_seconds).median())}
 
     model = models[0]  # the first seed's model, at its best validation epoch, feeds the page
-    model.load_state_dict(best[0][3])
+    model.load_state_dict(best[0].state)
     model.eval()
     with torch.inference_mode():
         started = time.perf_counter()
@@ -371,46 +379,15 @@ def train(spec, report: Report) -> RunResult:
         "confidence": probs.max(1).values,  # (N,)
         "embedding_2d": project_2d(hidden.clone(), cfg["projection"], spec.seed),  # (N, 2)
         "raw_2d": raw_feature_map(cfg["dataset"], cfg["projection"]),  # (N, 2)
-        "per_seed": {"seed": seeds, "test_acc": [b[1]["test/acc"] for b in best],
-                     "val_acc": [b[1]["val/acc"] for b in best],
-                     "best_epoch": [b[2] for b in best]},
+        "per_seed": {"seed": seeds, "test_acc": [b.metrics["test/acc"] for b in best],
+                     "val_acc": [b.metrics["val/acc"] for b in best],
+                     "best_epoch": [b.epoch for b in best]},
     }
     if spec.variant == "gat":
         artifacts["attention"] = {"dst": g.dst, "src": g.src,  # (E + N,) each
                                   "layer1": model.attention[0], "layer2": model.attention[1]}
-    params = sum(p.numel() for p in model.parameters())
+    params = count_params(model)
     return RunResult(metrics, params, sum(step_seconds), artifacts)
-
-
-def predict(variant: str, config: dict, state_dict: dict, graph: GraphData,
-            cut: int | None = None) -> torch.Tensor:
-    """(N, K) class probabilities from stored weights; with `cut`, that node's citations
-    are removed first, so the page can show what its neighbours contributed."""
-    if cut is not None:
-        keep = (graph.edge_index != cut).all(0)
-        graph = dataclasses.replace(graph, edge_index=graph.edge_index[:, keep])
-    model = build_model(variant, config, graph.x.shape[1], graph.num_classes)
-    model.load_state_dict(state_dict)
-    model.eval()
-    with torch.inference_mode():
-        logits, _ = model(prepare(graph))
-    return logits.softmax(1)
-
-
-def neighbourhood(edge_index: torch.Tensor, node: int, limit: int = 80):
-    """The nodes within two hops of `node`, nearest first (at most `limit`), their hop
-    distances, and the (2, e) edges among them as positions in that node list."""
-    dst, src = edge_index
-    hop, frontier = {node: 0}, [node]
-    for distance in (1, 2):
-        reached = torch.unique(src[torch.isin(dst, torch.tensor(frontier))]).tolist()
-        frontier = [v for v in reached if v not in hop][:max(0, limit - len(hop))]
-        hop.update((v, distance) for v in frontier)
-    nodes = list(hop)  # dicts keep insertion order: the node, then 1 hop, then 2 hops
-    where = torch.full((max(int(edge_index.max()), node) + 1,), -1)  # node -> position
-    where[nodes] = torch.arange(len(nodes))
-    keep = (where[dst] >= 0) & (where[src] >= 0)
-    return nodes, [hop[v] for v in nodes], torch.stack([where[dst[keep]], where[src[keep]]])
 
 
 @functools.lru_cache(maxsize=6)
@@ -458,6 +435,7 @@ on transaction graphs, knowledge graphs.
 """
 
 CARD = Card(
+    code=(GCN, GAT, attention, aggregate, Sparse, train),
     key="gnn",
     title="GNN (graph neural networks)",
     family="Graphs",

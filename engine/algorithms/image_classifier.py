@@ -16,50 +16,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine import settings
-from engine.core import Report, RunResult, setting
+from engine.algorithms.common import count_params, resolve_precision
+from engine.core import Report, RunResult
 from engine.data.images import load_images, normalise
 
 VALIDATION_SIZE = 5000  # the last 5,000 training images; the 10,000 test images stay unseen
 GradGroups = Callable[[nn.Module], Iterable[tuple[str, list[nn.Parameter]]]]
-PRECISIONS = ("auto", "bf16", "fp32")
-
-
-def precision_setting():
-    """The `precision` config field every convolutional algorithm shares."""
-    return setting("auto", "training arithmetic: bf16 autocast where the training device has it "
-                   "natively (auto), or always bf16 / fp32", choices=PRECISIONS)
-
-
-def resolve_precision(precision: str, device: torch.device | None = None) -> str:
-    """'auto' -> 'bf16' where the device has native bfloat16 (a CPU where oneDNN says so, a
-    GPU where CUDA does), else 'fp32'. Emulated bfloat16 is slower than float32, so it is
-    never chosen by 'auto'. device: the training device (default: TOP10_DEVICE's)."""
-    if precision != "auto":
-        return precision
-    device = device or settings.device()
-    if device.type == "cuda":
-        return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
-    native = torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
-    return "bf16" if native else "fp32"
-
-
-def count_params(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
-
-
-def update_average(average: nn.Module, model: nn.Module, decay: float, updates: int) -> None:
-    """average <- d * average + (1 - d) * model, weight by weight, with d = decay capped at
-    (1 + updates) / (10 + updates): a short memory over the first updates, so the average
-    does not linger on the random start. Batch-norm statistics are copied, since they
-    describe the activations of the current weights. decay = 0 keeps the last weights."""
-    d = min(decay, (1 + updates) / (10 + updates))
-    with torch.no_grad():
-        for p_avg, p in zip(average.parameters(), model.parameters()):
-            p_avg.lerp_(p, 1 - d)
-        for b_avg, b in zip(average.buffers(), model.buffers()):
-            b_avg.copy_(b)
-
-
 def random_shift(x: torch.Tensor, pixels: int, generator: torch.Generator,
                  flip: bool = False) -> torch.Tensor:
     """Shift each image of (B, 1, H, W) by up to `pixels` in x and y (zero fill);
@@ -94,14 +56,6 @@ def evaluate(model: nn.Module, x_uint8: torch.Tensor, y: torch.Tensor, dataset: 
     return float(torch.stack(losses).sum() / len(y)), float((p.argmax(1) == y).float().mean()), p
 
 
-@torch.inference_mode()
-def predict_probabilities(model: nn.Module, images_uint8: torch.Tensor, dataset: str) -> torch.Tensor:
-    """(N, 28, 28) uint8 images -> (N, 10) class probabilities (model in eval mode)."""
-    model.eval()
-    return model(normalise(images_uint8, dataset)).softmax(-1)
-
-
-@torch.inference_mode()
 def inference_ms_per_image(model: nn.Module, dataset: str, sample: torch.Tensor) -> float:
     """Wall-clock ms per image for a batch of test images (after one warm-up pass)."""
     model.eval()

@@ -17,8 +17,7 @@ import torch
 from torch import nn
 
 from engine.algorithms.sequence_tasks import train_charlm, train_sentiment
-from engine.core import RunResult, setting
-from engine.registry import Card
+from engine.core import Card, RunResult, setting
 
 CELLS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
 CHARLM_VOCAB = 65  # distinct characters in tiny Shakespeare
@@ -28,27 +27,35 @@ CHARLM_VOCAB = 65  # distinct characters in tiny Shakespeare
 class Config:
     task: str = setting("charlm", "charlm: next character of tiny Shakespeare; sentiment: "
                         "positive or negative movie-review sentence", choices=("charlm", "sentiment"))
-    layers: int = setting(1, "charlm: stacked recurrent layers", lo=1, hi=4)
-    hidden: int = setting(256, "charlm: units per recurrent layer", lo=8, hi=1024)
-    embed: int = setting(64, "charlm: size of a character's embedding", lo=4, hi=512)
+    layers: int = setting(1, "charlm: stacked recurrent layers", lo=1, hi=4, task="charlm")
+    hidden: int = setting(256, "charlm: units per recurrent layer", lo=8, hi=1024, task="charlm")
+    embed: int = setting(64, "charlm: size of a character's embedding", lo=4, hi=512,
+                         task="charlm")
     context: int = setting(64, "charlm: characters per training window (truncated-BPTT length)",
-                           lo=8, hi=512)
-    steps: int = setting(800, "charlm: gradient steps", lo=1, hi=100000)
-    batch_size: int = setting(32, "charlm: windows per gradient step", lo=1, hi=1024)
+                           lo=8, hi=512, task="charlm")
+    steps: int = setting(800, "charlm: gradient steps", lo=1, hi=100000, task="charlm")
+    batch_size: int = setting(32, "charlm: windows per gradient step", lo=1, hi=1024,
+                              task="charlm")
     lr: float = setting(4e-3, "charlm: peak learning rate (AdamW, warm-up then cosine decay)",
-                        lo=1e-5, hi=0.1)
+                        lo=1e-5, hi=0.1, task="charlm")
     dropout: float = setting(0.0, "charlm: dropout between recurrent layers and before the "
-                             "output layer", lo=0.0, hi=0.9)
-    eval_every: int = setting(100, "charlm: steps between validation estimates", lo=1, hi=100000)
+                             "output layer", lo=0.0, hi=0.9, task="charlm")
+    eval_every: int = setting(100, "charlm: steps between validation estimates", lo=1, hi=100000,
+                              task="charlm")
     sent_epochs: int = setting(8, "sentiment: passes over the 8,530 training sentences",
-                               lo=1, hi=100)
-    sent_embed: int = setting(128, "sentiment: size of a word's embedding", lo=4, hi=1024)
-    sent_hidden: int = setting(128, "sentiment: recurrent units per direction", lo=4, hi=1024)
-    bidirectional: bool = setting(True, "sentiment: read each sentence forwards and backwards")
+                               lo=1, hi=100, task="sentiment")
+    sent_embed: int = setting(128, "sentiment: size of a word's embedding", lo=4, hi=1024,
+                              task="sentiment")
+    sent_hidden: int = setting(128, "sentiment: recurrent units per direction", lo=4, hi=1024,
+                               task="sentiment")
+    bidirectional: bool = setting(True, "sentiment: read each sentence forwards and backwards",
+                                  task="sentiment")
     sent_dropout: float = setting(0.5, "sentiment: dropout on embeddings and the pooled vector",
-                                  lo=0.0, hi=0.9)
-    sent_lr: float = setting(5e-3, "sentiment: peak learning rate", lo=1e-5, hi=0.1)
-    sent_batch_size: int = setting(64, "sentiment: sentences per gradient step", lo=1, hi=1024)
+                                  lo=0.0, hi=0.9, task="sentiment")
+    sent_lr: float = setting(5e-3, "sentiment: peak learning rate", lo=1e-5, hi=0.1,
+                             task="sentiment")
+    sent_batch_size: int = setting(64, "sentiment: sentences per gradient step", lo=1, hi=1024,
+                                   task="sentiment")
     weight_decay: float = setting(0.01, "AdamW weight decay on weight matrices", lo=0.0, hi=1.0)
 
 
@@ -116,44 +123,6 @@ def build_model(variant: str, config: dict, vocab: int = CHARLM_VOCAB) -> nn.Mod
                        config["bidirectional"], config["sent_dropout"])
 
 
-@torch.inference_mode()
-def trace(model: CharRNN, ids: torch.Tensor) -> dict[str, torch.Tensor]:
-    """Re-run a trained char model by hand, one time step at a time, to expose what
-    nn.RNN/GRU/LSTM keep inside: per layer the hidden state h, the LSTM cell state c
-    and every gate. (T,) ids -> {"h": (layers, T, H), "c": ..., "<gate>": ...}.
-    PyTorch stacks the gate weights as (i, f, g, o) for the LSTM and (r, z, n) for the GRU."""
-    rnn, kind = model.rnn, model.variant
-    x = model.embed(ids)  # (T, E): the input of layer 0
-    names = {"rnn": [], "gru": ["reset", "update"], "lstm": ["input", "forget", "output"]}[kind]
-    out = {k: [] for k in ["h", *(["c"] if kind == "lstm" else []), *names]}
-    for layer in range(rnn.num_layers):
-        w_ih, w_hh = getattr(rnn, f"weight_ih_l{layer}"), getattr(rnn, f"weight_hh_l{layer}")
-        b_ih, b_hh = getattr(rnn, f"bias_ih_l{layer}"), getattr(rnn, f"bias_hh_l{layer}")
-        h = c = torch.zeros(rnn.hidden_size)
-        rows = {k: [] for k in out}
-        for t in range(len(ids)):
-            gi, gh = w_ih @ x[t] + b_ih, w_hh @ h + b_hh  # (G*H,) each
-            if kind == "rnn":
-                h = torch.tanh(gi + gh)
-            elif kind == "gru":
-                (ir, iz, inn), (hr, hz, hn) = gi.chunk(3), gh.chunk(3)
-                r, z = torch.sigmoid(ir + hr), torch.sigmoid(iz + hz)
-                h = (1 - z) * torch.tanh(inn + r * hn) + z * h
-                rows["reset"].append(r), rows["update"].append(z)
-            else:
-                i, f, g, o = (gi + gh).chunk(4)
-                i, f, o = torch.sigmoid(i), torch.sigmoid(f), torch.sigmoid(o)
-                c = f * c + i * torch.tanh(g)
-                h = o * torch.tanh(c)
-                rows["c"].append(c), rows["input"].append(i)
-                rows["forget"].append(f), rows["output"].append(o)
-            rows["h"].append(h)
-        for k in out:
-            out[k].append(torch.stack(rows[k]))  # (T, H)
-        x = torch.stack(rows["h"])  # the next layer reads this layer's h
-    return {k: torch.stack(v) for k, v in out.items()}  # each (layers, T, H)
-
-
 def run(spec, report) -> RunResult:
     cfg = spec.config
     if cfg["task"] == "charlm":
@@ -208,6 +177,7 @@ and keep the largest value of each unit over the sentence (max pooling).
 """
 
 CARD = Card(
+    code=(CharRNN, SentenceRNN, train_charlm),
     key="lstm",
     title="LSTM (recurrent networks)",
     family="Sequences",

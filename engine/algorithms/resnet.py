@@ -16,9 +16,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.algorithms.image_classifier import precision_setting, train_classifier
-from engine.core import RunResult, setting
-from engine.registry import Card
+from engine.algorithms.common import precision_setting
+from engine.algorithms.image_classifier import train_classifier
+from engine.core import Card, RunResult, setting
 
 DEPTHS = (8, 14, 20, 32, 44, 56)
 
@@ -99,16 +99,6 @@ def stages(model: Net):
             for name in ("stem", "stage1", "stage2", "stage3", "head")]
 
 
-def depth_sweep(runs: list[dict], config: dict) -> list[dict]:
-    """Of stored runs, those trained exactly like `config` except for their depth: the
-    page's plain-vs-residual comparison across depths under the same budget."""
-    def rest(c: dict) -> dict:
-        return {k: v for k, v in c.items() if k != "depth"}
-
-    return sorted((r for r in runs if rest(r["spec"]["config"]) == rest(config)),
-                  key=lambda r: (r["spec"]["config"]["depth"], r["variant"]))
-
-
 def run(spec, report) -> RunResult:
     cfg = spec.config
     model = build_model(spec.variant, cfg)
@@ -149,6 +139,7 @@ Transformers, diffusion U-Nets and graph networks.
 """
 
 CARD = Card(
+    code=(Block, Net, train_classifier),
     key="resnet",
     title="ResNet (residual network)",
     family="Vision",

@@ -21,14 +21,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine import settings
+from engine.algorithms.common import count_params
 from engine.core import Report, RunResult
-from engine.data.text import MAX_WORDS, UNK, load_polarity, load_shakespeare, tokenize
+from engine.data.text import load_polarity, load_shakespeare
 
 PROMPT = "ROMEO:\n"  # the prompt of the sample stored with every char-LM run
-
-
-def count_params(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
 def make_optimizer(model: nn.Module, lr: float, weight_decay: float) -> torch.optim.AdamW:
@@ -232,36 +229,3 @@ def train_sentiment(spec, report: Report, model: nn.Module, *, epochs: int, batc
                  "mistakes": [{"text": data.texts["test"][i], "label": int(test_labels[i]),
                                "p_positive": float(test_prob[i])} for i in worst]}
     return RunResult(metrics, count_params(model), train_seconds, artifacts)
-
-
-def sentence_ids(words: list[str], sentence: str) -> tuple[torch.Tensor, torch.Tensor, list[str]]:
-    """A visitor's sentence -> ((1, L) word ids, (1,) length, the L words as read); words
-    not in the run's vocabulary become <unk>."""
-    index = {w: i for i, w in enumerate(words)}
-    tokens = tokenize(sentence)[:MAX_WORDS] or ["<unk>"]
-    ids = [index.get(w, UNK) for w in tokens]
-    return torch.tensor([ids]), torch.tensor([len(ids)]), tokens
-
-
-@torch.inference_mode()
-def p_positive(model: nn.Module, words: list[str], sentence: str) -> float:
-    """A visitor's sentence -> the model's probability that it is positive."""
-    ids, lengths, _ = sentence_ids(words, sentence)
-    model.eval()
-    return float(model(ids, lengths).softmax(-1)[0, 1])  # (1, 2) -> p(positive)
-
-
-def restore(build_model, spec: dict, artifacts: dict) -> nn.Module:
-    """Rebuild a finished run's model from its stored weights, ready for inference."""
-    vocab = len(artifacts["chars"] if "chars" in artifacts else artifacts["words"])
-    model = build_model(spec["variant"], spec["config"], vocab)
-    model.load_state_dict(artifacts["state_dict"])
-    return model.eval()
-
-
-def best_run(runs: list[dict], task: str) -> dict | None:
-    """The best finished run for a task: lowest val/loss (charlm), highest test/acc."""
-    runs = [r for r in runs if r["spec"]["config"].get("task") == task and r["metrics"]]
-    if task == "charlm":
-        return min(runs, key=lambda r: r["metrics"]["val/loss"], default=None)
-    return max(runs, key=lambda r: r["metrics"]["test/acc"], default=None)

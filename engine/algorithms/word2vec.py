@@ -20,9 +20,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine import word_eval
-from engine.core import ConfigError, RunResult, setting
+from engine.core import Card, ConfigError, RunResult, setting
 from engine.data.corpora import CORPORA, english_stopwords, load_corpus
-from engine.registry import Card
 
 TOP_WORDS = 20_000  # rows kept in the artifact: 20,000 x 100 dims x 2 bytes = 4 MB
 MONITOR_POSITIONS = 2_000  # corpus positions on which every variant's loss is measured
@@ -352,6 +351,7 @@ corpus says about its words.
 """
 
 CARD = Card(
+    code=(SkipGram, train_torch, train_gensim),
     key="word2vec",
     title="Word2Vec (skip-gram and CBOW)",
     family="Sequences",

@@ -26,9 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def page_files() -> list[Path]:
     pages = ROOT / "pages"
-    keys = [k for k in registry.available() if (pages / f"{k}.py").exists()]
-    extra = [pages / f"{n}.py" for n in ("compare", "runs") if (pages / f"{n}.py").exists()]
-    return [ROOT / "Home.py"] + [pages / f"{k}.py" for k in keys] + extra
+    return [ROOT / "Home.py"] + [pages / f"{name}.py" for name in (*registry.KEYS, "compare", "runs")]
 
 
 def render_seconds(path: Path, preset: str, repeats: int = 3) -> float:
@@ -40,7 +38,10 @@ def render_seconds(path: Path, preset: str, repeats: int = 3) -> float:
         AppTest.from_file(str(path), default_timeout=120).run()  # warm-up
         return _median_run_seconds(lambda: AppTest.from_file(str(path), default_timeout=120),
                                    repeats, path.name)
+    from engine import ui
+
     at = AppTest.from_file(str(path), default_timeout=120)
+    at.session_state[ui.NAVIGATED] = True  # as after Home.py's navigation: the page renders
     at.run()
     picker = [w for w in at.segmented_control if w.key == f"{path.stem}:preset"]
     if picker:

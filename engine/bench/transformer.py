@@ -3,10 +3,10 @@
 
 speed: trains the GPT character model with our loop and our fast settings until the loss
 on the *whole* validation text (checked every 50 steps; checking is not counted as
-training time) is at or below --target, and prints the training seconds it took. The
-issue's yardstick is nanoGPT's README CPU recipe (4 layers, 4 heads, width 128, context
-64, batch 12, lr 1e-3, 2000 iterations, no dropout): 1.886 after about 91 s here.
---nanogpt also trains that recipe in our loop for reference.
+training time) is at or below --target, and prints the training seconds it took.
+--nanogpt also trains nanoGPT's README CPU recipe (4 layers, 4 heads, width 128, context
+64, batch 12, lr 1e-3, 2000 iterations, no dropout) in our loop, in the same command.
+`python -m engine bench peers --rows transformer` adds Hugging Face's GPT-2 with that recipe.
 table: like `bench lstm`, one row per variant at a preset (quality figures).
 Wrap it in `flock /tmp/top10-cpu.lock`; set TOP10_THREADS=2 to use both cores.
 """
@@ -17,13 +17,16 @@ import sys
 import time
 from dataclasses import asdict
 
+from typing import Callable
+
 import torch
+from torch import nn
 
 from engine import settings
 from engine.algorithms import transformer
 from engine.algorithms.sequence_tasks import train_charlm
 from engine.bench.lstm import parser, variant_table
-from engine.core import PrintReport, RunSpec, make_config
+from engine.core import PrintReport, RunResult, RunSpec, make_config
 from engine.jobs import seed_everything
 
 # Same model size and context as the nanoGPT recipe; what differs is the optimisation:
@@ -44,11 +47,14 @@ class EchoEvaluations(PrintReport):
                   f"{metrics['time/train_seconds']:.1f} s of training", flush=True)
 
 
-def train(name: str, overrides: dict, target: float, seed: int) -> None:
+def train(name: str, overrides: dict, target: float, seed: int,
+          build: Callable[[dict], nn.Module] | None = None) -> RunResult:
+    """Train one char LM (our GPT, or `build(config)`'s model: (B, T) ids -> (B, T, V)
+    logits) with our loop until the whole-validation loss reaches `target`; print a line."""
     config = asdict(make_config(transformer.Config, {**overrides, "eval_every": 50}))
     spec = RunSpec("transformer", "learned", config, seed)
     seed_everything(seed)
-    model = transformer.build_model("learned", config)
+    model = (build or (lambda c: transformer.build_model("learned", c)))(config)
     cpu, wall = time.process_time(), time.perf_counter()
     result = train_charlm(spec, EchoEvaluations(quiet=True), model, steps=config["steps"],
                           batch_size=config["batch_size"], context=config["context"],
@@ -65,6 +71,7 @@ def train(name: str, overrides: dict, target: float, seed: int) -> None:
           f"{m['time/ms_per_step']:.1f} ms/step, {m['time/tokens_per_second']:,.0f} tokens/s, "
           f"{result.params:,} params; busy cores {cores:.2f} of {torch.get_num_threads()}",
           flush=True)
+    return result
 
 
 def main(argv: list[str]) -> int:
@@ -85,3 +92,23 @@ def main(argv: list[str]) -> int:
     if args.nanogpt:
         train("nanoGPT recipe (batch 12, lr 1e-3)", NANOGPT, args.target, args.seed)
     return 0
+
+
+class HFCharGPT(nn.Module):
+    """Hugging Face transformers' GPT2LMHeadModel sized by our config, as a char LM:
+    (B, T) character ids -> (B, T, V) logits, so our loop trains it like our own model."""
+
+    def __init__(self, config: dict):
+        super().__init__()
+        from transformers import GPT2Config, GPT2LMHeadModel
+
+        from engine.data.text import load_shakespeare
+
+        self.gpt = GPT2LMHeadModel(GPT2Config(
+            vocab_size=len(load_shakespeare().chars), n_positions=config["context"],
+            n_embd=config["width"], n_layer=config["layers"], n_head=config["heads"],
+            resid_pdrop=config["dropout"], embd_pdrop=config["dropout"],
+            attn_pdrop=config["dropout"], bos_token_id=None, eos_token_id=None))
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        return self.gpt(input_ids=ids).logits

@@ -24,7 +24,8 @@ from engine.data.corpora import load_corpus
 from engine.jobs import InlineExecutor, JobManager, execute
 from engine.store import Store
 
-SHOWN = ("eval/wordsim353", "eval/wordsim353_coverage", "eval/analogy", "eval/analogy_coverage",
+SHOWN = ("eval/wordsim353", "eval/wordsim353_tune", "eval/wordsim353_test",
+         "eval/wordsim353_coverage", "eval/analogy", "eval/analogy_coverage",
          "eval/wordsim353_random", "eval/analogy_random", "vocab/size")
 
 
@@ -63,7 +64,7 @@ def quality(preset: str, seed: int, force: bool) -> None:
             continue
         m = found[variant] = {**run["metrics"], "seconds": run["train_seconds"]}
         print(f"quality {preset} {variant:15s} " + "  ".join(f"{k.split('/')[-1]} {m[k]:.4f}"
-                                                            for k in SHOWN) +
+                                                            for k in SHOWN if k in m) +
               f"  words/s {m['time/words_per_second']:,.0f}  train {m['seconds']:.1f}s"
               f"{'  (stored)' if submission.cached else ''}  id {submission.run_id}", flush=True)
     if {"skipgram", "torch_skipgram"} <= found.keys():

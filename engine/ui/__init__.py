@@ -1,44 +1,30 @@
 """Streamlit components shared by the pages: the one place in engine/ that imports Streamlit.
 
 A page is: header(card) -> specs = config_form(card) -> runs = run_panel(card, specs) ->
-comparison(card, runs) -> the page's own visuals from artifacts(run).
+comparison(card, runs) -> the page's own visuals from restored(run) (the cached model and
+artifacts; what to do with them lives in engine.inspect) -> source(card).
 """
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import time
+from dataclasses import dataclass
+from inspect import getsource
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from engine import plots, registry, settings
+from engine import compare, inspect, plots, registry, settings
 from engine.core import ConfigError, RunSpec
 from engine.jobs import JobManager
-from engine.registry import Card
+from engine.core import Card
 from engine.store import Store
 
 LIVE = ("queued", "running")
 STATUS_ICONS = {"queued": "⏳", "running": "⚙️", "done": "✅", "failed": "❌",
                 "cancelled": "⏹️", "interrupted": "⚠️"}
-
-
-def _use_our_navigation() -> None:
-    """Streamlit treats an app with a pages/ folder as an old-style multipage app until
-    Home.py's st.navigation has run once; a first request straight to /compare (a shared
-    link, after a restart) would then run the page without our navigation and sidebar.
-    Clear that flag and rerun, so Home.py handles the request."""
-    from streamlit.runtime.pages_manager import PagesManager
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-
-    if PagesManager.uses_pages_directory and get_script_run_ctx() is not None:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
-
-
-_use_our_navigation()
 
 
 # ---- shared resources -------------------------------------------------------------------
@@ -68,14 +54,38 @@ def history(run: dict) -> list[tuple[int, float, str, float]]:
     return _history(str(store().root), run["id"], run["finished"])
 
 
-@st.cache_resource(show_spinner=False, max_entries=48)
-def _artifacts(store_path: str, run_id: str, finished: float | None) -> dict | None:
-    return manager().artifacts(run_id)
+@dataclass(frozen=True)
+class Restored:
+    """A finished run ready to inspect: its stored row, the model(s) engine.inspect rebuilt
+    from its weights (None where a page needs only artifacts) and its artifacts."""
+    run: dict
+    model: Any
+    artifacts: dict
 
 
-def artifacts(run: dict) -> dict | None:
-    """A finished run's artifacts (checksums verified), or None if damaged and requeued."""
-    return _artifacts(str(store().root), run["id"], run["finished"])
+@st.cache_resource(show_spinner="Loading the trained model...", max_entries=32)
+def _restored(store_path: str, run_id: str, finished: float | None) -> tuple[Any, dict] | None:
+    found = manager().artifacts(run_id)  # checksums verified; None: damaged and requeued
+    if found is None:
+        return None
+    return inspect.restore(store().get(run_id), found), found
+
+
+def restored(run: dict) -> Restored | None:
+    """The one way a page gets a finished run's model and artifacts: built once per run
+    (keyed by run id and finish time, so a re-run is rebuilt) and shared by every rerun
+    and visitor. Damaged stored files give one warning and None; the run is requeued."""
+    pair = _restored(str(store().root), run["id"], run["finished"])
+    if pair is None:
+        st.warning(f"{label(run)}: its stored files were damaged, so it has been queued to "
+                   "train again.")
+        return None
+    return Restored(run, *pair)
+
+
+def restored_all(runs: list[dict]) -> list[Restored]:
+    """restored() of each run, leaving out (with the warning) those whose files were damaged."""
+    return [r for r in map(restored, runs) if r is not None]
 
 
 def stored_runs(algorithm: str, status: str | None = "done") -> list[dict]:
@@ -90,6 +100,7 @@ def label(run: dict) -> str:
 
 # ---- page parts ---------------------------------------------------------------------------
 def header(card: Card) -> None:
+    through_navigation()
     st.title(card.title)
     st.markdown(f"*{card.summary}*")
     with st.expander("How it works", expanded=False):
@@ -115,29 +126,39 @@ def _widget(card: Card, field: dataclasses.Field, value: Any, key: str) -> Any:
 
 
 def config_form(card: Card, variants: list[str] | None = None) -> list[RunSpec]:
-    """Preset picker plus a form (so moving a slider does not retrain). Returns the specs
-    the page shows: the last ones trained in this session, else the preset's defaults (so a
-    stored run at those defaults shows at once)."""
+    """Preset picker (and task picker, for a card whose runs are one of several tasks) plus
+    a form of the settings that apply (so moving a slider does not retrain). Returns the
+    specs the page shows: the last ones trained in this session for that task, else the
+    preset's defaults (so a stored run at those defaults shows at once)."""
     state_key = f"{card.key}:specs"
     preset = st.segmented_control("Preset", list(card.presets), default="standard",
                                   key=f"{card.key}:preset", required=True,
                                   help="quick: seconds (tests); standard: a minute or two; "
                                        "full: reaches the quality figures (long)")
     all_variants = variants or list(card.variants)
+    defaults = card.default_config(preset)
+    fields = dataclasses.fields(card.config_cls)
+    chosen_task = {}  # {"task": ...} where a run is one of several tasks (LSTM, Transformer)
+    if "task" in defaults:
+        task_field = next(f for f in fields if f.name == "task")
+        task = st.segmented_control("Task", list(task_field.metadata["choices"]),
+                                    default=defaults["task"], key=f"{card.key}:task",
+                                    required=True, help=task_field.metadata["help"])
+        chosen_task = {"task": task} if task != defaults["task"] else {}
+        fields = [f for f in fields if f.name != "task" and f.metadata["task"] in (None, task)]
     with st.form(f"{card.key}:form"):
         chosen = st.multiselect("Variants", all_variants, default=all_variants,
                                 format_func=lambda v: f"{v}: {card.variants[v]}",
                                 key=f"{card.key}:variants")
-        defaults = card.default_config(preset)
         values = {}
         columns = st.columns(4)
-        for i, field in enumerate(dataclasses.fields(card.config_cls)):
+        for i, field in enumerate(fields):
             with columns[i % 4]:
                 values[field.name] = _widget(card, field, defaults[field.name],
                                              key=f"{card.key}:{preset}:{field.name}")
         seed = columns[len(values) % 4].number_input("seed", 0, 2**31 - 1, 0, key=f"{card.key}:seed")
         submitted = st.form_submit_button("Train", type="primary")
-    overrides = {k: v for k, v in values.items() if v != defaults[k]}
+    overrides = {**chosen_task, **{k: v for k, v in values.items() if v != defaults[k]}}
     if submitted:
         if not chosen:
             st.error("Choose at least one variant.")
@@ -149,9 +170,11 @@ def config_form(card: Card, variants: list[str] | None = None) -> list[RunSpec]:
             else:
                 st.session_state[state_key] = specs
                 submit(specs)
-    if state_key in st.session_state:
-        return st.session_state[state_key]
-    return [registry.build_spec(card.key, v, preset) for v in all_variants]  # nothing trained yet
+    trained = st.session_state.get(state_key)
+    if trained and all(s.config.get("task") == (defaults | chosen_task).get("task")
+                       for s in trained):
+        return trained  # the last ones trained in this session (for the task shown)
+    return [registry.build_spec(card.key, v, preset, chosen_task) for v in all_variants]
 
 
 def submit(specs: list[RunSpec], force: bool = False) -> None:
@@ -256,25 +279,53 @@ def comparison(card: Card, runs: list[dict], curve_metrics: tuple[str, ...] = ()
                                     key=f"{card.key}:curve:{metric}")
 
 
-def source(*objects: Any, title: str = "The code that ran") -> None:
+def source(card: Card, title: str = "The code that ran") -> None:
+    """The functions and classes the card names as its code, as the page's last section."""
     with st.expander(title):
-        for obj in objects:
-            st.code(inspect.getsource(obj), language="python")
+        for obj in card.code:
+            st.code(getsource(obj), language="python")
 
 
 # ---- whole-dashboard parts ------------------------------------------------------------------
 PAGES = Path(__file__).resolve().parents[2] / "pages"
+NAVIGATED = "top10:navigated"  # session key: this session's runs go through navigate()
 
 
-def working_keys() -> list[str]:
-    """Algorithms with both an engine module and a page, in the registry's order."""
-    return [k for k in registry.available() if (PAGES / f"{k}.py").exists()]
+def navigate() -> None:
+    """Page configuration, the navigation (pages grouped by family), the shared sidebar,
+    then the page the address asks for. Home.py calls it; so does through_navigation()."""
+    st.set_page_config(page_title="Deep Learning Top-10", page_icon="🧠", layout="wide")
+    sections = {"Overview": [st.Page(PAGES / "home.py", title="Home", default=True)]}
+    for family, keys in registry.FAMILIES.items():
+        sections[family] = [st.Page(PAGES / f"{key}.py", title=registry.card(key).title,
+                                    url_path=key) for key in keys]
+    sections["Tools"] = [st.Page(PAGES / f"{name}.py", title=title, url_path=name)
+                         for name, title in (("compare", "Compare"), ("runs", "Runs"),
+                                             ("sweeps", "Sweeps"))]
+    page = st.navigation(sections, expanded=True)
+    st.session_state[NAVIGATED] = True
+    jobs_sidebar()
+    page.run()
+
+
+def through_navigation() -> None:
+    """The first call of every page (header() makes it for the algorithm pages).
+
+    Until some session of a freshly started server has run st.navigation, Streamlit takes
+    the pages/ folder for an old-style multipage app and runs a requested page file (a
+    shared /compare link) by itself, with an auto-generated page list and no sidebar. Such
+    a session has never been through navigate(): run it here, which renders this same page
+    inside our navigation (and tells Streamlit, for the whole process, that st.navigation
+    owns the pages), then stop this outer run."""
+    if not st.session_state.get(NAVIGATED):
+        navigate()
+        st.stop()
 
 
 def train_all(preset: str) -> list[str]:
-    """Queue every variant of every working algorithm at a preset's defaults."""
+    """Queue every variant of every algorithm at a preset's defaults."""
     specs = [registry.build_spec(key, variant, preset)
-             for key in working_keys() for variant in registry.card(key).variants]
+             for key in registry.KEYS for variant in registry.card(key).variants]
     submit(specs)
     ids = [registry.run_id(s) for s in specs]
     st.session_state["batch"] = {"preset": preset, "ids": ids}
@@ -334,3 +385,27 @@ def jobs_sidebar() -> None:
         st.markdown("**Training**")
         panel()
         st.caption(f"Training runs on: {training_device()}")
+
+
+def apply_action(manager: JobManager, action: str, runs: list[dict]) -> list[str]:
+    """Apply a Runs-page action (compare.ACTIONS) through a job manager to the runs it
+    fits; return a summary line and one line per run it could not handle. (It changes the
+    store, so it lives here and not among compare's pure functions.)"""
+    fits = [r for r in runs if r["status"] in compare.ACTIONS[action]]
+    problems, handled = [], 0
+    for run in fits:
+        if action == "delete":
+            manager.store.delete(run["id"])
+        elif action == "cancel":
+            manager.cancel(run["id"])
+        else:
+            try:
+                submitted = manager.submit(RunSpec(**run["spec"]), force=action == "rerun")
+            except ConfigError as error:
+                problems.append(f"{compare.run_label(run)}: {error}")
+                continue
+            if submitted.run_id != run["id"]:
+                problems.append(f"{compare.run_label(run)} was queued as {submitted.run_id}: the "
+                                "algorithm's code changed since it ran")
+        handled += 1
+    return [compare.DONE_WORDS[action].format(n=handled), *problems]

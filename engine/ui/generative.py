@@ -21,8 +21,8 @@ def joint_comparison(key: str, other_page: str) -> None:
     chosen = generative.latest_per_model(both, preset)
     st.dataframe(generative.generative_table(chosen), hide_index=True, width="stretch")
     for column, run in zip(st.columns(len(chosen)), chosen):
-        artifacts = ui.artifacts(run)
-        if artifacts is not None:
-            column.plotly_chart(generative.samples(artifacts["samples"][:16].numpy(),
+        restored = ui.restored(run)
+        if restored is not None:
+            column.plotly_chart(generative.samples(restored.artifacts["samples"][:16].numpy(),
                                                    f"{run['algorithm']}/{run['variant']}",
                                                    columns=4), width="stretch")

@@ -3,14 +3,11 @@ ours, text generation, and the sentiment probe. Both pages call these with their
 from __future__ import annotations
 
 import streamlit as st
-import torch
 
 from engine import registry, ui
-from engine.algorithms import lstm, sequence_tasks as seq, transformer
-from engine.data.text import load_shakespeare
+from engine.inspect import text
 from engine.plots import text as text_plots
 
-BUILDERS = {"lstm": lstm.build_model, "transformer": transformer.build_model}
 RIVAL = {"lstm": ("transformer", "learned", "Transformer"), "transformer": ("lstm", "lstm", "LSTM")}
 
 
@@ -22,7 +19,7 @@ def runs_with_rival(card, specs) -> tuple[list[dict], list[dict]]:
     extra_key = f"{card.key}:other"
     runs = [r for r in ui.run_panel(card, specs + st.session_state.get(extra_key, []))
             if r["algorithm"] == card.key]
-    rival = seq.best_run(ui.stored_runs(other), task)
+    rival = text.best_run(ui.stored_runs(other), task)
     if rival is None:
         if st.button(f"Train the {other_title} on {task} too (standard preset)",
                      key=f"{card.key}:rival"):
@@ -43,17 +40,6 @@ def sentiment_table(card, shown: list[dict]) -> None:
                         "train seconds"]], hide_index=True, width="stretch")
 
 
-def model_of(run: dict):
-    """(model rebuilt from the stored weights, artifacts), or (None, None) if damaged."""
-    found = ui.artifacts(run)
-    if found is None:
-        st.warning(f"{ui.label(run)}: stored files were damaged; recomputing.")
-        return None, None
-    builder = BUILDERS[run["algorithm"]]
-    spec = {**run["spec"], "variant": run["variant"].split("/")[-1]}
-    return seq.restore(builder, spec, found), found
-
-
 def generation_panel(key: str, shown: list[dict]) -> None:
     """Prompt, length, temperature and top-k; every run's continuation side by side."""
     st.subheader("Generate text")
@@ -68,21 +54,16 @@ def generation_panel(key: str, shown: list[dict]) -> None:
     if not go:
         return
     columns = st.columns(min(len(shown), 3))
-    for i, run in enumerate(shown):
-        model, _ = model_of(run)
-        if model is None:
-            continue
+    for i, restored in enumerate(ui.restored_all(shown)):
         try:
-            text = seq.generate(model, load_shakespeare(), prompt, length,
-                                temperature=temperature, top_k=top_k,
-                                context=run["spec"]["config"]["context"],
-                                generator=torch.Generator().manual_seed(0))
+            continuation = text.generate(restored.model, prompt, length, temperature=temperature,
+                                         top_k=top_k, context=restored.run["spec"]["config"]["context"])
         except ValueError as error:
             st.error(str(error))
             return
         with columns[i % len(columns)]:
-            st.markdown(f"**{ui.label(run)}**")
-            st.code(text, language=None)
+            st.markdown(f"**{ui.label(restored.run)}**")
+            st.code(continuation, language=None)
 
 
 def sentiment_probe(key: str, shown: list[dict]) -> None:
@@ -90,16 +71,14 @@ def sentiment_probe(key: str, shown: list[dict]) -> None:
     st.subheader("Your sentence")
     sentence = st.text_input("A movie-review sentence", "a gorgeous, witty and moving film",
                              key=f"{key}:sentence")
-    probabilities = {}
-    for run in shown:
-        model, found = model_of(run)
-        if model is not None and sentence.strip():
-            probabilities[ui.label(run)] = seq.p_positive(model, found["words"], sentence)
-    if probabilities:
+    restored = ui.restored_all(shown)
+    if sentence.strip() and restored:
+        probabilities = {ui.label(r.run): text.p_positive(r.model, r.artifacts["words"], sentence)
+                         for r in restored}
         st.plotly_chart(text_plots.positive_bars(probabilities, "Probability of positive"),
                         width="stretch", key=f"{key}:bars")
     run = st.selectbox("Most confident test mistakes of", shown, format_func=ui.label,
                        key=f"{key}:mistakes")
-    found = ui.artifacts(run)
+    found = ui.restored(run)
     if found is not None:
-        st.dataframe(found["mistakes"], hide_index=True, width="stretch")
+        st.dataframe(found.artifacts["mistakes"], hide_index=True, width="stretch")

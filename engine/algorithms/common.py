@@ -1,0 +1,62 @@
+"""Training helpers several algorithm families share (vision, generative, sequences, graphs,
+control), kept apart from any one of them so no algorithm imports another's module for
+them: parameter counts, the bf16/fp32 precision setting, weight averaging, atomic saves."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from engine import settings
+from engine.core import setting
+
+PRECISIONS = ("auto", "bf16", "fp32")
+
+
+def precision_setting():
+    """The `precision` config field every convolutional algorithm shares."""
+    return setting("auto", "training arithmetic: bf16 autocast where the training device has it "
+                   "natively (auto), or always bf16 / fp32", choices=PRECISIONS)
+
+
+def resolve_precision(precision: str, device: torch.device | None = None) -> str:
+    """'auto' -> 'bf16' where the device has native bfloat16 (a CPU where oneDNN says so, a
+    GPU where CUDA does), else 'fp32'. Emulated bfloat16 is slower than float32, so it is
+    never chosen by 'auto'. device: the training device (default: TOP10_DEVICE's)."""
+    if precision != "auto":
+        return precision
+    device = device or settings.device()
+    if device.type == "cuda":
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
+    native = torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
+    return "bf16" if native else "fp32"
+
+
+def count_params(*models: nn.Module) -> int:
+    """Every weight of the given networks, frozen ones included (a GAN's or a diffusion
+    model's averaged copy is frozen but is the network that samples)."""
+    return sum(p.numel() for model in models for p in model.parameters())
+
+
+def update_average(average: nn.Module, model: nn.Module, decay: float, updates: int) -> None:
+    """average <- d * average + (1 - d) * model, weight by weight, with d = decay capped at
+    (1 + updates) / (10 + updates): a short memory over the first updates, so the average
+    does not linger on the random start. Batch-norm statistics are copied, since they
+    describe the activations of the current weights. decay = 0 keeps the last weights."""
+    d = min(decay, (1 + updates) / (10 + updates))
+    with torch.no_grad():
+        for p_avg, p in zip(average.parameters(), model.parameters()):
+            p_avg.lerp_(p, 1 - d)
+        for b_avg, b in zip(average.buffers(), model.buffers()):
+            b_avg.copy_(b)
+
+
+def save_atomically(obj, path: Path) -> None:
+    """torch.save to a temporary name, then rename: a crash never leaves half a file, and
+    two processes racing both leave a complete one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    torch.save(obj, temp)
+    os.replace(temp, path)

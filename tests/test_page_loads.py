@@ -1,0 +1,34 @@
+"""Every algorithm page loads in an empty store: its card's title, no exception, and each
+variant says it is not trained yet (the LSTM and Transformer pages also offer the other
+family's run on the same task)."""
+from __future__ import annotations
+
+import pytest
+
+from apptest_tools import open_page
+from engine import registry
+
+RIVAL = {"lstm": "Train the Transformer on charlm", "transformer": "Train the LSTM on charlm"}
+
+
+@pytest.mark.parametrize("key", registry.KEYS)
+def test_page_loads_without_runs(key, store_dir):
+    at = open_page(key).run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == registry.card(key).title
+    assert any("not trained yet" in c.value for c in at.caption)
+    if key in RIVAL:
+        assert any(b.label.startswith(RIVAL[key]) for b in at.button)
+
+
+@pytest.mark.parametrize("key", ["lstm", "transformer"])
+def test_the_form_shows_only_the_chosen_tasks_fields(key, store_dir):
+    at = open_page(key).run()
+    shown = {w.key for w in at.number_input}
+    assert f"{key}:standard:steps" in shown and f"{key}:standard:sent_epochs" not in shown
+    assert f"{key}:standard:weight_decay" in shown  # shared by both tasks
+    at.segmented_control(key=f"{key}:task").set_value("sentiment").run()
+    assert not at.exception
+    shown = {w.key for w in at.number_input}
+    assert f"{key}:standard:sent_epochs" in shown and f"{key}:standard:steps" not in shown
+    assert any("sentiment" in c.value or "not trained yet" in c.value for c in at.caption)
