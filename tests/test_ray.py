@@ -72,6 +72,15 @@ def wait_for(condition, seconds: float = 120.0) -> None:
         time.sleep(0.1)
 
 
+def kill_the_worker_mid_run(executor: RayExecutor) -> threading.Thread:
+    """Drive the one queued run; SIGKILL its worker process once it has reported progress."""
+    thread = drive_in_background(executor)
+    attempt = lambda: next(iter(executor.active.values()), None)  # noqa: E731
+    wait_for(lambda: (a := attempt()) is not None and a.pid and a.progress > 0.002)
+    os.kill(attempt().pid, signal.SIGKILL)
+    return thread
+
+
 def submit(store: Store, overrides: dict, seed: int = 0) -> str:
     spec = registry.build_spec("dnn", "mlp", "quick", overrides, seed)
     return JobManager(store, InlineExecutor(store)).submit(spec, wake=False).run_id
@@ -114,11 +123,7 @@ def test_same_numbers_as_the_process_executor(store, cluster, tmp_path):
 def test_a_killed_worker_is_retried_and_nothing_is_lost(store, cluster):
     run_id = submit(store, LONGER)
     executor = RayExecutor(store, threads=1, max_retries=2)
-    thread = drive_in_background(executor)
-    attempt = lambda: next(iter(executor.active.values()), None)  # noqa: E731
-    wait_for(lambda: (a := attempt()) is not None and a.pid and a.progress > 0.002)
-    os.kill(attempt().pid, signal.SIGKILL)
-    thread.join_checked(300)
+    kill_the_worker_mid_run(executor).join_checked(300)
     row = store.get(run_id)
     assert row["status"] == "done", row["error"]
     assert executor.finished[-1].attempts == 2
@@ -130,11 +135,7 @@ def test_a_killed_worker_is_retried_and_nothing_is_lost(store, cluster):
 def test_a_run_lost_more_often_than_allowed_ends_interrupted(store, cluster):
     run_id = submit(store, ENDLESS, seed=2)
     executor = RayExecutor(store, threads=1, max_retries=0)
-    thread = drive_in_background(executor)
-    attempt = lambda: next(iter(executor.active.values()), None)  # noqa: E731
-    wait_for(lambda: (a := attempt()) is not None and a.pid and a.progress > 0.002)
-    os.kill(attempt().pid, signal.SIGKILL)
-    thread.join_checked(120)
+    kill_the_worker_mid_run(executor).join_checked(120)
     row = store.get(run_id)
     assert row["status"] == "interrupted" and "lost 1 times" in row["error"]
 
