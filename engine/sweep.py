@@ -108,7 +108,8 @@ def build(algorithm: str, variant: str, preset: str, grid: Mapping[str, list],
         if name == "seed":
             raise ConfigError("seed is not a grid field; use --seeds")
         if name not in known:
-            raise ConfigError(f"unknown setting {name!r} for {algorithm}; known: {', '.join(known)}")
+            raise ConfigError(f"unknown setting {name!r} for {algorithm}; "
+                              f"known: {', '.join(known)}")
         if name in fixed:
             raise ConfigError(f"{name} is both a grid field and a fixed --set")
     count = math.prod(len(v) for v in grid.values()) * len(seeds)

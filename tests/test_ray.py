@@ -1,20 +1,21 @@
 """The Ray executor on a two-node loopback cluster: a 2x2 sweep over 2 seeds spread over
 both nodes, the same numbers as the process executor, a killed worker retried without
-losing anything, a cancel that reaches the task, and the app's worker process as driver. Needs `pip install -r
-requirements-ray.txt`; skipped without it. Slow: the cluster takes ~15 s to start."""
+losing anything (and a run lost too often ending interrupted), a run lost with its node
+retried on the other, a cancel that reaches the task, and the app's worker process as
+driver. Needs `pip install -r requirements-ray.txt`; skipped without it. Slow: the
+cluster takes ~15 s to start, the module about a minute and a half."""
 from __future__ import annotations
 
+import importlib.util
 import os
 import signal
 import threading
 import time
 
-import importlib.util
-
 import pytest
 
-if importlib.util.find_spec("ray") is None:  # not importorskip: Ray must first be imported
-    pytest.skip("ray is not installed (pip install -r requirements-ray.txt)",  # by engine
+if importlib.util.find_spec("ray") is None:  # not importorskip: engine must import Ray first
+    pytest.skip("ray is not installed (pip install -r requirements-ray.txt)",
                 allow_module_level=True)
 
 from engine import registry, sweep  # noqa: E402
