@@ -26,7 +26,7 @@ from torch import nn
 from engine import metrics, settings
 from engine.algorithms.image_classifier import (precision_setting, resolve_precision,
                                                 update_average)
-from engine.core import RunResult, setting
+from engine.core import ConfigError, RunResult, setting
 from engine.data.images import load_images
 from engine.registry import Card
 
@@ -57,6 +57,11 @@ class Config:
     precision: str = precision_setting()
     seeds: int = setting(1, "independent trainings (seed, seed+1, ...); scores are their mean",
                          lo=1, hi=5)
+
+    def check(self) -> None:
+        if self.ddim_steps > self.timesteps:
+            raise ConfigError(f"ddim_steps ({self.ddim_steps}) must not exceed timesteps "
+                              f"({self.timesteps}): DDIM visits a subset of the T steps")
 
 
 # ---- the noise schedule (kept apart from the network) ------------------------------------

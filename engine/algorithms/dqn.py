@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.core import RunResult, setting
+from engine.core import ConfigError, RunResult, setting
 from engine.registry import Card
 
 # observation size, number of actions, solved threshold (gymnasium's reward_threshold)
@@ -61,6 +61,14 @@ class Config:
     final_episodes: int = setting(20, "greedy episodes of the final evaluation", lo=1, hi=200)
     stop_when_solved: bool = setting(True, "stop an agent once its evaluation mean reaches the "
                                      "environment's threshold, keeping that policy")
+
+    def check(self) -> None:
+        if self.learning_starts >= self.total_steps:
+            raise ConfigError(f"learning_starts ({self.learning_starts}) must be below total_steps "
+                              f"({self.total_steps}): the agent would never learn")
+        if self.buffer_size < self.batch_size:
+            raise ConfigError(f"buffer_size ({self.buffer_size}) must hold at least one batch "
+                              f"(batch_size {self.batch_size})")
 
 
 class QNetwork(nn.Module):

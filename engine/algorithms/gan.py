@@ -21,7 +21,7 @@ from torch import nn
 from engine import metrics, settings
 from engine.algorithms.image_classifier import (precision_setting, resolve_precision,
                                                 update_average)
-from engine.core import RunResult, setting
+from engine.core import ConfigError, RunResult, setting
 from engine.data.images import load_images
 from engine.registry import Card
 
@@ -50,6 +50,13 @@ class Config:
     precision: str = precision_setting()
     seeds: int = setting(1, "independent trainings (seed, seed+1, ...); scores are their mean",
                          lo=1, hi=5)
+
+    def check(self) -> None:
+        images = self.train_limit or 60000
+        if images // self.batch_size == 0:
+            raise ConfigError(f"batch_size {self.batch_size} is more than the {images} training "
+                              "images: no optimiser step would run; lower batch_size or raise "
+                              "train_limit")
 
 
 # ---- models --------------------------------------------------------------------------------

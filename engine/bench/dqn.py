@@ -16,7 +16,7 @@ import torch
 
 from engine import registry, settings
 from engine.algorithms import dqn
-from engine.cli import OneLineParser, parse_sets
+from engine.terminal import OneLineParser, parse_sets
 from engine.core import PrintReport
 
 # CleanRL's dqn.py with its defaults on this machine, as measured for the issue (#8):
