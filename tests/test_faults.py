@@ -318,3 +318,24 @@ def test_stale_owner_cannot_write_over_a_takeover(store):
         report.flush()
     assert not store.finish(run_id, {"test/acc": 0.1}, 1, 1.0, {}, {})
     assert store.get(run_id)["status"] == "interrupted"
+
+
+# ---- the kill -9 campaign (also `python -m engine bench faults --kills N`) ---------------
+def test_lost_results_counts_what_is_gone(store):
+    from engine.bench.faults import lost_results
+
+    run = finished(store)
+    assert lost_results(store, {run["id"]}) == []
+    (store.folder(run["id"]) / "state_dict.pt").unlink()
+    assert lost_results(store, {run["id"]}) == [run["id"]]
+
+
+@pytest.mark.slow
+def test_ten_kills_lose_nothing_and_strand_nothing(tmp_path, shared_data_dir, monkeypatch):
+    from engine.bench.faults import campaign
+
+    monkeypatch.setenv("TOP10_DATA_DIR", str(shared_data_dir))
+    tally = campaign(tmp_path / "store", kills=10, seed=3, echo=lambda line: None)
+    assert tally.kills == 10 and tally.survived == 10
+    assert tally.lost == [] and tally.stranded == [] and tally.damage == []
+    assert tally.forced_in_flight >= 1 and tally.finished >= 2
