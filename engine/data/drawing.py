@@ -43,7 +43,7 @@ def read_upload(data: bytes) -> np.ndarray:
                     raise BadImage(f"the image is {width}x{height} pixels; upload one of at "
                                    f"most {MAX_PIXELS / 1e6:.1f} megapixels (2048x2048)")
                 image.load()
-                factor = max(1, max(width, height) // WORK_SIDE)
+                factor = -(-max(width, height) // WORK_SIDE)  # ceil: both sides end <= WORK_SIDE
                 small = image.reduce(factor) if factor > 1 else image
                 return np.asarray(small.convert("RGBA"))
     except BadImage:
