@@ -8,6 +8,7 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from apptest_tools import wait_for_results
+from engine.markup import escape_markdown
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "word2vec.py")
 
@@ -39,7 +40,8 @@ def test_quick_run_then_neighbours_and_unknown_word(store_dir):
     at.text_input(key="word2vec:word").set_value("xyzzy").run()
     assert not at.exception
     messages = [w.value for w in at.warning]
-    assert sum("'xyzzy' is not in the vocabulary" in m for m in messages) == 2
+    escaped = escape_markdown("'xyzzy' is not in the vocabulary")  # typed words are escaped
+    assert sum(escaped in m for m in messages) == 2
 
     at.text_input(key="word2vec:a").set_value("he").run()
     at.text_input(key="word2vec:b").set_value("his").run()

@@ -17,6 +17,7 @@ import streamlit as st
 from engine import plots, registry, settings
 from engine.core import ConfigError, RunSpec
 from engine.jobs import JobManager
+from engine.markup import capped, escape_markdown  # noqa: F401 (for pages: user text in Markdown)
 from engine.registry import Card
 from engine.store import Store
 

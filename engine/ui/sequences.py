@@ -78,7 +78,7 @@ def generation_panel(key: str, shown: list[dict]) -> None:
                                 context=run["spec"]["config"]["context"],
                                 generator=torch.Generator().manual_seed(0))
         except ValueError as error:
-            st.error(str(error))
+            st.error(ui.escape_markdown(error, 300))
             return
         with columns[i % len(columns)]:
             st.markdown(f"**{ui.label(run)}**")
