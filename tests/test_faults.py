@@ -339,3 +339,31 @@ def test_ten_kills_lose_nothing_and_strand_nothing(tmp_path, shared_data_dir, mo
     assert tally.kills == 10 and tally.survived == 10
     assert tally.lost == [] and tally.stranded == [] and tally.damage == []
     assert tally.forced_in_flight >= 1 and tally.finished >= 2
+
+
+def test_processed_graph_loads_from_a_folder_it_cannot_lock(shared_data_dir, monkeypatch):
+    from engine.data import graphs
+
+    monkeypatch.setenv("TOP10_DATA_DIR", str(shared_data_dir))
+    graphs.load_planetoid.cache_clear()
+    first = graphs.load_planetoid("cora")
+    graphs.load_planetoid.cache_clear()
+    locked = []
+    monkeypatch.setattr(graphs, "_locked", lambda path: locked.append(path))
+    again = graphs.load_planetoid("cora")  # processed files exist: no lock file, no write
+    assert locked == [] and again.x.shape == first.x.shape
+    graphs.load_planetoid.cache_clear()
+
+
+@pytest.mark.parametrize("key", ["gan", "diffusion"])
+def test_unwritable_data_folder_fails_before_training(store, tmp_path, monkeypatch, key):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("TOP10_DATA_DIR", str(blocker / "data"))
+    spec = registry.build_spec(key, list(registry.card(key).variants)[0], "quick")
+    started = time.perf_counter()
+    submission = JobManager(store, InlineExecutor(store)).submit(spec)
+    run = store.get(submission.run_id)
+    assert run["status"] == "failed" and time.perf_counter() - started < 30
+    assert run["error"].startswith("cannot save") and "TOP10_DATA_DIR" in run["error"]
+    assert "\n" not in run["error"]

@@ -27,6 +27,7 @@ from engine import metrics, settings
 from engine.algorithms.image_classifier import (precision_setting, resolve_precision,
                                                 update_average)
 from engine.core import ConfigError, RunResult, setting
+from engine.data import check_can_save
 from engine.data.images import load_images
 from engine.registry import Card
 
@@ -315,6 +316,8 @@ def train_one(variant: str, cfg: dict, seed: int, report, step0: int, total: int
 
 def run(spec, report) -> RunResult:
     cfg = spec.config
+    check_can_save(metrics.feature_net_path(cfg["dataset"]),  # before minutes of training
+                   *(weights_path(spec.variant, cfg, spec.seed + k) for k in range(cfg["seeds"])))
     sched = make_schedule(schedule_of(spec.variant), cfg["timesteps"])
     total = cfg["train_steps"] * cfg["seeds"]
     scores, train_seconds, sample_ms = [], 0.0, []

@@ -22,6 +22,7 @@ from engine import metrics, settings
 from engine.algorithms.image_classifier import (precision_setting, resolve_precision,
                                                 update_average)
 from engine.core import ConfigError, RunResult, setting
+from engine.data import check_can_save
 from engine.data.images import load_images
 from engine.registry import Card
 
@@ -225,6 +226,7 @@ def train_one(variant: str, cfg: dict, seed: int, report, step0: int, total_step
 
 def run(spec, report) -> RunResult:
     cfg = spec.config
+    check_can_save(metrics.feature_net_path(cfg["dataset"]))  # before minutes of training
     n = cfg["train_limit"] or 60000
     steps_per_seed = cfg["epochs"] * (n // cfg["batch_size"])
     total_steps = steps_per_seed * cfg["seeds"]
