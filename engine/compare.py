@@ -20,6 +20,7 @@ from engine import registry
 from engine.core import ConfigError, RunSpec
 from engine.plots import history_frame
 from engine.registry import Card
+from engine.store import target_of
 
 X_AXES = ("step", "seconds")
 EXTRA = ("params", "train seconds")  # compared like metrics, after them
@@ -280,11 +281,13 @@ ACTIONS = {  # action -> the statuses it applies to
     "rerun": ("done",),
     "requeue": ("failed", "cancelled", "interrupted"),
     "cancel": LIVE,
+    "interrupt": ("running",),  # a run whose worker went silent (another host, a restart)
 }
 DONE_WORDS = {"delete": "Deleted {n} run(s) and their artifact folders.",
               "rerun": "Queued {n} run(s) to train again.",
               "requeue": "Queued {n} run(s) again.",
-              "cancel": "Asked {n} run(s) to stop."}
+              "cancel": "Asked {n} run(s) to stop.",
+              "interrupt": "Marked {n} run(s) interrupted."}
 
 
 def apply_action(manager, action: str, runs: list[dict]) -> list[str]:
@@ -297,13 +300,17 @@ def apply_action(manager, action: str, runs: list[dict]) -> list[str]:
             manager.store.delete(run["id"])
         elif action == "cancel":
             manager.cancel(run["id"])
+        elif action == "interrupt":
+            manager.mark_interrupted(run["id"])
         else:
+            attempt = run["id"] != target_of(run["id"])  # a failed recompute of a finished run
             try:
-                submitted = manager.submit(RunSpec(**run["spec"]), force=action == "rerun")
+                submitted = manager.submit(RunSpec(**run["spec"]),
+                                           force=action == "rerun" or attempt)
             except ConfigError as error:
                 problems.append(f"{run_label(run)}: {error}")
                 continue
-            if submitted.run_id != run["id"]:
+            if submitted.run_id != target_of(run["id"]):
                 problems.append(f"{run_label(run)} was queued as {submitted.run_id}: the "
                                 "algorithm's code changed since it ran")
         handled += 1

@@ -19,7 +19,7 @@ from engine.core import ConfigError, RunSpec
 from engine.jobs import JobManager
 from engine.markup import capped, escape_markdown  # noqa: F401 (for pages: user text in Markdown)
 from engine.registry import Card
-from engine.store import Store
+from engine.store import Store, StoreError
 
 LIVE = ("queued", "running")
 STATUS_ICONS = {"queued": "⏳", "running": "⚙️", "done": "✅", "failed": "❌",
@@ -45,12 +45,19 @@ _use_our_navigation()
 # ---- shared resources -------------------------------------------------------------------
 @st.cache_resource(show_spinner=False)
 def _manager(store_path: str) -> JobManager:
-    return JobManager(Store(store_path))
+    store = Store(store_path)
+    store.list_runs()  # reads every row once: a damaged index is noticed here, not mid-page
+    return JobManager(store)
 
 
 def manager() -> JobManager:
-    """The process-wide job manager (one worker process) for the configured store."""
-    return _manager(str(settings.store_dir()))
+    """The process-wide job manager (one worker process) for the configured store. A damaged
+    store index stops the page with its one-line message (what to run to repair it)."""
+    try:
+        return _manager(str(settings.store_dir()))
+    except StoreError as error:
+        st.error(str(error))
+        st.stop()
 
 
 def store() -> Store:
