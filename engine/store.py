@@ -606,8 +606,9 @@ class Store:
             for run_id, body in sorted(manifests.items()):
                 if run_id in present:
                     continue
+                marks = ", ".join("?" * len(COLUMNS))
                 db.execute(
-                    f"INSERT INTO runs ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
+                    f"INSERT INTO runs ({', '.join(COLUMNS)}) VALUES ({marks})",
                     (run_id, body["algorithm"], body["variant"], body["preset"], body["seed"],
                      json.dumps(body["spec"], sort_keys=True), "done", body.get("created"),
                      body.get("started"), body.get("finished"), body.get("finished"), None, None,

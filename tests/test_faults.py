@@ -6,7 +6,6 @@ import dataclasses
 import json
 import logging
 import os
-import signal
 import sqlite3
 import subprocess
 import sys

@@ -67,7 +67,8 @@ try:
     mnist_style(read_upload(data))
 except Exception as error:
     print("refused", error)
-print(time.perf_counter() - started, (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024)
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(time.perf_counter() - started, (peak - before) / 1024)
 """
 
 

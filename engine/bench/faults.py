@@ -2,9 +2,10 @@
 
 Kill -9 the training worker at seeded random moments and count what survives. Each round
 queues one more tiny DNN run (quick preset, 1 epoch on 1,000 images), asks again for the runs
-the last kill interrupted and, every other round, forces a re-run of a finished one, so kills land in start-up, data loading, training, the
-artifact write and the swap of a recompute. After each kill the store is recovered the way
-the app does it (JobManager.refresh) and checked:
+the last kill interrupted and, every other round, forces a re-run of a finished one, so kills
+land in start-up, data loading, training, the artifact write and the swap of a recompute.
+After each kill the store is recovered the way the app's next poll does it
+(Store.recover_interrupted) and checked:
 
   results lost   finished runs (done before the kill) that are no longer done with intact,
                  loadable artifacts; must be 0
@@ -16,7 +17,6 @@ usual data folders. Wrap it in `flock /tmp/top10-cpu.lock` on a shared machine.
 """
 from __future__ import annotations
 
-import argparse
 import os
 import random
 import signal

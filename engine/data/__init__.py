@@ -68,5 +68,6 @@ def check_can_save(*paths: Path) -> None:
             with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".write-check-"):
                 pass
         except OSError as error:
-            raise ConfigError(f"cannot save {path.name} in {path.parent} ({error.strerror or error}); "
+            why = error.strerror or error
+            raise ConfigError(f"cannot save {path.name} in {path.parent} ({why}); "
                               "set TOP10_DATA_DIR to a writable folder") from None

@@ -12,7 +12,7 @@ import io
 import warnings
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 MAX_BYTES = 5 * 1024 * 1024  # .streamlit/config.toml sets server.maxUploadSize to match (5 MB)
 # Decoding is bounded: the pixel count is read from the header and checked before any pixel
