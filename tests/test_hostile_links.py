@@ -2,16 +2,13 @@
 Compare links render no link, image, heading or colour; a 3,000-id link a short warning."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 from markdown_it import MarkdownIt
-from streamlit.testing.v1 import AppTest
 
+from apptest_tools import open_page
 from engine.markup import capped, escape_markdown
-from test_compare import stored_run
 
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "compare.py")
 HOSTILE = ["[win a prize](https://evil.example)", "![x](https://evil.example/pixel.png)",
            "<https://evil.example>", "https://evil.example/a", "www.evil.example",
            "# HUGE", ":red[**alert**]", "`code`", "a\n\n## b", "<img src=x onerror=alert(1)>"]
@@ -35,11 +32,11 @@ def test_escape_caps_length_and_lists():
 
 
 @pytest.mark.parametrize("param", ["runs", "baseline", "metric", "x"])
-def test_hostile_compare_links_show_no_markup(store, param):
-    run = stored_run(store, "dnn", "mlp", {"hidden": 8}, {"test/acc": 0.5},
+def test_hostile_compare_links_show_no_markup(store, stored_run, param):
+    run = stored_run("dnn", "mlp", {"hidden": 8}, {"test/acc": 0.5},
                      [(1, 0.5, "val/acc", 0.8)])
     for value in HOSTILE:
-        at = AppTest.from_file(PAGE, default_timeout=60)
+        at = open_page("compare")
         at.query_params.update({"runs": run["id"], param: value} if param != "runs"
                                else {"runs": f"{run['id']},{value}"})
         at.run()
@@ -52,7 +49,7 @@ def test_hostile_compare_links_show_no_markup(store, param):
 
 def test_a_link_with_3000_ids_gives_a_short_warning(store):
     ids = ",".join(f"dnn-mlp-{i:012x}" for i in range(3000))
-    at = AppTest.from_file(PAGE, default_timeout=60)
+    at = open_page("compare")
     at.query_params["runs"] = ids
     at.run()
     assert not at.exception
