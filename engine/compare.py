@@ -322,8 +322,10 @@ ACTIONS = {  # action -> the statuses it applies to
     "rerun": ("done",),
     "requeue": ("failed", "cancelled", "interrupted"),
     "cancel": LIVE,
+    "interrupt": ("running",),  # a run whose worker went silent (another host, a restart)
 }
 DONE_WORDS = {"delete": "Deleted {n} run(s) and their artifact folders.",
               "rerun": "Queued {n} run(s) to train again.",
               "requeue": "Queued {n} run(s) again.",
-              "cancel": "Asked {n} run(s) to stop."}
+              "cancel": "Asked {n} run(s) to stop.",
+              "interrupt": "Marked {n} run(s) interrupted."}

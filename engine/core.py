@@ -10,6 +10,7 @@ import dataclasses
 import hashlib
 import json
 import math
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Protocol
 
@@ -39,6 +40,31 @@ def config_fields(config_cls) -> list[dataclasses.Field]:
     return list(dataclasses.fields(config_cls))
 
 
+SHOWN_CHARS = 60  # an echoed value is cut to this many characters: errors stay one short line
+# A number as typed: ASCII digits only (no '٣'), no '1_0'; an exponent is allowed (1e-3).
+NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", re.ASCII)
+
+
+def shown(value: Any) -> str:
+    """repr(value), cut to SHOWN_CHARS characters, for error messages."""
+    text = repr(value)
+    return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 1] + "…"
+
+
+def _number(name: str, value: Any, what: str) -> float:
+    if isinstance(value, str):
+        text = value.strip()
+        if text.lower().lstrip("+-") in ("inf", "infinity", "nan"):
+            raise ConfigError(f"{name} must be a finite number, got {shown(value)}")
+        if not NUMBER.fullmatch(text):
+            raise ConfigError(f"{name} must be {what}, got {shown(value)}")
+        value = text
+    try:
+        return float(value)
+    except (TypeError, ValueError, OverflowError):
+        raise ConfigError(f"{name} must be {what}, got {shown(value)}") from None
+
+
 def _coerce(name: str, value: Any, kind: type) -> Any:
     """Turn CLI strings and widget values into the field's type, or raise ConfigError."""
     if kind is bool:
@@ -49,24 +75,18 @@ def _coerce(name: str, value: Any, kind: type) -> Any:
             return True
         if text in ("0", "false", "no", "off"):
             return False
-        raise ConfigError(f"{name} must be true or false, got {value!r}")
+        raise ConfigError(f"{name} must be true or false, got {shown(value)}")
     if kind is int:
         if isinstance(value, bool):
-            raise ConfigError(f"{name} must be a whole number, got {value!r}")
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            raise ConfigError(f"{name} must be a whole number, got {value!r}") from None
+            raise ConfigError(f"{name} must be a whole number, got {shown(value)}")
+        number = _number(name, value, "a whole number")
         if not number.is_integer():
-            raise ConfigError(f"{name} must be a whole number, got {value!r}")
+            raise ConfigError(f"{name} must be a whole number, got {shown(value)}")
         return int(number)
     if kind is float:
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            raise ConfigError(f"{name} must be a number, got {value!r}") from None
+        number = _number(name, value, "a number")
         if not math.isfinite(number):
-            raise ConfigError(f"{name} must be a finite number, got {value!r}")
+            raise ConfigError(f"{name} must be a finite number, got {shown(value)}")
         return number
     return str(value)
 
@@ -75,13 +95,14 @@ def make_config(config_cls, values: dict[str, Any] | None = None, *, algorithm: 
     """Build and validate a Config from defaults plus `values` (strings allowed).
 
     Raises ConfigError with one line such as "epochs must be between 1 and 50, got 0".
+    A Config may define `check(self)`: cross-field rules (raise ConfigError), run last.
     """
     values = dict(values or {})
     known = {f.name: f for f in config_fields(config_cls)}
     unknown = sorted(set(values) - set(known))
     if unknown:
         where = f" for {algorithm}" if algorithm else ""
-        raise ConfigError(f"unknown setting {unknown[0]!r}{where}; known: {', '.join(known)}")
+        raise ConfigError(f"unknown setting {shown(unknown[0])}{where}; known: {', '.join(known)}")
     kwargs = {}
     for name, f in known.items():
         kind = type(f.default)
@@ -89,12 +110,15 @@ def make_config(config_cls, values: dict[str, Any] | None = None, *, algorithm: 
         meta = f.metadata
         if meta.get("choices") is not None and value not in meta["choices"]:
             options = ", ".join(str(c) for c in meta["choices"])
-            raise ConfigError(f"{name} must be one of {options}, got {value!r}")
+            raise ConfigError(f"{name} must be one of {options}, got {shown(value)}")
         lo, hi = meta.get("lo"), meta.get("hi")
         if lo is not None and hi is not None and not lo <= value <= hi:
             raise ConfigError(f"{name} must be between {lo:g} and {hi:g}, got {value:g}")
         kwargs[name] = value
-    return config_cls(**kwargs)
+    config = config_cls(**kwargs)
+    if hasattr(config, "check"):
+        config.check()
+    return config
 
 
 @dataclass(frozen=True)

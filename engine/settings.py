@@ -28,21 +28,37 @@ def store_dir() -> Path:
     return Path(path).expanduser() if path else _user_dir("XDG_DATA_HOME", ".local/share") / "store"
 
 
+# A job writes progress at most every FLUSH_SECONDS and, from a side thread, a heartbeat every
+# HEARTBEAT_SECONDS even while it loads data; a running row whose heartbeat is older than
+# stale_seconds() is taken for dead (its process was killed, its container restarted).
+FLUSH_SECONDS = 0.5
+HEARTBEAT_SECONDS = 10 * FLUSH_SECONDS
+STALE_SECONDS = 12 * HEARTBEAT_SECONDS
+
+
+def _whole_number(var: str, default: str) -> int:
+    text = (os.environ.get(var) or default).strip()
+    if not (text.isascii() and text.isdigit()):
+        from engine.core import ConfigError
+
+        raise ConfigError(f"{var}={text[:40]!r}: use a whole number of 0 or more")
+    return int(text)
+
+
 def threads() -> int:
     """TOP10_THREADS: torch threads per training job (0: every core). Default 1: on this
     2-core host shared with other work, `python -m engine bench threads` measured 1 thread
     faster than 2 in every row (206 against 97 steps/s, and 108 against 80 beside a busy
     process); 2 threads without the PASSIVE wait policy were 8-15x slower. Set 0 or 2 on
     cores that are yours alone."""
-    value = int(os.environ.get("TOP10_THREADS", "1") or 1)
-    return max(1, value or (os.cpu_count() or 1))
+    return _whole_number("TOP10_THREADS", "1") or (os.cpu_count() or 1)
 
 
 def inference_threads() -> int:
     """TOP10_INFERENCE_THREADS: torch threads of the app process, which answers the pages'
     interactive parts (default 1: those are small calls, and the training worker is busy
     on the same cores; measured by `python -m engine bench quick --only latency`)."""
-    return max(1, int(os.environ.get("TOP10_INFERENCE_THREADS", "1") or 1))
+    return max(1, _whole_number("TOP10_INFERENCE_THREADS", "1"))
 
 
 # OpenMP's default wait policy spins idle threads; beside another busy process on 2 cores
@@ -55,6 +71,25 @@ WAIT_POLICY = "PASSIVE"
 
 def apply_wait_policy() -> None:
     os.environ.setdefault("OMP_WAIT_POLICY", WAIT_POLICY)
+
+
+def stale_seconds() -> float:
+    """TOP10_STALE_SECONDS: a running run silent this long is marked interrupted (default 60)."""
+    return max(3 * HEARTBEAT_SECONDS, _whole_number("TOP10_STALE_SECONDS", str(int(STALE_SECONDS))))
+
+
+EXECUTORS = ("process", "ray")
+
+
+def executor() -> str:
+    """TOP10_EXECUTOR: how queued runs train: 'process' (default: one at a time in the
+    worker process) or 'ray' (as Ray tasks on RAY_ADDRESS's cluster, else a local Ray)."""
+    from engine.core import ConfigError
+
+    name = (os.environ.get("TOP10_EXECUTOR") or "process").strip().lower()
+    if name not in EXECUTORS:
+        raise ConfigError(f"TOP10_EXECUTOR={name!r}: use {' or '.join(EXECUTORS)}")
+    return name
 
 
 def device_name() -> str:

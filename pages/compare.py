@@ -25,12 +25,13 @@ if "compare:runs" not in st.session_state:
     st.session_state.update({"compare:runs": list(chosen.runs), "compare:metric": chosen.metric,
                              "compare:x": chosen.x, "compare:baseline": chosen.baseline})
     if unknown:
-        notes.insert(0, f"This link names runs that are not in the store: {', '.join(unknown)}.")
+        notes.insert(0, "This link names runs that are not in the store: "
+                        f"{', '.join(ui.capped(unknown))}.")
     st.session_state["compare:link"] = (list(chosen.runs), notes)
 
 link_runs, link_notes = st.session_state["compare:link"]
 if link_notes and st.session_state["compare:runs"] == link_runs:
-    st.warning("\n\n".join(link_notes))
+    st.warning("\n\n".join(ui.escape_markdown(n, 400) for n in ui.capped(link_notes)))
 
 if not done:
     st.info("No finished runs yet. Train a few variants on an algorithm page (the quick "
@@ -120,7 +121,7 @@ else:
         preferred = [*headlines, *(h.replace("test/", "val/") for h in headlines), *keys]
         fallback = next(k for k in preferred if k in keys)
         if wanted:
-            st.caption(f"No run here reported {wanted}; showing {fallback}.")
+            st.caption(f"No run here reported {ui.escape_markdown(wanted)}; showing {fallback}.")
         st.session_state["compare:metric"] = fallback
     left, right = st.columns([3, 1])
     metric = left.selectbox("Metric", keys, key="compare:metric", persist_state=KEEP)

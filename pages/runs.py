@@ -7,12 +7,16 @@ from engine import compare, ui
 from engine.compare import ACTIONS, LIVE
 
 KEEP = "session"  # filters keep their value across page changes
-BUTTONS = {"delete": "Delete", "rerun": "Re-run", "requeue": "Re-queue", "cancel": "Cancel"}
+BUTTONS = {"delete": "Delete", "rerun": "Re-run", "requeue": "Re-queue", "cancel": "Cancel",
+           "interrupt": "Mark interrupted"}
 HELP = {"delete": "Removes finished, failed, cancelled or interrupted runs with their "
                   "metric history and artifact folder. Cancel a live run first.",
-        "rerun": "Trains finished runs again with the same spec (replaces the stored result).",
+        "rerun": "Trains finished runs again with the same spec; the stored result stays until "
+                 "the new one is done (a failed attempt shows as its own `.retry` row).",
         "requeue": "Puts failed, cancelled or interrupted runs back in the queue.",
-        "cancel": "Stops queued runs at once and running ones at their next report."}
+        "cancel": "Stops queued runs at once and running ones at their next report.",
+        "interrupt": "For a running run whose worker has gone silent (another machine, a "
+                     "restart): marks it interrupted so it can be re-queued."}
 
 ui.through_navigation()
 st.title("Runs")

@@ -20,7 +20,8 @@ from engine import compare, inspect, plots, registry, settings
 from engine.core import ConfigError, RunSpec
 from engine.jobs import JobManager
 from engine.core import Card
-from engine.store import Store
+from engine.markup import capped, escape_markdown  # noqa: F401 (for pages: user text in Markdown)
+from engine.store import Store, StoreError, target_of
 
 LIVE = ("queued", "running")
 # Streamlit's Material icons: Debian's chromium draws status emoji as empty boxes
@@ -32,12 +33,19 @@ STATUS_ICONS = {"queued": ":material/schedule:", "running": ":material/settings:
 # ---- shared resources -------------------------------------------------------------------
 @st.cache_resource(show_spinner=False)
 def _manager(store_path: str) -> JobManager:
-    return JobManager(Store(store_path))
+    store = Store(store_path)
+    store.list_runs()  # reads every row once: a damaged index is noticed here, not mid-page
+    return JobManager(store)
 
 
 def manager() -> JobManager:
-    """The process-wide job manager (one worker process) for the configured store."""
-    return _manager(str(settings.store_dir()))
+    """The process-wide job manager (one worker process) for the configured store. A damaged
+    store index stops the page with its one-line message (what to run to repair it)."""
+    try:
+        return _manager(str(settings.store_dir()))
+    except StoreError as error:
+        st.error(str(error))
+        st.stop()
 
 
 def store() -> Store:
@@ -423,7 +431,8 @@ def navigate() -> None:
         sections[family] = [st.Page(PAGES / f"{key}.py", title=registry.card(key).title,
                                     url_path=key) for key in keys]
     sections["Tools"] = [st.Page(PAGES / f"{name}.py", title=title, url_path=name)
-                         for name, title in (("compare", "Compare"), ("runs", "Runs"))]
+                         for name, title in (("compare", "Compare"), ("runs", "Runs"),
+                                             ("sweeps", "Sweeps"))]
     page = st.navigation(sections, expanded=True)
     st.session_state[NAVIGATED] = True
     inspect.use_threads(settings.inference_threads())
@@ -535,13 +544,17 @@ def apply_action(manager: JobManager, action: str, runs: list[dict]) -> list[str
             manager.store.delete(run["id"])
         elif action == "cancel":
             manager.cancel(run["id"])
+        elif action == "interrupt":
+            manager.mark_interrupted(run["id"])
         else:
+            attempt = run["id"] != target_of(run["id"])  # a failed recompute of a finished run
             try:
-                submitted = manager.submit(RunSpec(**run["spec"]), force=action == "rerun")
+                submitted = manager.submit(RunSpec(**run["spec"]),
+                                           force=action == "rerun" or attempt)
             except ConfigError as error:
                 problems.append(f"{compare.run_label(run)}: {error}")
                 continue
-            if submitted.run_id != run["id"]:
+            if submitted.run_id != target_of(run["id"]):
                 problems.append(f"{compare.run_label(run)} was queued as {submitted.run_id}: the "
                                 "algorithm's code changed since it ran")
         handled += 1
