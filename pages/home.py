@@ -48,7 +48,8 @@ for family, keys in registry.FAMILIES.items():
                 st.metric(f"best {card.headline_label}", f"{best['metrics'][card.headline]:.4g}",
                           help=f"{best['variant']}, {best['spec']['preset']} preset")
                 st.caption(f"{best['variant']} · {best['train_seconds']:.0f}s of training · "
-                           f"{best['params']:,} params")
+                           f"{best['params']:,} params"
+                           + (" · 📦 shipped" if best.get("shipped") is not None else ""))
                 frame = plots.history_frame(ui.history(best), best["variant"])
                 shown = next((k for k in (card.headline, "val/acc", "val/loss", "train/loss")
                               if (frame["key"] == k).any()), None)
