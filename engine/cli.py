@@ -140,6 +140,7 @@ def command_ship(args) -> int:
     else:
         store = Store(tempfile.mkdtemp(prefix="top10-refresh-"), mirrors=[target])
         manager = JobManager(store, InlineExecutor(store))
+        failed = []
         for key in algorithms or registry.KEYS:
             for variant in registry.card(key).variants:
                 spec = registry.build_spec(key, variant, args.preset or "standard")
@@ -150,6 +151,8 @@ def command_ship(args) -> int:
                     progress.close()
                 print(f"{key}/{variant}: {'shipped already' if done.cached else done.status}",
                       flush=True)
+                if done.status != "done":
+                    failed.append(f"{key}/{variant}")
         store.mirror_roots = []  # export only what this refresh trained
         for name in shipped.prune(target):
             print(f"removed stale {name}")
@@ -160,6 +163,9 @@ def command_ship(args) -> int:
     total = shipped.folder_bytes(target)
     print(f"{target}: {total / 1e6:.1f} MB in all" + ("  (over the 40 MB budget)"
                                                       if total > 40e6 else ""))
+    if args.action == "refresh" and failed:
+        print(f"not shipped, training failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -10,7 +10,9 @@ from engine import registry
 from engine.cli import main
 from engine.store import Store
 
-from apptest_tools import open_page
+from streamlit.testing.v1 import AppTest
+
+from apptest_tools import HOME, open_page
 
 # A heading of each page's interactive part (what only a restored model can draw).
 INTERACTIVE = {"dnn": "Where each variant goes wrong", "cnn": "Draw a digit",
@@ -40,7 +42,7 @@ def fresh_clone(shipped_quick, store_dir, monkeypatch):
 
 @pytest.mark.slow
 def test_home_shows_all_ten_cards(fresh_clone):
-    at = open_page("home").run()
+    at = AppTest.from_file(HOME, default_timeout=120).run()
     assert not at.exception
     assert not any(c.value == "not trained yet" for c in at.caption)
     assert len([m for m in at.metric if m.label.startswith("best ")]) == len(registry.KEYS)

@@ -312,7 +312,7 @@ def train_one(variant: str, cfg: dict, seed: int, report, step0: int, total: int
 
 def run(spec, report) -> RunResult:
     cfg = spec.config
-    check_can_save(metrics.feature_net_path(cfg["dataset"]),  # before minutes of training
+    check_can_save(yardstick.feature_net_path(cfg["dataset"]),  # before minutes of training
                    *(weights_path(spec.variant, cfg, spec.seed + k) for k in range(cfg["seeds"])))
     sched = make_schedule(schedule_of(spec.variant), cfg["timesteps"])
     total = cfg["train_steps"] * cfg["seeds"]

@@ -226,7 +226,7 @@ def train_one(variant: str, cfg: dict, seed: int, report, step0: int, total_step
 
 def run(spec, report) -> RunResult:
     cfg = spec.config
-    check_can_save(metrics.feature_net_path(cfg["dataset"]))  # before minutes of training
+    check_can_save(yardstick.feature_net_path(cfg["dataset"]))  # before minutes of training
     n = cfg["train_limit"] or 60000
     steps_per_seed = cfg["epochs"] * (n // cfg["batch_size"])
     total_steps = steps_per_seed * cfg["seeds"]
