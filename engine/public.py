@@ -9,8 +9,8 @@ visitor may cancel, re-run or delete only runs their own session started.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Iterable, Mapping
 
 from engine.core import RunSpec
 
@@ -29,7 +29,7 @@ class Policy:
     queue_cap: int = 3  # queued + running runs of all visitors together
 
     @classmethod
-    def from_settings(cls, secrets: Mapping | None = None) -> "Policy":
+    def from_settings(cls, secrets: Mapping | None = None) -> Policy:
         """TOP10_PUBLIC / TOP10_PUBLIC_QUEUE from the environment, else from secrets."""
         from engine.core import ConfigError
 
@@ -38,7 +38,7 @@ class Policy:
                 return os.environ[name]
             try:
                 return (secrets or {}).get(name)
-            except Exception:  # Streamlit's secrets raise when no secrets file exists
+            except OSError:  # Streamlit's secrets: no secrets file (a FileNotFoundError)
                 return None
 
         cap = str(value("TOP10_PUBLIC_QUEUE") or "3").strip()

@@ -36,10 +36,11 @@ KEEP: dict[str, tuple[str, ...] | None] = {}
 def current_id(spec: dict) -> str | None:
     """The run id this spec has under the current card versions (None: not a valid spec)."""
     from engine import registry
+    from engine.core import ConfigError
 
     try:
         return registry.run_id(RunSpec(**spec))
-    except Exception:  # an algorithm, variant or field that no longer exists
+    except (ConfigError, TypeError, ValueError, KeyError):  # a card or field that is gone
         return None
 
 
@@ -131,7 +132,7 @@ def commit() -> str:
         head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
                               text=True, timeout=10, check=True).stdout.strip()
         dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               cwd=root, capture_output=True, text=True, timeout=10).stdout
+                               cwd=root, capture_output=True, text=True, timeout=10, check=False).stdout
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     return head + ("+dirty" if dirty.strip() else "")

@@ -5,14 +5,12 @@ part, badged as shipped; the writable store gains no run."""
 from __future__ import annotations
 
 import pytest
+from apptest_tools import HOME, open_page
+from streamlit.testing.v1 import AppTest
 
 from engine import registry
 from engine.cli import main
 from engine.store import Store
-
-from streamlit.testing.v1 import AppTest
-
-from apptest_tools import HOME, open_page
 
 # A heading of each page's interactive part (what only a restored model can draw).
 INTERACTIVE = {"dnn": "Where each variant goes wrong", "cnn": "Draw a digit",

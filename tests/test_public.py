@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import pytest
+from apptest_tools import open_page
 from streamlit.testing.v1 import AppTest
 
 from engine import registry
 from engine.core import ConfigError
 from engine.public import Policy
-
-from apptest_tools import open_page
 
 
 def specs(preset="quick", variants=("mlp",)):
@@ -69,8 +68,8 @@ def test_page_refuses_full_and_queues_nothing(store, store_dir, monkeypatch):
     at.button[0].click().run()
     assert not at.exception
     assert [e.value for e in at.error] == [
-        "Public mode: only the quick and standard presets can be trained here "
-        "(logreg, mlp, deep asked for another)."]
+        ("Public mode: only the quick and standard presets can be trained here "
+         "(logreg, mlp, deep asked for another).")]
     assert store.list_runs() == []
     at.segmented_control(key="dnn:preset").set_value("quick").run()
     at.button[0].click().run()  # three variants at once: still one run per visitor
