@@ -116,6 +116,7 @@ def command_store(args) -> int:
 
 
 def command_ship(args) -> int:
+    import shutil
     import tempfile
     from pathlib import Path
 
@@ -164,8 +165,11 @@ def command_ship(args) -> int:
     print(f"{target}: {total / 1e6:.1f} MB in all" + ("  (over the 40 MB budget)"
                                                       if total > 40e6 else ""))
     if args.action == "refresh" and failed:
-        print(f"not shipped, training failed: {', '.join(failed)}", file=sys.stderr)
+        print(f"not shipped, training failed: {', '.join(failed)}; the runs that trained stay "
+              f"in {store.root}", file=sys.stderr)
         return 1
+    if args.action == "refresh":
+        shutil.rmtree(store.root)  # everything it trained is in the target now
     return 0
 
 

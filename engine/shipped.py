@@ -28,9 +28,13 @@ from engine.store import MANIFEST, check_run_id
 
 INDEX = "index.json"
 FEATURE_NETS = "feature_nets"
-# Artifacts kept per algorithm when exporting: only what a page rebuilds or shows (see
-# engine.inspect); None keeps all. Everything else a run saved stays in the training store.
-KEEP: dict[str, tuple[str, ...] | None] = {}
+# Artifacts left out when exporting, per algorithm: what no page (pages/, engine.inspect,
+# engine.ui, engine.plots) reads. They stay in the training store.
+DROP: dict[str, tuple[str, ...]] = {
+    "gan": ("histograms",), "diffusion": ("histograms",),  # pages show the seed-0 histogram
+    "lstm": ("sample",), "transformer": ("sample",),  # pages generate text from the weights
+    "word2vec": ("counts",),
+}
 
 
 def current_id(spec: dict) -> str | None:
@@ -179,8 +183,8 @@ def export(store, target: Path, preset: str | None = None,
                 (algorithms and run["algorithm"] not in algorithms) or \
                 current_id(run["spec"]) != run["id"]:
             continue
-        keep = KEEP.get(run["algorithm"])
-        artifacts = {k: v for k, v in run["artifacts"].items() if keep is None or k in keep}
+        drop = DROP.get(run["algorithm"], ())
+        artifacts = {k: v for k, v in run["artifacts"].items() if k not in drop}
         source = store.folder(run["id"])
         into = target / "artifacts" / source.name
         if run["id"] in old and old[run["id"]] != source.name:

@@ -117,3 +117,18 @@ def test_yardstick_comes_from_the_shipped_folder(tmp_path, monkeypatch):
     monkeypatch.setattr(yardstick, "_train_feature_net",
                         lambda *a, **k: pytest.fail("trained a feature net"))
     assert yardstick.feature_net("mnist").test_acc == pytest.approx(0.97)
+
+
+def test_refresh_trains_only_what_is_missing(tmp_path, store_dir, capsys):
+    folder = tmp_path / "results"
+    assert main(["store", "refresh", str(folder), "--preset", "quick", "--algorithm", "dnn"]) == 0
+    out = capsys.readouterr().out
+    assert out.count(": done") == len(registry.card("dnn").variants)
+    served = shipped.Shipped(folder).rows
+    assert {r["variant"] for r in served.values()} == set(registry.card("dnn").variants)
+    assert all(r["shipped"]["command"].endswith("--preset quick --seed 0")
+               for r in served.values())
+    assert "state_dict" in next(iter(served.values()))["artifacts"]
+    assert main(["store", "refresh", str(folder), "--preset", "quick", "--algorithm", "dnn"]) == 0
+    assert capsys.readouterr().out.count("shipped already") == len(registry.card("dnn").variants)
+    assert Store(store_dir, mirrors=[]).list_runs() == []  # the writable store is not used
