@@ -32,7 +32,8 @@ def run_record(store: Store, run_id: str, cached: bool, work_id: str | None = No
     return {"run_id": run_id, "algorithm": row["algorithm"], "variant": row["variant"],
             "preset": row["preset"], "seed": row["seed"], "status": outcome["status"],
             "cached": cached, "train_seconds": row["train_seconds"], "params": row["params"],
-            "metrics": row["metrics"], "error": (outcome["error"] or "").split("\n")[0] or None}
+            "metrics": row["metrics"], "error": (outcome["error"] or "").split("\n")[0] or None,
+            "shipped": row.get("shipped")}
 
 
 def command_list(args) -> int:
@@ -89,7 +90,8 @@ def command_runs(args) -> int:
             else None
         value = row["metrics"].get(headline) if headline else None
         shown = f"{headline}={value:.4f}" if value is not None else ""
-        print(f"{row['id']:36s} {row['status']:11s} {row['preset'] or '':9s} {shown}")
+        print(f"{row['id']:36s} {row['status']:11s} {row['preset'] or '':9s} {shown}"
+              + ("  (shipped)" if row.get("shipped") is not None else ""))
     return 0
 
 

@@ -82,6 +82,12 @@ def fill_runs(count: int) -> None:
     print(file=sys.stderr)
 
 
+def peak_kb(pid: int) -> int:
+    """A live process's peak resident memory so far (VmHWM, kB)."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(line for line in status.splitlines() if line.startswith("VmHWM")).split()[1])
+
+
 def peak_memory_mb() -> float:
     """Start the app, visit every page in chromium, return the server's peak RSS (MB)."""
     from playwright.sync_api import sync_playwright
@@ -105,9 +111,7 @@ def peak_memory_mb() -> float:
                 page.wait_for_selector("h1", timeout=60000)
                 page.wait_for_timeout(4000)
             browser.close()
-        status = Path(f"/proc/{server.pid}/status").read_text()
-        peak_kb = int(next(l for l in status.splitlines() if l.startswith("VmHWM")).split()[1])
-        return peak_kb / 1024
+        return peak_kb(server.pid) / 1024
     finally:
         server.terminate()
         server.wait(20)
@@ -145,10 +149,8 @@ def worker_peak_mb(which: str) -> float:
     try:
         while store.get(run_id)["status"] in ("queued", "running") and worker.alive():
             try:
-                status = Path(f"/proc/{worker.process.pid}/status").read_text()
-                peak = max(peak, int(next(l for l in status.splitlines()
-                                          if l.startswith("VmHWM")).split()[1]))
-            except (OSError, StopIteration):
+                peak = max(peak, peak_kb(worker.process.pid))
+            except (OSError, StopIteration):  # the worker is exiting
                 pass
             time.sleep(0.5)
         print(f"worker run {which} standard: {store.get(run_id)['status']}", flush=True)
