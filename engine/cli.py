@@ -32,7 +32,8 @@ def run_record(store: Store, run_id: str, cached: bool, work_id: str | None = No
     return {"run_id": run_id, "algorithm": row["algorithm"], "variant": row["variant"],
             "preset": row["preset"], "seed": row["seed"], "status": outcome["status"],
             "cached": cached, "train_seconds": row["train_seconds"], "params": row["params"],
-            "metrics": row["metrics"], "error": (outcome["error"] or "").split("\n")[0] or None}
+            "metrics": row["metrics"], "error": (outcome["error"] or "").split("\n")[0] or None,
+            "shipped": row.get("shipped")}
 
 
 def command_list(args) -> int:
@@ -89,12 +90,19 @@ def command_runs(args) -> int:
             else None
         value = row["metrics"].get(headline) if headline else None
         shown = f"{headline}={value:.4f}" if value is not None else ""
-        print(f"{row['id']:36s} {row['status']:11s} {row['preset'] or '':9s} {shown}")
+        print(f"{row['id']:36s} {row['status']:11s} {row['preset'] or '':9s} {shown}"
+              + ("  (shipped)" if row.get("shipped") is not None else ""))
     return 0
 
 
 def command_store(args) -> int:
-    """check: one line per problem (exit 1 if any); repair: rebuild from the folders."""
+    """check: one line per problem (exit 1 if any); repair: rebuild from the folders;
+    export DIR: ship finished runs into DIR (--check: list stale ones, exit 1 if any);
+    refresh DIR: train what DIR lacks at a preset into a temporary store, then export."""
+    if args.action in ("export", "refresh"):
+        return command_ship(args)
+    if args.folder or args.check:
+        raise ConfigError(f"store {args.action} takes no folder or --check")
     store = Store(settings.store_dir(), strict=False)
     if args.action == "check":
         problems = store.check()
@@ -106,6 +114,64 @@ def command_store(args) -> int:
         return 1 if problems else 0
     for line in store.repair() or ["nothing to repair"]:
         print(line)
+    return 0
+
+
+def command_ship(args) -> int:
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from engine import shipped
+
+    if not args.folder:
+        raise ConfigError(f"store {args.action} needs a folder, e.g. results/")
+    target = Path(args.folder)
+    algorithms = args.algorithm or None
+    for key in algorithms or []:
+        registry.card(key)
+    if args.action == "export" and args.check:
+        stale = shipped.stale(target)
+        for line in stale:
+            print(line)
+        current = len(shipped.Shipped(target).rows)
+        print(f"{target}: {current} current shipped run(s), {len(stale)} stale"
+              + ("; `python -m engine store refresh` remakes them" if stale else ""))
+        return 1 if stale else 0
+    if args.action == "export":
+        store = Store(settings.store_dir(), mirrors=[])
+    else:
+        store = Store(tempfile.mkdtemp(prefix="top10-refresh-"), mirrors=[target])
+        manager = JobManager(store, InlineExecutor(store))
+        failed = []
+        for key in algorithms or registry.KEYS:
+            for variant in registry.card(key).variants:
+                spec = registry.build_spec(key, variant, args.preset or "standard")
+                progress = Progress(f"{key}/{variant}")
+                try:
+                    done = manager.run_here(spec, echo=progress)
+                finally:
+                    progress.close()
+                print(f"{key}/{variant}: {'shipped already' if done.cached else done.status}",
+                      flush=True)
+                if done.status != "done":
+                    failed.append(f"{key}/{variant}")
+        store.mirror_roots = []  # export only what this refresh trained
+        for name in shipped.prune(target):
+            print(f"removed stale {name}")
+    sizes = shipped.export(store, target, None if args.action == "refresh" else args.preset,
+                           algorithms)
+    for key, size in sorted(sizes.items()):
+        print(f"{key:12s} {size / 1e6:8.2f} MB exported")
+    total = shipped.folder_bytes(target)
+    print(f"{target}: {total / 1e6:.1f} MB in all" + ("  (over the 40 MB budget)"
+                                                      if total > 40e6 else ""))
+    if args.action == "refresh" and failed:
+        print(f"not shipped, training failed: {', '.join(failed)}; the runs that trained stay "
+              f"in {store.root}", file=sys.stderr)
+        return 1
+    if args.action == "refresh":
+        shutil.rmtree(store.root)  # everything it trained is in the target now
     return 0
 
 
@@ -149,8 +215,16 @@ def build_parser() -> argparse.ArgumentParser:
     runs.add_argument("--algorithm")
     runs.add_argument("--status")
     runs.add_argument("--json", action="store_true")
-    store = sub.add_parser("store", help="check the run store, or repair it from its folders")
-    store.add_argument("action", choices=("check", "repair"))
+    store = sub.add_parser("store", help="check or repair the run store; export or refresh "
+                           "a folder of shipped results")
+    store.add_argument("action", choices=("check", "repair", "export", "refresh"))
+    store.add_argument("folder", nargs="?", help="export/refresh: the shipped folder (results/)")
+    store.add_argument("--preset", default=None, choices=registry.PRESETS,
+                       help="export: only runs at this preset; refresh: the preset to train "
+                            "(default standard)")
+    store.add_argument("--algorithm", action="append", help="repeatable; default: all ten")
+    store.add_argument("--check", action="store_true",
+                       help="export: list shipped runs that are stale (exit 1 if any)")
     bench = sub.add_parser("bench", help="speed/quality benchmark of one algorithm, `app`, or "
                            "`peers` (ours against the peers side by side)")
     bench.add_argument("algorithm")

@@ -71,10 +71,13 @@ class StoreReport:
 
 
 def environment() -> dict:
+    """Where a run trained (kept with it; a shipped run's provenance)."""
     import torch
 
-    return {"python": platform.python_version(), "torch": torch.__version__,
-            "threads": torch.get_num_threads(), "host": socket.gethostname(),
+    from engine.shipped import commit, cpu_model
+
+    return {"commit": commit(), "cpu": cpu_model(), "python": platform.python_version(),
+            "torch": torch.__version__, "threads": torch.get_num_threads(), "host": socket.gethostname(),
             "machine": platform.machine(), "cpus": os.cpu_count(),
             "device": str(settings.device()),
             "gpu": torch.cuda.get_device_name() if torch.cuda.is_available() else None}

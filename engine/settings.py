@@ -28,6 +28,29 @@ def store_dir() -> Path:
     return Path(path).expanduser() if path else _user_dir("XDG_DATA_HOME", ".local/share") / "store"
 
 
+REPO_RESULTS = Path(__file__).resolve().parents[1] / "results"
+
+
+def store_mirrors() -> list[Path]:
+    """TOP10_STORE_MIRROR: read-only folder(s) of shipped runs (os.pathsep-separated, laid out
+    by `python -m engine store export`), consulted after the writable store; default the
+    repository's own results/ folder. Set it empty to use none."""
+    raw = os.environ.get("TOP10_STORE_MIRROR")
+    if raw is None:
+        return [REPO_RESULTS]
+    return [Path(p).expanduser() for p in raw.split(os.pathsep) if p.strip()]
+
+
+def shipped_file(relative: str) -> Path | None:
+    """A file of the shipped results (e.g. "feature_nets/<name>.pt"), from the first
+    TOP10_STORE_MIRROR folder that has it; None if none has."""
+    for root in store_mirrors():
+        path = Path(root) / relative
+        if path.is_file():
+            return path
+    return None
+
+
 # A job writes progress at most every FLUSH_SECONDS and, from a side thread, a heartbeat every
 # HEARTBEAT_SECONDS even while it loads data; a running row whose heartbeat is older than
 # stale_seconds() is taken for dead (its process was killed, its container restarted).

@@ -12,6 +12,11 @@ finished run as a failed attempt and the finished run keeps being served.
 
 A store on a folder this process cannot write is opened read-only: it can be listed and its
 results loaded; anything that would write raises StoreReadOnly.
+
+Behind the store's own rows stand the shipped folders (TOP10_STORE_MIRROR, engine/shipped.py):
+a finished run found there is served like one of the store's own (same id, row, history and
+artifacts, plus a `shipped` key holding its provenance), is never queued again, and cannot be
+deleted. The store's own row wins wherever it is finished or live.
 """
 from __future__ import annotations
 
@@ -155,11 +160,15 @@ def _writable(folder: Path) -> bool:
 
 class Store:
     def __init__(self, root: str | os.PathLike, read_only: bool | None = None, *,
-                 strict: bool = True):
+                 strict: bool = True, mirrors: list[Path] | None = None):
         """Open (or create) the store at root. read_only=None: read-only exactly when the
         folder is not writable. Raises StoreDamaged when the index cannot be read, or is
-        empty while run folders are on disk (strict=False, for check/repair: never raises)."""
+        empty while run folders are on disk (strict=False, for check/repair: never raises).
+        mirrors: the shipped folders behind it (default settings.store_mirrors(); check and
+        repair use none)."""
         self.root = Path(root)
+        self.mirror_roots = [] if not strict else (
+            settings.store_mirrors() if mirrors is None else list(mirrors))
         self.artifact_root = self.root / "artifacts"
         self.path = self.root / "runs.sqlite"
         self.read_only = (not _writable(self.root)) if read_only is None else read_only
@@ -234,29 +243,66 @@ class Store:
         except _Empty:
             return []
 
+    # ---- shipped runs behind the store -----------------------------------------------
+    def mirrors(self):
+        from engine.shipped import open_mirrors
+
+        return open_mirrors(self.mirror_roots)
+
+    def shipped(self, run_id: str):
+        """The first shipped folder (engine.shipped.Shipped) serving run_id, or None."""
+        return next((m for m in self.mirrors() if run_id in m.rows), None)
+
+    def _over(self, own: dict | None, run_id: str) -> dict | None:
+        """The row to serve: the store's own when finished or live, else a shipped one."""
+        if own is not None and own["status"] in ("done", *LIVE):
+            return own
+        mirror = self.shipped(run_id)
+        return dict(mirror.rows[run_id]) if mirror else own
+
     # ---- lookups -------------------------------------------------------------------
     def get(self, run_id: str) -> dict[str, Any] | None:
-        """The row, or None when there is none (or it cannot be decoded: logged)."""
+        """The row (the store's own, else a shipped one), or None when there is none (or it
+        cannot be decoded: logged)."""
         found = _rows(self._read("SELECT * FROM runs WHERE id = ?", (run_id,)))
-        return found[0] if found else None
+        return self._over(found[0] if found else None, run_id)
 
     def get_many(self, run_ids: list[str]) -> dict[str, dict[str, Any]]:
         if not run_ids:
             return {}
         marks = ",".join("?" * len(run_ids))
         rows = _rows(self._read(f"SELECT * FROM runs WHERE id IN ({marks})", list(run_ids)))
-        return {r["id"]: r for r in rows}
+        own = {r["id"]: r for r in rows}
+        served = {i: self._over(own.get(i), i) for i in run_ids}
+        return {i: r for i, r in served.items() if r is not None}
 
     def list_runs(self, algorithm: str | None = None, status: str | None = None) -> list[dict]:
+        """The store's own rows, newest first, then the shipped runs it does not override."""
         query, args = "SELECT * FROM runs WHERE 1=1", []
         if algorithm:
             query, args = query + " AND algorithm = ?", [*args, algorithm]
         if status:
             query, args = query + " AND status = ?", [*args, status]
-        return _rows(self._read(query + " ORDER BY created DESC", args))
+        own = _rows(self._read(query + " ORDER BY created DESC", args))
+        mirrors = self.mirrors()
+        if not mirrors:
+            return own
+        served = {r[0] for r in self._read("SELECT id FROM runs WHERE status IN "
+                                           "('done', 'queued', 'running')")}
+        shipped = {}
+        for mirror in mirrors:
+            for run_id, row in mirror.rows.items():
+                if run_id not in served and run_id not in shipped and (
+                        not algorithm or row["algorithm"] == algorithm):
+                    shipped[run_id] = dict(row)
+        out = [r for r in own if r["id"] not in shipped]  # a shipped run hides a failed retry
+        return out + (list(shipped.values()) if status in (None, "done") else [])
 
     def history(self, run_id: str) -> list[tuple[int, float, str, float]]:
         """(step, seconds, key, value) rows in the order they were reported."""
+        row = self.get(run_id)
+        if row is not None and row.get("shipped") is not None:
+            return list(self.shipped(run_id).histories[run_id])
         return [tuple(r) for r in self._read(
             "SELECT step, seconds, key, value FROM history WHERE run_id = ? ORDER BY rowid",
             (run_id,))]
@@ -267,7 +313,11 @@ class Store:
 
     def folder(self, run_id: str) -> Path:
         """The artifact folder of a row (each attempt has its own; see enqueue)."""
-        rows = self._read("SELECT folder FROM runs WHERE id = ?", (run_id,))
+        rows = self._read("SELECT folder, status FROM runs WHERE id = ?", (run_id,))
+        if not rows or rows[0]["status"] not in ("done", *LIVE):
+            mirror = self.shipped(run_id)
+            if mirror is not None:
+                return mirror.folder(run_id)
         name = rows[0]["folder"] if rows and rows[0]["folder"] else check_run_id(run_id)
         return self.artifact_root / name
 
@@ -287,6 +337,8 @@ class Store:
             status = row["status"] if row else None
             if status in LIVE or status == "done" and not force:
                 return run_id, False
+            if status != "done" and not force and self.shipped(run_id):
+                return run_id, False  # shipped: served as it is, nothing to train
             work = run_id + RETRY if status == "done" else run_id
             if work != run_id:
                 attempt = db.execute("SELECT status FROM runs WHERE id = ?", (work,)).fetchone()
@@ -438,6 +490,9 @@ class Store:
         """Delete a row, its history and its folder; deleting a finished run also deletes
         its recompute attempt."""
         check_run_id(run_id)
+        row = self.get(run_id)
+        if row is not None and row.get("shipped") is not None:
+            raise StoreReadOnly(f"{run_id} is a shipped result (read-only); it cannot be deleted")
         with self._db(immediate=True) as db:
             old = self._forget(db, run_id)
             if not run_id.endswith(RETRY):

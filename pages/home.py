@@ -49,7 +49,9 @@ for family, keys in registry.FAMILIES.items():
                           compare.format_metric(card.headline, best["metrics"][card.headline]),
                           help=f"{best['variant']}, {best['spec']['preset']} preset")
                 st.caption(f"{best['variant']} · {best['train_seconds']:.1f} s of training · "
-                           f"{best['params']:,} params")
+                           f"{best['params']:,} params"
+                           + (" · :material/inventory_2: shipped" if best.get("shipped") is not None
+                              else ""))
                 frame = plots.history_frame(ui.history(best), best["variant"])
                 shown = next((k for k in (card.headline, "val/acc", "val/loss", "train/loss")
                               if (frame["key"] == k).any()), None)

@@ -15,6 +15,9 @@ MIRROR = ROOT.parent / "shared" / "data"
 if not os.environ.get("TOP10_DATA_MIRROR") and MIRROR.exists():
     os.environ["TOP10_DATA_MIRROR"] = str(MIRROR)
 os.environ.setdefault("TOP10_THREADS", "2")
+# Tests start from no shipped results (a test that wants some makes its own folder), so the
+# repository's results/ never changes what they see.
+os.environ.setdefault("TOP10_STORE_MIRROR", "")
 
 
 @pytest.fixture(scope="session")

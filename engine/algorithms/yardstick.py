@@ -99,15 +99,17 @@ _TRAINED: dict[str, dict] = {}  # dataset -> saved dict, so a process trains it 
 
 
 def feature_net(dataset: str, report=None) -> FeatureNet:
-    """The cached classifier for `dataset`; trained (seed 0) and saved on first use.
+    """The cached classifier for `dataset` (from the data folder, else the shipped results);
+    trained (seed 0) and saved on first use.
 
     The file is written to a temporary name and renamed, so a crash never leaves half a
     network behind, and two processes racing both write a complete (identical) file.
     Within one process a network already trained (under another data folder) is reused."""
     path = feature_net_path(dataset)
     started, prep_seconds = time.perf_counter(), 0.0
-    if path.exists():
-        saved = torch.load(path, weights_only=True)
+    found = path if path.exists() else settings.shipped_file(f"feature_nets/{path.name}")
+    if found is not None:
+        saved = torch.load(found, weights_only=True)
     else:
         saved = _TRAINED.get(dataset) or _train_feature_net(dataset, report)
         save_atomically(saved, path)

@@ -1,11 +1,15 @@
 """Dashboard benchmarks: page render times from a warm store (AppTest), Home with many
 stored runs, and peak memory of the app process serving every page in a real browser.
 
-    python -m engine bench app [--fill-runs 200] [--memory]
+    python -m engine bench app [--fill-runs 200] [--memory] [--shipped [DIR]]
+                               [--worker-memory cnn/modern]
 
 Uses the store named by TOP10_STORE (train something first: `python -m engine run dnn`).
 --fill-runs N adds N real tiny DNN runs (seeds 0..N-1, 1,000 images, 1 epoch) to a copy of
-the store first; --memory starts `streamlit run Home.py` and visits every page in chromium.
+the store first; --memory starts `streamlit run Home.py` and visits every page in chromium;
+--shipped renders from a shipped folder alone (default results/) behind an empty store, as
+a fresh clone does, and prints its size per algorithm; --worker-memory ALG/VARIANT trains
+that variant's standard preset in a worker process (a scratch store) and prints its peak RSS.
 """
 from __future__ import annotations
 
@@ -78,6 +82,12 @@ def fill_runs(count: int) -> None:
     print(file=sys.stderr)
 
 
+def peak_kb(pid: int) -> int:
+    """A live process's peak resident memory so far (VmHWM, kB)."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(line for line in status.splitlines() if line.startswith("VmHWM")).split()[1])
+
+
 def peak_memory_mb() -> float:
     """Start the app, visit every page in chromium, return the server's peak RSS (MB)."""
     from playwright.sync_api import sync_playwright
@@ -101,12 +111,53 @@ def peak_memory_mb() -> float:
                 page.wait_for_selector("h1", timeout=60000)
                 page.wait_for_timeout(4000)
             browser.close()
-        status = Path(f"/proc/{server.pid}/status").read_text()
-        peak_kb = int(next(l for l in status.splitlines() if l.startswith("VmHWM")).split()[1])
-        return peak_kb / 1024
+        return peak_kb(server.pid) / 1024
     finally:
         server.terminate()
         server.wait(20)
+
+
+def shipped_sizes(folder: Path) -> None:
+    """Size of a shipped folder, per algorithm (from its run folders) and in all."""
+    from engine import shipped
+
+    sizes: dict[str, int] = {}
+    for body in shipped.manifests(folder):
+        run = folder / "artifacts" / body["folder"]
+        sizes[body["algorithm"]] = sizes.get(body["algorithm"], 0) + sum(
+            p.stat().st_size for p in run.iterdir())
+    nets = folder / shipped.FEATURE_NETS
+    sizes["feature_nets"] = sum(p.stat().st_size for p in nets.glob("*")) if nets.is_dir() else 0
+    for key, size in sorted(sizes.items()):
+        print(f"shipped {key:12s} {size / 1e6:8.2f} MB")
+    print(f"shipped folder {folder}: {shipped.folder_bytes(folder) / 1e6:.1f} MB in all")
+
+
+def worker_peak_mb(which: str) -> float:
+    """Peak RSS (MB) of the worker process while it trains ALG/VARIANT at the standard preset."""
+    from engine.jobs import ProcessExecutor
+    from engine.store import Store
+
+    algorithm, _, variant = which.partition("/")
+    spec = registry.build_spec(algorithm, variant, "standard")
+    store = Store(tempfile.mkdtemp(prefix="top10-bench-worker-"), mirrors=[])
+    run_id = registry.run_id(spec)
+    store.enqueue(run_id, spec)
+    worker = ProcessExecutor(store)
+    worker.wake()
+    peak = 0
+    try:
+        while store.get(run_id)["status"] in ("queued", "running") and worker.alive():
+            try:
+                peak = max(peak, peak_kb(worker.process.pid))
+            except (OSError, StopIteration):  # the worker is exiting
+                pass
+            time.sleep(0.5)
+        print(f"worker run {which} standard: {store.get(run_id)['status']}", flush=True)
+    finally:
+        worker.process.terminate()
+        worker.process.wait(20)
+    return peak / 1024
 
 
 def main(argv: list[str]) -> int:
@@ -115,7 +166,16 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--memory", action="store_true")
     parser.add_argument("--preset", default="standard", choices=registry.PRESETS,
                         help="the preset each algorithm page shows (train it first)")
+    parser.add_argument("--shipped", nargs="?", const=str(settings.REPO_RESULTS), default=None,
+                        metavar="DIR", help="render from this shipped folder behind an empty "
+                                            "store (default results/)")
+    parser.add_argument("--worker-memory", metavar="ALG/VARIANT", default=None,
+                        help="peak RSS of the worker during that variant's standard run")
     args = parser.parse_args(argv)
+    if args.shipped:
+        shipped_sizes(Path(args.shipped))
+        os.environ["TOP10_STORE"] = tempfile.mkdtemp(prefix="top10-bench-fresh-")
+        os.environ["TOP10_STORE_MIRROR"] = str(Path(args.shipped).resolve())
     print(f"store: {settings.store_dir()}")
     if args.fill_runs:
         scratch = Path(tempfile.mkdtemp(prefix="top10-bench-store-"))
@@ -131,4 +191,9 @@ def main(argv: list[str]) -> int:
         print(f"{path.stem:14s} {render_seconds(path, args.preset):30.3f}", flush=True)
     if args.memory:
         print(f"peak RSS of the app process over all pages: {peak_memory_mb():.0f} MB")
+    if args.worker_memory:
+        print(f"peak RSS of the worker process: {worker_peak_mb(args.worker_memory):.0f} MB")
+    if args.shipped:
+        own = Store(settings.store_dir(), mirrors=[]).list_runs()
+        print(f"runs the empty store gained while rendering: {len(own)}")
     return 0

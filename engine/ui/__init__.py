@@ -21,6 +21,7 @@ from engine.core import ConfigError, RunSpec
 from engine.jobs import JobManager
 from engine.core import Card
 from engine.markup import capped, escape_markdown  # noqa: F401 (for pages: user text in Markdown)
+from engine.public import NOTICE as PUBLIC_NOTICE, Policy
 from engine.store import Store, StoreError, target_of
 
 LIVE = ("queued", "running")
@@ -262,8 +263,40 @@ def preset_help(card: Card) -> str:
             "result; full: reaches the quality figures (long)")
 
 
-def submit(specs: list[RunSpec], force: bool = False) -> None:
-    """Queue the specs (or serve them from the store) and remember which were cached."""
+def policy() -> Policy:
+    """What visitors may do (public mode from the environment or Streamlit secrets)."""
+    try:
+        return Policy.from_settings(st.secrets)
+    except ConfigError as error:
+        st.error(str(error))
+        st.stop()
+
+
+def my_runs() -> set[str]:
+    """Ids of the runs this browser session queued (public mode lets it act on those only)."""
+    return st.session_state.setdefault("my_runs", set())
+
+
+def refused(specs: list[RunSpec], force: bool = False) -> str | None:
+    """Public mode's one-line reason not to queue these specs, or None."""
+    rules = policy()
+    if not rules.public:
+        return None
+    rows = store().get_many([registry.run_id(s) for s in specs])
+    new = [force or rows.get(registry.run_id(s), {}).get("status") not in ("done", *LIVE)
+           for s in specs]
+    everyone = [r["id"] for r in store().list_runs(status="running")
+                + store().list_runs(status="queued")]
+    mine = sum(target_of(i) in my_runs() for i in everyone)
+    return rules.refuse_training(specs, new, mine, len(everyone))
+
+
+def submit(specs: list[RunSpec], force: bool = False) -> bool:
+    """Queue the specs (or serve them from the store) and remember which were cached.
+    In public mode a refused request shows its one line and queues nothing (False)."""
+    if (why := refused(specs, force)) is not None:
+        st.error(why)
+        return False
     cached = st.session_state.setdefault("cached_runs", set())
     for spec in specs:
         result = manager().submit(spec, force=force)
@@ -271,6 +304,8 @@ def submit(specs: list[RunSpec], force: bool = False) -> None:
             cached.add(result.run_id)
         else:
             cached.discard(result.run_id)
+            my_runs().add(result.run_id)
+    return True
 
 
 def run_panel(card: Card, specs: list[RunSpec]) -> list[dict]:
@@ -311,17 +346,36 @@ def _status_line(run: dict) -> None:
         elapsed = time.time() - (run["started"] or run["created"])
         text = f"{icon} **{variant}** {status}: {run['note']} ({elapsed:.0f}s)"
         left.progress(float(run["progress"] or 0.0), text=text)
-        if right.button("Cancel", key=f"cancel:{run['id']}"):
+        if (not policy().public or target_of(run["id"]) in my_runs()) and right.button(
+                "Cancel", key=f"cancel:{run['id']}"):
             manager().cancel(run["id"])
             st.rerun(scope="fragment")
     elif status == "done":
         badge = " · served from the store" if run["id"] in st.session_state.get(
             "cached_runs", set()) else ""
-        st.caption(f"{icon} **{variant}** done in {run['train_seconds']:.1f} s of training"
-                   f"{prep_note(run)}{badge} · run `{run['id']}`")
+        if run.get("shipped") is not None:
+            badge = " · :material/inventory_2: shipped result"
+        text = (f"{icon} **{variant}** done in {run['train_seconds']:.1f} s of training"
+                f"{prep_note(run)}{badge} · run `{run['id']}`")
+        if run.get("shipped") is None:
+            st.caption(text)
+            return
+        left, right = st.columns([6, 1])
+        left.caption(text)
+        provenance_popover(run, right)
     else:
         reason = (run["error"] or status).split("\n")[0]
         st.warning(f"{icon} **{variant}** {status}: {reason}. Press Train to run it again.")
+
+
+def provenance_popover(run: dict, where=None) -> None:
+    """A shipped run's provenance (commit, date, device, threads, the command), one click away."""
+    box = (where or st).popover("Provenance", help="Where and how this shipped run was trained")
+    with box:
+        shown = run.get("shipped") or {}
+        for key in ("command", "commit", "trained", "device", "gpu", "cpu", "threads", "torch"):
+            if shown.get(key) is not None:
+                st.markdown(f"**{key}**: `{escape_markdown(str(shown[key]))}`")
 
 
 def metrics_table(card: Card, runs: list[dict], extra: tuple[str, ...] = ()) -> pd.DataFrame:
@@ -472,8 +526,9 @@ def train_all(preset: str) -> list[str]:
     """Queue every variant of every algorithm at a preset's defaults."""
     specs = [registry.build_spec(key, variant, preset)
              for key in registry.KEYS for variant in registry.card(key).variants]
-    submit(specs)
     ids = [registry.run_id(s) for s in specs]
+    if not submit(specs):
+        return []
     st.session_state["batch"] = {"preset": preset, "ids": ids}
     return ids
 
@@ -528,6 +583,8 @@ def jobs_sidebar(place) -> None:
                 st.rerun(scope="fragment")
 
     with place:
+        if policy().public:
+            st.info(PUBLIC_NOTICE)
         st.markdown("**Training**")
         panel()
         st.caption(f"Training runs on: {training_device()}")
@@ -538,7 +595,18 @@ def apply_action(manager: JobManager, action: str, runs: list[dict]) -> list[str
     fits; return a summary line and one line per run it could not handle. (It changes the
     store, so it lives here and not among compare's pure functions.)"""
     fits = [r for r in runs if r["status"] in compare.ACTIONS[action]]
+    shipped = [r for r in fits if r.get("shipped") is not None and action == "delete"]
+    fits = [r for r in fits if r not in shipped]
+    rules = policy()
+    why = rules.refuse_action(action, [target_of(r["id"]) for r in fits], my_runs())
+    if why is None and action in ("rerun", "requeue"):
+        why = refused([RunSpec(**r["spec"]) for r in fits], force=True)
+    if why is not None:
+        return [why]
     problems, handled = [], 0
+    if shipped:
+        problems.append(f"{len(shipped)} shipped result(s) left as they are: shipped runs are "
+                        "read-only")
     for run in fits:
         if action == "delete":
             manager.store.delete(run["id"])
@@ -554,6 +622,7 @@ def apply_action(manager: JobManager, action: str, runs: list[dict]) -> list[str
             except ConfigError as error:
                 problems.append(f"{compare.run_label(run)}: {error}")
                 continue
+            my_runs().add(submitted.run_id)
             if submitted.run_id != target_of(run["id"]):
                 problems.append(f"{compare.run_label(run)} was queued as {submitted.run_id}: the "
                                 "algorithm's code changed since it ran")

@@ -1,0 +1,236 @@
+"""Shipped results: finished runs exported into a folder laid out like a store, minus the
+SQLite index (git-friendly), read back read-only behind the writable store.
+
+A shipped folder (the repository's results/ by default, see settings.store_mirrors):
+
+    results/index.json                      what is in it (for people; the reader ignores it)
+    results/artifacts/<run id>@<hex>/       one folder per run: manifest.json (the row, its
+                                            history, its provenance) + the .pt artifacts
+    results/feature_nets/*.pt               the GAN/diffusion yardstick classifiers
+
+The reader rebuilds its rows from the manifests. A run whose id no longer matches its spec
+under the current card version is stale: it is not served, and `store export --check` names it.
+"""
+from __future__ import annotations
+
+import datetime
+import functools
+import json
+import os
+import platform
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from engine.core import RunSpec
+from engine.store import MANIFEST, check_run_id
+
+INDEX = "index.json"
+FEATURE_NETS = "feature_nets"
+# Artifacts left out when exporting, per algorithm: what no page (pages/, engine.inspect,
+# engine.ui, engine.plots) reads. They stay in the training store.
+DROP: dict[str, tuple[str, ...]] = {
+    "gan": ("histograms",), "diffusion": ("histograms",),  # pages show the seed-0 histogram
+    "lstm": ("sample",), "transformer": ("sample",),  # pages generate text from the weights
+    "word2vec": ("counts",),
+}
+
+
+def current_id(spec: dict) -> str | None:
+    """The run id this spec has under the current card versions (None: not a valid spec)."""
+    from engine import registry
+    from engine.core import ConfigError
+
+    try:
+        return registry.run_id(RunSpec(**spec))
+    except (ConfigError, TypeError, ValueError, KeyError):  # a card or field that is gone
+        return None
+
+
+class Shipped:
+    """One read-only shipped folder: rows (as Store.get returns them, plus `shipped`: the
+    provenance) of its current runs, their history and their folders."""
+
+    def __init__(self, root: str | os.PathLike):
+        self.root = Path(root)
+        self.rows: dict[str, dict[str, Any]] = {}
+        self.histories: dict[str, list[tuple]] = {}
+        self.stale: list[str] = []  # one line per shipped run that is not served, and why
+        for body in manifests(self.root):
+            run_id = body["run_id"]
+            if current_id(body["spec"]) != run_id:
+                self.stale.append(f"{run_id} ({body['folder']}): stale, its card version or "
+                                  "settings changed since it was trained")
+                continue
+            self.rows[run_id] = _row_of(body)
+            self.histories[run_id] = [tuple(h) for h in body.get("history", [])]
+
+    def folder(self, run_id: str) -> Path:
+        return self.root / "artifacts" / self.rows[run_id]["folder"]
+
+
+def manifests(root: Path) -> list[dict]:
+    """Every readable done manifest under root/artifacts (an unreadable one is skipped)."""
+    base = root / "artifacts"
+    if not base.is_dir():
+        return []
+    found = []
+    for folder in sorted(base.iterdir()):
+        try:
+            body = json.loads((folder / MANIFEST).read_text())
+            check_run_id(body["run_id"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if body.get("status") == "done":
+            found.append({**body, "folder": folder.name})
+    return found
+
+
+def _row_of(body: dict) -> dict[str, Any]:
+    return {"id": body["run_id"], "algorithm": body["algorithm"], "variant": body["variant"],
+            "preset": body["preset"], "seed": body["seed"], "spec": body["spec"],
+            "status": "done", "created": body.get("created"), "started": body.get("started"),
+            "finished": body.get("finished"), "heartbeat": body.get("finished"), "pid": None,
+            "host": None, "progress": 1.0, "note": "shipped", "params": body.get("params"),
+            "train_seconds": body.get("train_seconds"), "metrics": body["metrics"],
+            "error": None, "env": body.get("env", {}), "cancel": 0,
+            "artifacts": body["artifacts"], "folder": body["folder"],
+            "shipped": body.get("provenance", {})}
+
+
+@functools.lru_cache(maxsize=16)
+def _load(root: str, stamp: tuple) -> Shipped:
+    return Shipped(root)
+
+
+def open_mirrors(roots: list[Path]) -> list[Shipped]:
+    """The shipped folders, each read once per change of its artifacts folder."""
+    out = []
+    for root in roots:
+        base = Path(root) / "artifacts"
+        try:
+            stamp = (base.stat().st_mtime_ns, len(os.listdir(base)))
+        except OSError:
+            continue
+        out.append(_load(str(root), stamp))
+    return out
+
+
+# ---- export -------------------------------------------------------------------------------
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+@functools.lru_cache(maxsize=1)
+def commit() -> str:
+    """The checkout's commit (with +dirty when it has uncommitted changes), or 'unknown'."""
+    root = Path(__file__).resolve().parents[1]
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
+                              text=True, timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=root, capture_output=True, text=True, timeout=10, check=False).stdout
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return head + ("+dirty" if dirty.strip() else "")
+
+
+def command_of(run: dict) -> str:
+    """The CLI command that trains this run again (its settings that differ from the preset)."""
+    from engine import registry
+
+    spec = run["spec"]
+    card = registry.card(spec["algorithm"])
+    preset = spec["preset"] if spec["preset"] in card.presets else "standard"
+    defaults = card.default_config(preset)
+    sets = " ".join(f"--set {k}={v}" for k, v in sorted(spec["config"].items())
+                    if defaults.get(k) != v)
+    return (f"python -m engine run {spec['algorithm']} --variant {spec['variant']} "
+            f"--preset {preset} --seed {spec['seed']}" + (f" {sets}" if sets else ""))
+
+
+def provenance(run: dict, command: str | None = None) -> dict[str, Any]:
+    env = run.get("env") or {}
+    return {"commit": env.get("commit") or commit(),
+            "trained": datetime.datetime.fromtimestamp(run["finished"] or 0, datetime.UTC)
+            .strftime("%Y-%m-%d %H:%M UTC"),
+            "device": env.get("device", "unknown"),
+            "gpu": env.get("gpu"), "cpu": env.get("cpu") or cpu_model(),
+            "threads": env.get("threads"), "torch": env.get("torch"),
+            "command": command or command_of(run)}
+
+
+def export(store, target: Path, preset: str | None = None,
+           algorithms: list[str] | None = None) -> dict[str, int]:
+    """Copy the store's finished, current runs (at preset, of algorithms) into target, one
+    folder per run with its provenance; replace older copies of the same run ids; copy the
+    yardstick feature networks. Returns bytes written per algorithm."""
+    from engine import settings
+
+    target = Path(target)
+    (target / "artifacts").mkdir(parents=True, exist_ok=True)
+    old = {b["run_id"]: b["folder"] for b in manifests(target)}
+    sizes: dict[str, int] = {}
+    for run in store.list_runs(status="done"):
+        if run.get("shipped") or (preset and run["preset"] != preset) or \
+                (algorithms and run["algorithm"] not in algorithms) or \
+                current_id(run["spec"]) != run["id"]:
+            continue
+        drop = DROP.get(run["algorithm"], ())
+        artifacts = {k: v for k, v in run["artifacts"].items() if k not in drop}
+        source = store.folder(run["id"])
+        into = target / "artifacts" / source.name
+        if run["id"] in old and old[run["id"]] != source.name:
+            shutil.rmtree(target / "artifacts" / old[run["id"]])
+        into.mkdir(exist_ok=True)
+        for name in artifacts:
+            shutil.copyfile(source / f"{name}.pt", into / f"{name}.pt")
+        body = json.loads((source / MANIFEST).read_text())
+        body.update(artifacts=artifacts, provenance=provenance(run))
+        (into / MANIFEST).write_text(json.dumps(body, indent=1, sort_keys=True))
+        size = sum(p.stat().st_size for p in into.iterdir())
+        sizes[run["algorithm"]] = sizes.get(run["algorithm"], 0) + size
+    nets = [settings.data_dir() / FEATURE_NETS, *(m / FEATURE_NETS for m in
+                                                 settings.data_mirrors())]
+    for folder in nets:
+        for net in sorted(folder.glob("*.pt")) if folder.is_dir() else []:
+            (target / FEATURE_NETS).mkdir(exist_ok=True)
+            if not (target / FEATURE_NETS / net.name).exists():
+                shutil.copyfile(net, target / FEATURE_NETS / net.name)
+    for net in (target / FEATURE_NETS).glob("*.pt") if (target / FEATURE_NETS).is_dir() else []:
+        sizes["feature_nets"] = sizes.get("feature_nets", 0) + net.stat().st_size
+    write_index(target)
+    return sizes
+
+
+def write_index(target: Path) -> None:
+    runs = [{"run_id": b["run_id"], "algorithm": b["algorithm"], "variant": b["variant"],
+             "preset": b["preset"], "folder": b["folder"],
+             "bytes": sum(p.stat().st_size for p in (target / "artifacts" / b["folder"]).iterdir())}
+            for b in manifests(target)]
+    (target / INDEX).write_text(json.dumps({"format": 1, "runs": runs}, indent=1))
+
+
+def folder_bytes(target: Path) -> int:
+    return sum(p.stat().st_size for p in Path(target).rglob("*") if p.is_file())
+
+
+def stale(target: Path) -> list[str]:
+    """One line per shipped run in target that is no longer current."""
+    return Shipped(target).stale
+
+
+def prune(target: Path) -> list[str]:
+    """Remove stale runs' folders from target (a refresh replaces them); their names."""
+    current = {b["folder"] for b in manifests(target) if current_id(b["spec"]) == b["run_id"]}
+    gone = [b["folder"] for b in manifests(target) if b["folder"] not in current]
+    for name in gone:
+        shutil.rmtree(target / "artifacts" / name)
+    return gone
