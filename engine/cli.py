@@ -11,7 +11,7 @@ import json
 import sys
 import time
 
-from engine import registry, settings
+from engine import i18n, registry, settings
 from engine.core import ConfigError
 from engine.data import DataMissing
 from engine.jobs import InlineExecutor, JobManager, execute
@@ -28,7 +28,7 @@ def parse_sets(pairs: list[str]) -> dict[str, str]:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
-            raise ConfigError(f"--set takes key=value, got {pair!r}")
+            raise ConfigError("error.set_pair", pair=repr(pair))
         values[key.strip()] = value.strip()
     return values
 
@@ -107,12 +107,12 @@ def command_runs(args) -> int:
 
 def command_bench(args) -> int:
     if args.algorithm not in (*registry.KEYS, "app", "peers"):
-        raise ConfigError(f"unknown benchmark {args.algorithm!r}; known: "
-                          f"{', '.join(registry.KEYS)}, app, peers")
+        raise ConfigError("error.unknown_benchmark", name=repr(args.algorithm),
+                          known=", ".join([*registry.KEYS, "app", "peers"]))
     try:
         module = importlib.import_module(f"engine.bench.{args.algorithm}")
     except ModuleNotFoundError:
-        raise ConfigError(f"no benchmark for {args.algorithm} yet") from None
+        raise ConfigError("error.no_benchmark", name=args.algorithm) from None
     return module.main(args.rest) or 0
 
 
@@ -153,8 +153,16 @@ def main(argv: list[str] | None = None) -> int:
     commands = {"list": command_list, "run": command_run, "runs": command_runs,
                 "bench": command_bench, "worker": command_worker}
     try:
+        lang = i18n.cli_lang()  # TOP10_LANG: the language of the one-line errors
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    try:
         return commands[args.command](args)
-    except (ConfigError, DataMissing) as error:
+    except ConfigError as error:
+        print(f"error: {error.text(lang)}", file=sys.stderr)
+        return 2
+    except DataMissing as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -54,5 +54,5 @@ def device():
             return torch.device(name)
         except RuntimeError:
             pass
-    raise ConfigError(f"TOP10_DEVICE={name!r}: use auto, cpu or cuda[:N]"
-                     + ("" if torch.cuda.is_available() else " (torch sees no GPU here)"))
+    raise ConfigError("error.device" if torch.cuda.is_available() else "error.device_no_gpu",
+                      name=repr(name))

@@ -54,7 +54,7 @@ def cli_lang() -> str:
         return ENGLISH
     lang = match(raw)
     if lang is None:
-        raise ConfigError(f"TOP10_LANG={raw!r}: use {' or '.join(LANGS)}")
+        raise ConfigError("error.lang_env", value=repr(raw), langs=" or ".join(LANGS))
     return lang
 
 
@@ -74,7 +74,7 @@ def _flatten(table: dict, prefix: str = "") -> dict[str, str]:
 def catalogue(lang: str) -> dict[str, str]:
     """The flat catalogue of one language: dotted key -> text (read once per process)."""
     if lang not in LANGS:
-        raise ConfigError(f"unknown language {lang!r}; known: {', '.join(LANGS)}")
+        raise ValueError(f"unknown language {lang!r}; known: {', '.join(LANGS)}")
     with open(HERE / f"{lang}.toml", "rb") as handle:
         return _flatten(tomllib.load(handle))
 
@@ -181,6 +181,13 @@ def metric_label(card: Card, metric: str, lang: str) -> str:
     if f"metric.{metric}" in catalogue(ENGLISH):
         return t(f"metric.{metric}", lang)
     return metric
+
+
+def optional(prefix: str, name: str, lang: str) -> str:
+    """`name` in `lang` when the catalogue has `<prefix>.<name>` (a table header, a status),
+    else `name` itself: identifiers such as metric keys stay as they are."""
+    key = f"{prefix}.{name}"
+    return t(key, lang) if key in catalogue(ENGLISH) else name
 
 
 def family_name(family: str, lang: str) -> str:
