@@ -16,15 +16,43 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from engine import compare, inspect, plots, registry, settings
+from engine import compare, i18n, inspect, plots, registry, settings
 from engine.core import ConfigError, RunSpec
 from engine.jobs import JobManager
 from engine.core import Card
 from engine.store import Store
+from engine.ui import lang as visitor_lang
 
 LIVE = ("queued", "running")
 STATUS_ICONS = {"queued": "⏳", "running": "⚙️", "done": "✅", "failed": "❌",
                 "cancelled": "⏹️", "interrupted": "⚠️"}
+
+
+# ---- the visitor's language ---------------------------------------------------------------
+def language() -> str:
+    """The language of this run (the URL's ?lang=, else the session's, else the browser's)."""
+    return visitor_lang.current()
+
+
+def tr(key: str, **fields) -> str:
+    """An interface string (engine/i18n/en.toml, zh.toml) in the visitor's language."""
+    return i18n.t(key, language(), **fields)
+
+
+def headers(frame: pd.DataFrame) -> pd.DataFrame:
+    """A table with its column names in the visitor's language, for display only; names
+    with no `col.<name>` entry (metric keys, run labels) stay as they are."""
+    lang = language()
+    return frame.rename(columns=lambda name: i18n.optional("col", str(name), lang))
+
+
+def axis_name(x: str) -> str:
+    """'step' or 'seconds' (the identifiers of an x axis) in the visitor's language."""
+    return {"step": tr("plot.step"), "seconds": tr("plot.seconds")}[x]
+
+
+def status_name(status: str) -> str:
+    return i18n.optional("status", status, language())
 
 
 # ---- shared resources -------------------------------------------------------------------
@@ -63,7 +91,7 @@ class Restored:
     artifacts: dict
 
 
-@st.cache_resource(show_spinner="Loading the trained model...", max_entries=32)
+@st.cache_resource(show_spinner=False, max_entries=32)
 def _restored(store_path: str, run_id: str, finished: float | None) -> tuple[Any, dict] | None:
     found = manager().artifacts(run_id)  # checksums verified; None: damaged and requeued
     if found is None:
@@ -75,10 +103,10 @@ def restored(run: dict) -> Restored | None:
     """The one way a page gets a finished run's model and artifacts: built once per run
     (keyed by run id and finish time, so a re-run is rebuilt) and shared by every rerun
     and visitor. Damaged stored files give one warning and None; the run is requeued."""
-    pair = _restored(str(store().root), run["id"], run["finished"])
+    with st.spinner(tr("ui.loading_model")):
+        pair = _restored(str(store().root), run["id"], run["finished"])
     if pair is None:
-        st.warning(f"{label(run)}: its stored files were damaged, so it has been queued to "
-                   "train again.")
+        st.warning(tr("ui.damaged", run=label(run)))
         return None
     return Restored(run, *pair)
 
@@ -95,21 +123,25 @@ def stored_runs(algorithm: str, status: str | None = "done") -> list[dict]:
 def label(run: dict) -> str:
     """A short, unique-enough name for a run in legends and tables."""
     spec = run["spec"]
-    return f"{spec['variant']} ({spec['preset']}, seed {spec['seed']})"
+    return tr("ui.run_label", variant=spec["variant"], preset=spec["preset"], seed=spec["seed"])
 
 
 # ---- page parts ---------------------------------------------------------------------------
 def header(card: Card) -> None:
     through_navigation()
-    st.title(card.title)
-    st.markdown(f"*{card.summary}*")
-    with st.expander("How it works", expanded=False):
-        st.markdown(card.explanation)
+    lang = language()
+    st.title(i18n.title(card, lang))
+    st.markdown(f"*{i18n.summary(card, lang)}*")
+    with st.expander(tr("ui.how_it_works"), expanded=False):
+        st.markdown(i18n.explanation(card, lang))
 
 
 def _widget(card: Card, field: dataclasses.Field, value: Any, key: str) -> Any:
-    meta, text = field.metadata, field.metadata.get("help", "")
-    name = field.name.replace("_", " ")
+    meta, lang = field.metadata, language()
+    text = i18n.setting_help(card, field.name, lang)
+    name = i18n.setting_label(card, field.name, lang)
+    if lang == i18n.ENGLISH:
+        name = name.replace("_", " ")
     if meta.get("choices"):
         options = list(meta["choices"])
         return st.selectbox(name, options, index=options.index(value), help=text, key=key)
@@ -131,24 +163,26 @@ def config_form(card: Card, variants: list[str] | None = None) -> list[RunSpec]:
     specs the page shows: the last ones trained in this session for that task, else the
     preset's defaults (so a stored run at those defaults shows at once)."""
     state_key = f"{card.key}:specs"
-    preset = st.segmented_control("Preset", list(card.presets), default="standard",
+    lang = language()
+    preset = st.segmented_control(tr("ui.preset"), list(card.presets), default="standard",
                                   key=f"{card.key}:preset", required=True,
-                                  help="quick: seconds (tests); standard: a minute or two; "
-                                       "full: reaches the quality figures (long)")
+                                  format_func=lambda p: i18n.preset_name(p, lang),
+                                  help=tr("ui.preset_help"))
     all_variants = variants or list(card.variants)
     defaults = card.default_config(preset)
     fields = dataclasses.fields(card.config_cls)
     chosen_task = {}  # {"task": ...} where a run is one of several tasks (LSTM, Transformer)
     if "task" in defaults:
         task_field = next(f for f in fields if f.name == "task")
-        task = st.segmented_control("Task", list(task_field.metadata["choices"]),
+        task = st.segmented_control(i18n.setting_label(card, "task", lang),
+                                    list(task_field.metadata["choices"]),
                                     default=defaults["task"], key=f"{card.key}:task",
-                                    required=True, help=task_field.metadata["help"])
+                                    required=True, help=i18n.setting_help(card, "task", lang))
         chosen_task = {"task": task} if task != defaults["task"] else {}
         fields = [f for f in fields if f.name != "task" and f.metadata["task"] in (None, task)]
     with st.form(f"{card.key}:form"):
-        chosen = st.multiselect("Variants", all_variants, default=all_variants,
-                                format_func=lambda v: f"{v}: {card.variants[v]}",
+        chosen = st.multiselect(tr("ui.variants"), all_variants, default=all_variants,
+                                format_func=lambda v: f"{v}: {i18n.variant_text(card, v, lang)}",
                                 key=f"{card.key}:variants")
         values = {}
         columns = st.columns(4)
@@ -156,17 +190,18 @@ def config_form(card: Card, variants: list[str] | None = None) -> list[RunSpec]:
             with columns[i % 4]:
                 values[field.name] = _widget(card, field, defaults[field.name],
                                              key=f"{card.key}:{preset}:{field.name}")
-        seed = columns[len(values) % 4].number_input("seed", 0, 2**31 - 1, 0, key=f"{card.key}:seed")
-        submitted = st.form_submit_button("Train", type="primary")
+        seed = columns[len(values) % 4].number_input(tr("ui.seed"), 0, 2**31 - 1, 0,
+                                                     key=f"{card.key}:seed")
+        submitted = st.form_submit_button(tr("ui.train"), type="primary")
     overrides = {**chosen_task, **{k: v for k, v in values.items() if v != defaults[k]}}
     if submitted:
         if not chosen:
-            st.error("Choose at least one variant.")
+            st.error(tr("ui.choose_variant"))
         else:
             try:
                 specs = [registry.build_spec(card.key, v, preset, overrides, seed) for v in chosen]
             except ConfigError as error:
-                st.error(str(error))
+                st.error(error.text(lang))
             else:
                 st.session_state[state_key] = specs
                 submit(specs)
@@ -206,8 +241,7 @@ def run_panel(card: Card, specs: list[RunSpec]) -> list[dict]:
         for spec, run_id in zip(specs, ids):
             run = now.get(run_id)
             if run is None:
-                st.caption(f"**{spec.variant}**: not trained yet with these settings; "
-                           "press Train.")
+                st.caption(tr("ui.not_trained", variant=spec.variant))
                 continue
             _status_line(run)
         still = any(r["status"] in LIVE for r in now.values())
@@ -224,19 +258,21 @@ def _status_line(run: dict) -> None:
     if status in LIVE:
         left, right = st.columns([6, 1])
         elapsed = time.time() - (run["started"] or run["created"])
-        text = f"{icon} **{variant}** {status}: {run['note']} ({elapsed:.0f}s)"
+        text = tr("ui.live_line", icon=icon, variant=variant, status=status_name(status),
+                  note=run["note"], seconds=f"{elapsed:.0f}")
         left.progress(float(run["progress"] or 0.0), text=text)
-        if right.button("Cancel", key=f"cancel:{run['id']}"):
+        if right.button(tr("ui.cancel"), key=f"cancel:{run['id']}"):
             manager().cancel(run["id"])
             st.rerun(scope="fragment")
     elif status == "done":
-        badge = " · served from the store" if run["id"] in st.session_state.get(
+        badge = tr("ui.served_from_store") if run["id"] in st.session_state.get(
             "cached_runs", set()) else ""
-        st.caption(f"{icon} **{variant}** done in {run['train_seconds']:.1f}s of training{badge}"
-                   f" · run `{run['id']}`")
+        st.caption(tr("ui.done_line", icon=icon, variant=variant, badge=badge, run_id=run["id"],
+                      seconds=f"{run['train_seconds']:.1f}"))
     else:
-        reason = (run["error"] or status).split("\n")[0]
-        st.warning(f"{icon} **{variant}** {status}: {reason}. Press Train to run it again.")
+        reason = (run["error"] or status_name(status)).split("\n")[0]
+        st.warning(tr("ui.ended_line", icon=icon, variant=variant, status=status_name(status),
+                      reason=reason))
 
 
 def metrics_table(card: Card, runs: list[dict], extra: tuple[str, ...] = ()) -> pd.DataFrame:
@@ -257,31 +293,37 @@ def metrics_table(card: Card, runs: list[dict], extra: tuple[str, ...] = ()) -> 
 def comparison(card: Card, runs: list[dict], curve_metrics: tuple[str, ...] = ()) -> None:
     """The side-by-side: one metrics table and overlaid curves of the chosen runs."""
     if not runs:
-        st.info("No finished runs for these settings yet. Press **Train** above "
-                "(the quick preset takes seconds).")
+        st.info(tr("ui.no_finished"))
         return
-    st.subheader("Side by side")
+    lang = language()
+    st.subheader(tr("ui.side_by_side"))
     table = metrics_table(card, runs)
     best = table[card.headline].max() if card.higher_is_better else table[card.headline].min()
-    st.dataframe(table.style.highlight_max(subset=[card.headline], color="#dbeafe")
-                 if card.higher_is_better else table, hide_index=True, width="stretch")
-    st.caption(f"Headline: **{card.headline_label}** (`{card.headline}`); best here "
-               f"{best:.4g}.")
+    shown = headers(table)
+    st.dataframe(shown.style.highlight_max(subset=[card.headline], color="#dbeafe")
+                 if card.higher_is_better else shown, hide_index=True, width="stretch")
+    st.caption(tr("ui.headline_caption", label=i18n.headline_label(card, lang),
+                  metric=card.headline, best=f"{best:.4g}"))
     frame = pd.concat([plots.history_frame(history(r), label(r)) for r in runs])
     keys = sorted(frame["key"].unique())
     wanted = [m for m in curve_metrics if m in keys] or keys[:2]
     left, right = st.columns([3, 1])
-    chosen = left.multiselect("Curves", keys, default=wanted, key=f"{card.key}:curves")
-    x_axis = right.radio("x axis", ["step", "seconds"], horizontal=True, key=f"{card.key}:x")
+    chosen = left.multiselect(tr("ui.curves"), keys, default=wanted, key=f"{card.key}:curves",
+                              format_func=lambda m: i18n.metric_label(card, m, lang)
+                              if lang != i18n.ENGLISH else m)
+    x_axis = right.radio(tr("ui.x_axis"), ["step", "seconds"], horizontal=True,
+                         key=f"{card.key}:x", format_func=axis_name)
     columns = st.columns(2)
     for i, metric in enumerate(chosen):
-        columns[i % 2].plotly_chart(plots.curves(frame, metric, x=x_axis), width="stretch",
+        title = i18n.metric_label(card, metric, lang) if lang != i18n.ENGLISH else metric
+        columns[i % 2].plotly_chart(plots.curves(frame, metric, x=x_axis, title=title,
+                                                 lang=lang), width="stretch",
                                     key=f"{card.key}:curve:{metric}")
 
 
-def source(card: Card, title: str = "The code that ran") -> None:
+def source(card: Card) -> None:
     """The functions and classes the card names as its code, as the page's last section."""
-    with st.expander(title):
+    with st.expander(tr("ui.code_that_ran")):
         for obj in card.code:
             st.code(getsource(obj), language="python")
 
@@ -294,15 +336,20 @@ NAVIGATED = "top10:navigated"  # session key: this session's runs go through nav
 def navigate() -> None:
     """Page configuration, the navigation (pages grouped by family), the shared sidebar,
     then the page the address asks for. Home.py calls it; so does through_navigation()."""
-    st.set_page_config(page_title="Deep Learning Top-10", page_icon="🧠", layout="wide")
-    sections = {"Overview": [st.Page(PAGES / "home.py", title="Home", default=True)]}
+    lang = language()
+    st.set_page_config(page_title=tr("nav.app_title"), page_icon="🧠", layout="wide")
+    sections = {tr("nav.overview"): [st.Page(PAGES / "home.py", title=tr("nav.home"),
+                                             default=True)]}
     for family, keys in registry.FAMILIES.items():
-        sections[family] = [st.Page(PAGES / f"{key}.py", title=registry.card(key).title,
-                                    url_path=key) for key in keys]
-    sections["Tools"] = [st.Page(PAGES / f"{name}.py", title=title, url_path=name)
-                         for name, title in (("compare", "Compare"), ("runs", "Runs"))]
+        sections[i18n.family_name(family, lang)] = [
+            st.Page(PAGES / f"{key}.py", title=i18n.title(registry.card(key), lang),
+                    url_path=key) for key in keys]
+    sections[tr("nav.tools")] = [
+        st.Page(PAGES / "compare.py", title=tr("nav.compare"), url_path="compare"),
+        st.Page(PAGES / "runs.py", title=tr("nav.runs"), url_path="runs")]
     page = st.navigation(sections, expanded=True)
     st.session_state[NAVIGATED] = True
+    visitor_lang.switch()
     jobs_sidebar()
     page.run()
 
@@ -336,7 +383,7 @@ def training_device() -> str:
     try:
         device = settings.device()
     except ConfigError as error:
-        return f"⚠️ {error}"
+        return f"⚠️ {error.text(language())}"
     if device.type == "cuda":
         import torch
 
@@ -356,37 +403,40 @@ def jobs_sidebar() -> None:
         queued = store().list_runs(status="queued")
         batch = st.session_state.get("batch")
         if not (running or queued or batch):
-            st.caption("No training in progress.")
+            st.caption(tr("ui.no_training"))
             return
         if running:
             run = running[0]
             st.progress(float(run["progress"] or 0), text=f"⚙️ {run['algorithm']}/"
                         f"{run['variant']}: {run['note']}")
         if queued:
-            st.caption(f"⏳ {len(queued)} queued")
+            st.caption(tr("ui.queued_count", n=len(queued)))
         if batch:
             rows = store().get_many(batch["ids"])
             ended = sum(r["status"] not in LIVE for r in rows.values())
             done = sum(r["status"] == "done" for r in rows.values())
             st.progress(ended / max(len(batch["ids"]), 1),
-                        text=f"Train all ({batch['preset']}): {done}/{len(batch['ids'])} done")
+                        text=tr("ui.batch_progress", preset=i18n.preset_name(batch["preset"],
+                                                                             language()),
+                                done=done, total=len(batch["ids"])))
             if ended < len(batch["ids"]):
-                if st.button("Cancel train all", key="batch:cancel"):
+                if st.button(tr("ui.cancel_train_all"), key="batch:cancel"):
                     for run_id, row in rows.items():
                         if row["status"] in LIVE:
                             manager().cancel(run_id)
                     st.rerun(scope="fragment")
-            elif st.button("Clear", key="batch:clear"):
+            elif st.button(tr("ui.clear"), key="batch:clear"):
                 del st.session_state["batch"]
                 st.rerun(scope="fragment")
 
     with st.sidebar:
-        st.markdown("**Training**")
+        st.markdown(f"**{tr('ui.training')}**")
         panel()
-        st.caption(f"Training runs on: {training_device()}")
+        st.caption(tr("ui.training_device", device=training_device()))
 
 
-def apply_action(manager: JobManager, action: str, runs: list[dict]) -> list[str]:
+def apply_action(manager: JobManager, action: str, runs: list[dict],
+                 lang: str = i18n.ENGLISH) -> list[str]:
     """Apply a Runs-page action (compare.ACTIONS) through a job manager to the runs it
     fits; return a summary line and one line per run it could not handle. (It changes the
     store, so it lives here and not among compare's pure functions.)"""
@@ -401,10 +451,10 @@ def apply_action(manager: JobManager, action: str, runs: list[dict]) -> list[str
             try:
                 submitted = manager.submit(RunSpec(**run["spec"]), force=action == "rerun")
             except ConfigError as error:
-                problems.append(f"{compare.run_label(run)}: {error}")
+                problems.append(f"{compare.run_label(run, lang)}: {error.text(lang)}")
                 continue
             if submitted.run_id != run["id"]:
-                problems.append(f"{compare.run_label(run)} was queued as {submitted.run_id}: the "
-                                "algorithm's code changed since it ran")
+                problems.append(i18n.t("runs.requeued_as", lang, run=compare.run_label(run, lang),
+                                       run_id=submitted.run_id))
         handled += 1
-    return [compare.DONE_WORDS[action].format(n=handled), *problems]
+    return [i18n.t(f"runs.done.{action}", lang, n=handled), *problems]
