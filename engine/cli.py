@@ -106,14 +106,20 @@ def command_runs(args) -> int:
 
 
 def command_bench(args) -> int:
-    if args.algorithm not in (*registry.KEYS, "app", "peers"):
+    if args.algorithm not in (*registry.KEYS, "app", "peers", "sweep"):
         raise ConfigError("error.unknown_benchmark", name=repr(args.algorithm),
-                          known=", ".join([*registry.KEYS, "app", "peers"]))
+                          known=", ".join([*registry.KEYS, "app", "peers", "sweep"]))
     try:
         module = importlib.import_module(f"engine.bench.{args.algorithm}")
     except ModuleNotFoundError:
         raise ConfigError("error.no_benchmark", name=args.algorithm) from None
     return module.main(args.rest) or 0
+
+
+def command_sweep(args) -> int:
+    from engine import sweep
+
+    return sweep.command(args, Store(settings.store_dir()))
 
 
 def command_worker(args) -> int:
@@ -143,6 +149,18 @@ def build_parser() -> argparse.ArgumentParser:
                            "`peers` (ours against the peers side by side)")
     bench.add_argument("algorithm")
     bench.add_argument("rest", nargs=argparse.REMAINDER)
+    sweep = sub.add_parser("sweep", help="one variant over a grid of settings and seeds")
+    sweep.add_argument("algorithm", help="one of: " + ", ".join(registry.KEYS))
+    sweep.add_argument("--variant", required=True)
+    sweep.add_argument("--grid", action="append", required=True, metavar="FIELD=V1,V2",
+                       help="repeatable; the grid is every combination")
+    sweep.add_argument("--seeds", default="0", help="e.g. 0-4 or 0,3,7 (default 0)")
+    sweep.add_argument("--preset", default="standard", choices=registry.PRESETS)
+    sweep.add_argument("--set", action="append", metavar="KEY=VALUE",
+                       help="a setting fixed for every point")
+    sweep.add_argument("--executor", choices=settings.EXECUTORS, default=None,
+                       help="process (one run after another) or ray; default TOP10_EXECUTOR")
+    sweep.add_argument("--force", action="store_true", help="recompute even if stored")
     worker = sub.add_parser("worker", help="(internal) the app's training worker process")
     worker.add_argument("store")
     return parser
@@ -151,7 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     commands = {"list": command_list, "run": command_run, "runs": command_runs,
-                "bench": command_bench, "worker": command_worker}
+                "bench": command_bench, "sweep": command_sweep, "worker": command_worker}
     try:
         lang = i18n.cli_lang()  # TOP10_LANG: the language of the one-line errors
     except ConfigError as error:

@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Callable, Protocol
 
 from engine import registry, settings
-from engine.core import ConfigError, NonFiniteMetric, RunCancelled, RunSpec, check_finite
+from engine.core import (ConfigError, NonFiniteMetric, RunCancelled, RunResult, RunSpec,
+                         check_finite)
 from engine.data import DataMissing
 from engine.store import CorruptArtifact, Store
 
@@ -85,34 +86,44 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def execute(store: Store, run: dict, echo: Callable[[float, str], None] | None = None) -> str:
-    """Run one claimed run to its end and record the outcome. Returns the final status."""
+def train(spec: RunSpec, report) -> RunResult:
+    """Train one spec the same way on every executor (same threads and seed, same numbers)."""
     import torch
 
-    run_id = run["id"]
-    spec = RunSpec(**run["spec"])
-    report = StoreReport(store, run_id, echo)
     torch.set_num_threads(settings.threads())
+    card = registry.card(spec.algorithm)
+    seed_everything(spec.seed)
+    result = card.run(spec, report)
+    report.flush()
+    check_finite(-1, result.metrics)
+    return result
+
+
+def failure(error: Exception) -> tuple[str, str]:
+    """(status, message) to store for a run that raised `error`."""
+    if isinstance(error, RunCancelled):
+        return "cancelled", "cancelled by request"
+    if isinstance(error, (NonFiniteMetric, ConfigError, DataMissing)):
+        return "failed", str(error)
+    # a bug or a resource problem: keep the trace for the Runs page
+    detail = "".join(traceback.format_exception(error))[-4000:]
+    return "failed", f"{type(error).__name__}: {error}\n\n{detail}"
+
+
+def execute(store: Store, run: dict, echo: Callable[[float, str], None] | None = None) -> str:
+    """Run one claimed run to its end and record the outcome. Returns the final status."""
+    run_id = run["id"]
+    report = StoreReport(store, run_id, echo)
     try:
-        card = registry.card(spec.algorithm)
-        seed_everything(spec.seed)
-        result = card.run(spec, report)
-        report.flush()
-        check_finite(-1, result.metrics)
+        result = train(RunSpec(**run["spec"]), report)
         index = store.save_artifacts(run_id, result.artifacts)
         store.finish(run_id, result.metrics, result.params, result.train_seconds, index,
                      environment())
         return "done"
-    except RunCancelled:
-        store.end(run_id, "cancelled", "cancelled by request")
-        return "cancelled"
-    except (NonFiniteMetric, ConfigError, DataMissing) as error:
-        store.end(run_id, "failed", str(error))
-        return "failed"
-    except Exception as error:  # a bug or a resource problem: keep the trace for the Runs page
-        detail = "".join(traceback.format_exception(error))[-4000:]
-        store.end(run_id, "failed", f"{type(error).__name__}: {error}\n\n{detail}")
-        return "failed"
+    except Exception as error:
+        status, message = failure(error)
+        store.end(run_id, status, message)
+        return status
 
 
 def drain(store: Store, echo: Callable[[float, str], None] | None = None) -> None:
@@ -122,8 +133,14 @@ def drain(store: Store, echo: Callable[[float, str], None] | None = None) -> Non
 
 
 def worker_main(store_root: str, idle_exit_seconds: float = 120.0) -> None:
-    """Entry point of the worker process: drain the queue, poll, exit after a quiet spell."""
+    """Entry point of the worker process: drain the queue, poll, exit after a quiet spell.
+    With TOP10_EXECUTOR=ray it is the Ray driver instead (engine/ray_executor.py)."""
     store = Store(store_root)
+    if settings.executor() == "ray":
+        from engine.ray_executor import RayExecutor
+
+        RayExecutor(store).serve(idle_exit_seconds)
+        return
     idle_since = time.monotonic()
     parent = os.getppid()
     while time.monotonic() - idle_since < idle_exit_seconds and os.getppid() == parent:
@@ -156,15 +173,15 @@ class ProcessExecutor:
     Started as `python -m engine worker STORE`, not with multiprocessing: spawn would
     re-run the caller's __main__, which under Streamlit is the page script."""
 
-    def __init__(self, store: Store):
-        self.store = store
+    def __init__(self, store: Store, kind: str = "process"):
+        self.store, self.kind = store, kind  # kind: how the worker trains (TOP10_EXECUTOR)
         self.process: subprocess.Popen | None = None
 
     def wake(self) -> None:
         if self.alive():
             return
         root = str(Path(__file__).resolve().parents[1])  # so `engine` imports from anywhere
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        env = {**os.environ, "TOP10_EXECUTOR": self.kind, "PYTHONPATH": os.pathsep.join(
             p for p in (root, os.environ.get("PYTHONPATH", "")) if p)}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "engine", "worker", str(self.store.root)], env=env,
@@ -172,6 +189,21 @@ class ProcessExecutor:
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
+
+
+def make_executor(store: Store, kind: str | None = None, background: bool = True,
+                  echo: Callable[[float, str], None] | None = None) -> Executor:
+    """The executor for `kind` ('process' or 'ray'; default TOP10_EXECUTOR). background
+    (the app): a worker process drains the queue, training one run at a time or, with
+    ray, driving Ray tasks; otherwise (CLI, tests) the caller drains it."""
+    kind = kind or settings.executor()
+    if background:
+        return ProcessExecutor(store, kind)
+    if kind == "ray":
+        from engine.ray_executor import RayExecutor
+
+        return RayExecutor(store, echo=echo)
+    return InlineExecutor(store, echo)
 
 
 @dataclass
@@ -185,7 +217,7 @@ class Submission:
 class JobManager:
     def __init__(self, store: Store, executor: Executor | None = None):
         self.store = store
-        self.executor = executor or ProcessExecutor(store)
+        self.executor = executor or make_executor(store)
         store.recover_interrupted()
 
     def submit(self, spec: RunSpec, force: bool = False, wake: bool = True) -> Submission:

@@ -33,6 +33,20 @@ def threads() -> int:
     return max(1, int(os.environ.get("TOP10_THREADS", "0") or 0) or (os.cpu_count() or 1))
 
 
+EXECUTORS = ("process", "ray")
+
+
+def executor() -> str:
+    """TOP10_EXECUTOR: how queued runs train: 'process' (default: one at a time in the
+    worker process) or 'ray' (as Ray tasks on RAY_ADDRESS's cluster, else a local Ray)."""
+    from engine.core import ConfigError
+
+    name = (os.environ.get("TOP10_EXECUTOR") or "process").strip().lower()
+    if name not in EXECUTORS:
+        raise ConfigError(f"TOP10_EXECUTOR={name!r}: use {' or '.join(EXECUTORS)}")
+    return name
+
+
 def device_name() -> str:
     """TOP10_DEVICE: where training runs: 'auto' (default: the GPU when torch sees one, else
     the CPU), 'cpu', or 'cuda' / 'cuda:N'. Pages and inference always run on the CPU."""

@@ -346,7 +346,8 @@ def navigate() -> None:
                     url_path=key) for key in keys]
     sections[tr("nav.tools")] = [
         st.Page(PAGES / "compare.py", title=tr("nav.compare"), url_path="compare"),
-        st.Page(PAGES / "runs.py", title=tr("nav.runs"), url_path="runs")]
+        st.Page(PAGES / "runs.py", title=tr("nav.runs"), url_path="runs"),
+        st.Page(PAGES / "sweeps.py", title=tr("nav.sweeps"), url_path="sweeps")]
     page = st.navigation(sections, expanded=True)
     st.session_state[NAVIGATED] = True
     visitor_lang.switch()
