@@ -27,7 +27,9 @@ class ConfigError(ValueError):
     def text(self, lang: str) -> str:
         from engine import i18n  # engine.i18n imports this module
 
-        return i18n.t(self.key, lang, **self.fields)
+        fields = {name: value.text(lang) if isinstance(value, ConfigError) else value
+                  for name, value in self.fields.items()}  # a nested reason, same language
+        return i18n.t(self.key, lang, **fields)
 
     def __reduce__(self):  # crosses into the worker process and back with its key
         return _config_error, (self.key, self.fields)

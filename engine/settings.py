@@ -43,7 +43,7 @@ def executor() -> str:
 
     name = (os.environ.get("TOP10_EXECUTOR") or "process").strip().lower()
     if name not in EXECUTORS:
-        raise ConfigError(f"TOP10_EXECUTOR={name!r}: use {' or '.join(EXECUTORS)}")
+        raise ConfigError("error.executor", name=repr(name), known=" or ".join(EXECUTORS))
     return name
 
 

@@ -15,7 +15,7 @@ from apptest_tools import HOME, open_page
 from engine import cli, i18n, registry
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGES = ["home", *registry.KEYS, "compare", "runs"]
+PAGES = ["home", *registry.KEYS, "compare", "runs", "sweeps"]
 CJK = re.compile(r"[\u4e00-\u9fff]")
 # tr("key"), t("key", lang), i18n.t("key", ...) and ConfigError("key", ...) with a literal key
 LITERAL = re.compile(r"""\b(?:tr|t|TR|ConfigError)\(\s*f?["']([a-z_]+\.[^"'{}]+)["']""")
@@ -36,6 +36,18 @@ def test_every_key_the_code_names_is_in_english():
     missing = sorted(f"{key} ({where})" for key, where in keys.items()
                      if key not in i18n.catalogue("en"))
     assert not missing, "no English for: " + ", ".join(missing)
+
+
+def test_every_config_error_is_raised_with_a_catalogue_key():
+    """So the pages can show it in the visitor's language (ConfigError.text(lang))."""
+    raised = {}
+    for path in ROOT.glob("engine/**/*.py"):
+        for first in re.findall(r"raise ConfigError\(\s*([^,)\n]*)", path.read_text()):
+            raised.setdefault(first, str(path.relative_to(ROOT)))
+    assert len(raised) > 30
+    plain = sorted(f"{first} ({where})" for first, where in raised.items()
+                   if not first.startswith('"error.'))
+    assert not plain, "ConfigError without a catalogue key: " + "; ".join(plain)
 
 
 def render(name: str, lang: str, query: dict | None = None):
@@ -91,6 +103,9 @@ def test_every_page_renders_in_both_languages_with_quick_runs(name, lang, quick_
         done = [r["id"] for r in Store(quick_store).list_runs(status="done")]
         query = {"runs": ",".join(done[:3])}
     at = render(name, lang, query)
+    if name in registry.KEYS:  # the pages open at the standard preset; these runs are quick
+        at.segmented_control(key=f"{name}:preset").set_value("quick").run()
+        assert not at.exception, (name, lang, at.exception[0].value)
     check(at, name, lang)
     if name in registry.KEYS:
         assert at.dataframe, (name, "no results table: the quick runs did not show")
