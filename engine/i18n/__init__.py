@@ -23,6 +23,7 @@ import functools
 import hashlib
 import json
 import os
+import re
 import string
 import tomllib
 from pathlib import Path
@@ -188,6 +189,25 @@ def optional(prefix: str, name: str, lang: str) -> str:
     else `name` itself: identifiers such as metric keys stay as they are."""
     key = f"{prefix}.{name}"
     return t(key, lang) if key in catalogue(ENGLISH) else name
+
+
+def note(text: str, lang: str) -> str:
+    """A run's progress note (free text the training code writes, e.g. "seed 1, epoch 2/5")
+    in `lang`: each phrase of the `note` table (longest first, whole words) is replaced;
+    numbers and punctuation stay. English returns the note as it is."""
+    if lang == ENGLISH or not text:
+        return text
+    pattern, table = _note_table(lang)
+    text = pattern.sub(lambda m: table[m.group(0)], text).replace(", ", "，").replace(": ", "：")
+    return re.sub(r"\s+(?=[，：])", "", text)
+
+
+@functools.cache
+def _note_table(lang: str) -> tuple[re.Pattern, dict[str, str]]:
+    table = {key.removeprefix("note."): text for key, text in catalogue(lang).items()
+             if key.startswith("note.")}
+    phrases = sorted(table, key=len, reverse=True)
+    return re.compile(r"\b(?:" + "|".join(map(re.escape, phrases)) + r")\b"), table
 
 
 def family_name(family: str, lang: str) -> str:

@@ -259,7 +259,7 @@ def _status_line(run: dict) -> None:
         left, right = st.columns([6, 1])
         elapsed = time.time() - (run["started"] or run["created"])
         text = tr("ui.live_line", icon=icon, variant=variant, status=status_name(status),
-                  note=run["note"], seconds=f"{elapsed:.0f}")
+                  note=i18n.note(run["note"], language()), seconds=f"{elapsed:.0f}")
         left.progress(float(run["progress"] or 0.0), text=text)
         if right.button(tr("ui.cancel"), key=f"cancel:{run['id']}"):
             manager().cancel(run["id"])
@@ -409,7 +409,7 @@ def jobs_sidebar() -> None:
         if running:
             run = running[0]
             st.progress(float(run["progress"] or 0), text=f"⚙️ {run['algorithm']}/"
-                        f"{run['variant']}: {run['note']}")
+                        f"{run['variant']}: {i18n.note(run['note'], language())}")
         if queued:
             st.caption(tr("ui.queued_count", n=len(queued)))
         if batch:
