@@ -62,8 +62,8 @@ def schedules(alpha_bars: dict[str, np.ndarray], lang: str = "en") -> go.Figure:
     """alpha-bar_t over t for each schedule: how much of the image is left at step t."""
     fig = go.Figure()
     for name, values in alpha_bars.items():
-        t = np.arange(1, len(values) + 1)
-        fig.add_scatter(x=t, y=values, mode="lines", name=name)
+        steps = np.arange(1, len(values) + 1)
+        fig.add_scatter(x=steps, y=values, mode="lines", name=name)
     fig.update_layout(template=TEMPLATE, height=320, xaxis_title=t("plot.step_t", lang),
                       yaxis_title=t("plot.alpha_bar", lang), title=t("plot.noise_schedule", lang),
                       margin=dict(l=10, r=10, t=40, b=10), legend_title_text="")

@@ -40,8 +40,8 @@ def attention_grid(maps: np.ndarray, tokens: list[str], title: str,
     """(layers, heads, T, T) attention weights -> one small heatmap per layer and head;
     row = the position that looks, column = the position looked at."""
     layers, heads = maps.shape[:2]
-    labels = _shown("".join(tokens)) if all(len(t) == 1 for t in tokens) else \
-        [f"{t}<sub>{i}</sub>" for i, t in enumerate(tokens)]
+    labels = _shown("".join(tokens)) if all(len(token) == 1 for token in tokens) else \
+        [f"{token}<sub>{i}</sub>" for i, token in enumerate(tokens)]
     fig = make_subplots(rows=layers, cols=heads, horizontal_spacing=0.02, vertical_spacing=0.04,
                         subplot_titles=[t("plot.layer_head", lang, layer=l + 1, head=h + 1)
                                         for l in range(layers) for h in range(heads)])
