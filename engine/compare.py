@@ -44,7 +44,8 @@ def short_id(run_id: str) -> str:
 def run_label(run: dict, lang: str = "en") -> str:
     """A name for legends and pickers, unique because it ends with the id's hash."""
     return i18n.t("compare.run_label", lang, algorithm=run["algorithm"], variant=run["variant"],
-                  preset=run["preset"], seed=run["seed"], short_id=short_id(run["id"]))
+                  preset=i18n.preset_name(run["preset"], lang),
+                  seed=run["seed"], short_id=short_id(run["id"]))
 
 
 def dataset_of(run: dict) -> str:

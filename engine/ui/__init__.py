@@ -123,7 +123,8 @@ def stored_runs(algorithm: str, status: str | None = "done") -> list[dict]:
 def label(run: dict) -> str:
     """A short, unique-enough name for a run in legends and tables."""
     spec = run["spec"]
-    return tr("ui.run_label", variant=spec["variant"], preset=spec["preset"], seed=spec["seed"])
+    return tr("ui.run_label", variant=spec["variant"], seed=spec["seed"],
+              preset=i18n.preset_name(spec["preset"], language()))
 
 
 # ---- page parts ---------------------------------------------------------------------------
