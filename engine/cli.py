@@ -1,4 +1,4 @@
-"""Headless entry point: python -m engine list | run | runs | bench.
+"""Headless entry point: python -m engine list | run | runs | store | bench.
 
 Progress goes to stderr; with --json, stdout holds one JSON object per run.
 Bad arguments exit 2 with one line; a run that fails makes the exit code 1.
@@ -8,37 +8,31 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import logging
+import os
 import sys
-import time
 
 from engine import i18n, registry, settings
 from engine.core import ConfigError
 from engine.data import DataMissing
-from engine.jobs import InlineExecutor, JobManager, execute
-from engine.store import Store
+from engine.jobs import InlineExecutor, JobManager
+from engine.store import Store, StoreError
+from engine.terminal import OneLineParser, Progress, parse_sets
 
 
-class OneLineParser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse prints the whole usage; we print one line
-        self.exit(2, f"error: {message}\n")
-
-
-def parse_sets(pairs: list[str]) -> dict[str, str]:
-    values = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise ConfigError("error.set_pair", pair=repr(pair))
-        values[key.strip()] = value.strip()
-    return values
-
-
-def run_record(store: Store, run_id: str, cached: bool) -> dict:
+def run_record(store: Store, run_id: str, cached: bool, work_id: str | None = None) -> dict:
+    """What --json prints for a run. When a recompute attempt (work_id) did not finish,
+    its status and error are shown: the finished result it would have replaced stays."""
     row = store.get(run_id)
+    work = store.get(work_id) if work_id and work_id != run_id else None
+    if work is not None and work["status"] != "done":
+        outcome = work
+    else:
+        outcome = row
     return {"run_id": run_id, "algorithm": row["algorithm"], "variant": row["variant"],
-            "preset": row["preset"], "seed": row["seed"], "status": row["status"],
+            "preset": row["preset"], "seed": row["seed"], "status": outcome["status"],
             "cached": cached, "train_seconds": row["train_seconds"], "params": row["params"],
-            "metrics": row["metrics"], "error": (row["error"] or "").split("\n")[0] or None}
+            "metrics": row["metrics"], "error": (outcome["error"] or "").split("\n")[0] or None}
 
 
 def command_list(args) -> int:
@@ -57,33 +51,26 @@ def command_run(args) -> int:
     overrides = parse_sets(args.set or [])
     specs = [registry.build_spec(args.algorithm, v, args.preset, overrides, args.seed)
              for v in variants]  # validate all before running any
+    settings.threads()  # a bad TOP10_THREADS is one line here, before anything is claimed
     store = Store(settings.store_dir())
     manager = JobManager(store, InlineExecutor(store))
     failed = False
     for spec in specs:
         label = f"{spec.algorithm}/{spec.variant}"
-
-        def echo(fraction: float, note: str, label=label) -> None:
-            print(f"\r[{label}] {100 * fraction:5.1f}% {note:30s}", end="", file=sys.stderr,
-                  flush=True)
-
-        submission = manager.submit(spec, force=args.force, wake=False)
-        if not submission.cached:
-            claimed = store.claim_next(submission.run_id)
-            if claimed is not None:
-                execute(store, claimed, echo)
-            else:  # another process (the app's worker) is running it: wait for it
-                while store.get(submission.run_id)["status"] in ("queued", "running"):
-                    time.sleep(1.0)
-                    manager.refresh()
-            print(file=sys.stderr)
-        record = run_record(store, submission.run_id, submission.cached)
+        progress = Progress(label)
+        try:
+            submission = manager.run_here(spec, force=args.force, echo=progress)
+        finally:
+            progress.close()
+        record = run_record(store, submission.run_id, submission.cached, submission.work_id)
         failed |= record["status"] != "done"
         if args.json:
             print(json.dumps(record), flush=True)
         else:
             headline = record["metrics"].get(card.headline)
             shown = f"{card.headline}={headline:.4f}" if headline is not None else record["error"]
+            if record["status"] != "done" and headline is not None:
+                shown = f"{record['error']} (the stored result stays: {shown})"
             seconds = record["train_seconds"]
             took = f"{seconds:.1f}s" if seconds is not None else "-"
             print(f"{label:24s} {record['status']:10s} {shown}  train {took}"
@@ -98,17 +85,34 @@ def command_runs(args) -> int:
         if args.json:
             print(json.dumps(run_record(store, row["id"], cached=True)))
             continue
-        card = registry.card(row["algorithm"])
-        value = row["metrics"].get(card.headline)
-        shown = f"{card.headline}={value:.4f}" if value is not None else ""
+        headline = registry.card(row["algorithm"]).headline if row["algorithm"] in registry.KEYS \
+            else None
+        value = row["metrics"].get(headline) if headline else None
+        shown = f"{headline}={value:.4f}" if value is not None else ""
         print(f"{row['id']:36s} {row['status']:11s} {row['preset'] or '':9s} {shown}")
     return 0
 
 
+def command_store(args) -> int:
+    """check: one line per problem (exit 1 if any); repair: rebuild from the folders."""
+    store = Store(settings.store_dir(), strict=False)
+    if args.action == "check":
+        problems = store.check()
+        for line in problems:
+            print(line)
+        print(f"{store.root}: {len(problems)} problem(s)"
+              + ("; `python -m engine store repair` rebuilds what the folders hold" if problems
+                 else ""))
+        return 1 if problems else 0
+    for line in store.repair() or ["nothing to repair"]:
+        print(line)
+    return 0
+
+
 def command_bench(args) -> int:
-    if args.algorithm not in (*registry.KEYS, "app", "peers", "sweep"):
+    if args.algorithm not in (*registry.KEYS, "app", "faults", "peers", "sweep"):
         raise ConfigError("error.unknown_benchmark", name=repr(args.algorithm),
-                          known=", ".join([*registry.KEYS, "app", "peers", "sweep"]))
+                          known=", ".join([*registry.KEYS, "app", "faults", "peers", "sweep"]))
     try:
         module = importlib.import_module(f"engine.bench.{args.algorithm}")
     except ModuleNotFoundError:
@@ -145,6 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
     runs.add_argument("--algorithm")
     runs.add_argument("--status")
     runs.add_argument("--json", action="store_true")
+    store = sub.add_parser("store", help="check the run store, or repair it from its folders")
+    store.add_argument("action", choices=("check", "repair"))
     bench = sub.add_parser("bench", help="speed/quality benchmark of one algorithm, `app`, or "
                            "`peers` (ours against the peers side by side)")
     bench.add_argument("algorithm")
@@ -169,7 +175,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     commands = {"list": command_list, "run": command_run, "runs": command_runs,
-                "bench": command_bench, "sweep": command_sweep, "worker": command_worker}
+                "store": command_store, "bench": command_bench, "sweep": command_sweep,
+                "worker": command_worker}
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     try:
         lang = i18n.cli_lang()  # TOP10_LANG: the language of the one-line errors
     except ConfigError as error:
@@ -180,9 +188,12 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(f"error: {error.text(lang)}", file=sys.stderr)
         return 2
-    except DataMissing as error:
+    except (DataMissing, StoreError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `python -m engine list | head -1`: the reader left; not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
         return 130

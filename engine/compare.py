@@ -285,4 +285,5 @@ ACTIONS = {  # action -> the statuses it applies to
     "rerun": ("done",),
     "requeue": ("failed", "cancelled", "interrupted"),
     "cancel": LIVE,
+    "interrupt": ("running",),  # a run whose worker went silent (another host, a restart)
 }

@@ -10,6 +10,7 @@ import dataclasses
 import hashlib
 import json
 import math
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Protocol
 
@@ -60,6 +61,31 @@ def config_fields(config_cls) -> list[dataclasses.Field]:
     return list(dataclasses.fields(config_cls))
 
 
+SHOWN_CHARS = 60  # an echoed value is cut to this many characters: errors stay one short line
+# A number as typed: ASCII digits only (no '٣'), no '1_0'; an exponent is allowed (1e-3).
+NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", re.ASCII)
+
+
+def shown(value: Any) -> str:
+    """repr(value), cut to SHOWN_CHARS characters, for error messages."""
+    text = repr(value)
+    return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 1] + "…"
+
+
+def _number(name: str, value: Any, error_key: str) -> float:
+    if isinstance(value, str):
+        text = value.strip()
+        if text.lower().lstrip("+-") in ("inf", "infinity", "nan"):
+            raise ConfigError("error.not_finite", name=name, value=shown(value))
+        if not NUMBER.fullmatch(text):
+            raise ConfigError(error_key, name=name, value=shown(value))
+        value = text
+    try:
+        return float(value)
+    except (TypeError, ValueError, OverflowError):
+        raise ConfigError(error_key, name=name, value=shown(value)) from None
+
+
 def _coerce(name: str, value: Any, kind: type) -> Any:
     """Turn CLI strings and widget values into the field's type, or raise ConfigError."""
     if kind is bool:
@@ -70,24 +96,18 @@ def _coerce(name: str, value: Any, kind: type) -> Any:
             return True
         if text in ("0", "false", "no", "off"):
             return False
-        raise ConfigError("error.not_bool", name=name, value=repr(value))
+        raise ConfigError("error.not_bool", name=name, value=shown(value))
     if kind is int:
         if isinstance(value, bool):
-            raise ConfigError("error.not_int", name=name, value=repr(value))
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            raise ConfigError("error.not_int", name=name, value=repr(value)) from None
+            raise ConfigError("error.not_int", name=name, value=shown(value))
+        number = _number(name, value, "error.not_int")
         if not number.is_integer():
-            raise ConfigError("error.not_int", name=name, value=repr(value))
+            raise ConfigError("error.not_int", name=name, value=shown(value))
         return int(number)
     if kind is float:
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            raise ConfigError("error.not_number", name=name, value=repr(value)) from None
+        number = _number(name, value, "error.not_number")
         if not math.isfinite(number):
-            raise ConfigError("error.not_finite", name=name, value=repr(value))
+            raise ConfigError("error.not_finite", name=name, value=shown(value))
         return number
     return str(value)
 
@@ -96,13 +116,14 @@ def make_config(config_cls, values: dict[str, Any] | None = None, *, algorithm: 
     """Build and validate a Config from defaults plus `values` (strings allowed).
 
     Raises ConfigError with one line such as "epochs must be between 1 and 50, got 0".
+    A Config may define `check(self)`: cross-field rules (raise ConfigError), run last.
     """
     values = dict(values or {})
     known = {f.name: f for f in config_fields(config_cls)}
     unknown = sorted(set(values) - set(known))
     if unknown:
         raise ConfigError("error.unknown_setting_for" if algorithm else "error.unknown_setting",
-                          name=repr(unknown[0]), algorithm=algorithm, known=", ".join(known))
+                          name=shown(unknown[0]), algorithm=algorithm, known=", ".join(known))
     kwargs = {}
     for name, f in known.items():
         kind = type(f.default)
@@ -110,13 +131,16 @@ def make_config(config_cls, values: dict[str, Any] | None = None, *, algorithm: 
         meta = f.metadata
         if meta.get("choices") is not None and value not in meta["choices"]:
             options = ", ".join(str(c) for c in meta["choices"])
-            raise ConfigError("error.not_choice", name=name, options=options, value=repr(value))
+            raise ConfigError("error.not_choice", name=name, options=options, value=shown(value))
         lo, hi = meta.get("lo"), meta.get("hi")
         if lo is not None and hi is not None and not lo <= value <= hi:
             raise ConfigError("error.between", name=name, lo=f"{lo:g}", hi=f"{hi:g}",
                               value=f"{value:g}")
         kwargs[name] = value
-    return config_cls(**kwargs)
+    config = config_cls(**kwargs)
+    if hasattr(config, "check"):
+        config.check()
+    return config
 
 
 @dataclass(frozen=True)

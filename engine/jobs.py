@@ -7,12 +7,14 @@ tests) drains the queue in the calling process. Another engine only needs `wake(
 """
 from __future__ import annotations
 
+import logging
 import os
 import platform
 import random
 import socket
 import subprocess
 import sys
+import threading
 import time
 import traceback
 from dataclasses import dataclass
@@ -23,9 +25,10 @@ from engine import registry, settings
 from engine.core import (ConfigError, NonFiniteMetric, RunCancelled, RunResult, RunSpec,
                          check_finite)
 from engine.data import DataMissing
-from engine.store import CorruptArtifact, Store
+from engine.settings import FLUSH_SECONDS, HEARTBEAT_SECONDS
+from engine.store import LIVE, CorruptArtifact, Store
 
-FLUSH_SECONDS = 0.5
+log = logging.getLogger(__name__)
 
 
 class StoreReport:
@@ -86,6 +89,30 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+class Heartbeat:
+    """While a job runs, a side thread stamps its row every HEARTBEAT_SECONDS, so a long
+    silent stretch (loading data, training the yardstick) is not taken for a dead worker."""
+
+    def __init__(self, store: Store, run_id: str):
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._beat, args=(store, run_id), daemon=True)
+
+    def _beat(self, store: Store, run_id: str) -> None:
+        while not self.stop.wait(HEARTBEAT_SECONDS):
+            try:
+                store.touch(run_id)
+            except Exception as error:  # a busy database now and then: the next beat retries
+                log.warning("heartbeat of %s failed: %s", run_id, error)
+
+    def __enter__(self) -> "Heartbeat":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        self.thread.join()
+
+
 def train(spec: RunSpec, report) -> RunResult:
     """Train one spec the same way on every executor (same threads and seed, same numbers)."""
     import torch
@@ -114,16 +141,20 @@ def execute(store: Store, run: dict, echo: Callable[[float, str], None] | None =
     """Run one claimed run to its end and record the outcome. Returns the final status."""
     run_id = run["id"]
     report = StoreReport(store, run_id, echo)
-    try:
-        result = train(RunSpec(**run["spec"]), report)
-        index = store.save_artifacts(run_id, result.artifacts)
-        store.finish(run_id, result.metrics, result.params, result.train_seconds, index,
-                     environment())
-        return "done"
-    except Exception as error:
-        status, message = failure(error)
-        store.end(run_id, status, message)
-        return status
+    with Heartbeat(store, run_id):
+        try:
+            result = train(RunSpec(**run["spec"]), report)
+            index = store.save_artifacts(run_id, result.artifacts)
+            if not store.finish(run_id, result.metrics, result.params, result.train_seconds,
+                                index, environment()):
+                return "interrupted"  # it was taken for dead and is no longer ours to record
+            return "done"
+        except Exception as error:
+            status, message = failure(error)
+            store.end(run_id, status, message)
+            if "\n\n" in message:  # a bug or a resource problem, not a bad setting or a cancel
+                log.error("run %s failed: %s", run_id, message)
+            return status
 
 
 def drain(store: Store, echo: Callable[[float, str], None] | None = None) -> None:
@@ -135,6 +166,7 @@ def drain(store: Store, echo: Callable[[float, str], None] | None = None) -> Non
 def worker_main(store_root: str, idle_exit_seconds: float = 120.0) -> None:
     """Entry point of the worker process: drain the queue, poll, exit after a quiet spell.
     With TOP10_EXECUTOR=ray it is the Ray driver instead (engine/ray_executor.py)."""
+    logging.basicConfig(level=logging.INFO, format="worker %(process)d: %(levelname)s %(message)s")
     store = Store(store_root)
     if settings.executor() == "ray":
         from engine.ray_executor import RayExecutor
@@ -148,7 +180,8 @@ def worker_main(store_root: str, idle_exit_seconds: float = 120.0) -> None:
         if run is None:
             time.sleep(0.3)
             continue
-        execute(store, run)
+        log.info("running %s", run["id"])
+        log.info("%s ended %s", run["id"], execute(store, run))
         idle_since = time.monotonic()
 
 
@@ -210,34 +243,75 @@ def make_executor(store: Store, kind: str | None = None, background: bool = True
 class Submission:
     run_id: str
     spec: RunSpec
-    cached: bool  # True when a finished run was served from the store
-    status: str
+    cached: bool  # True when this process trained nothing: served from the store or waited
+    status: str  # of the row doing the work (work_id)
+    work_id: str = ""  # run_id, or `<run_id>.retry` while a finished run is recomputed
+
+    def __post_init__(self) -> None:
+        self.work_id = self.work_id or self.run_id
 
 
 class JobManager:
     def __init__(self, store: Store, executor: Executor | None = None):
         self.store = store
         self.executor = executor or make_executor(store)
-        store.recover_interrupted()
+        store.recover_interrupted()  # nothing on a read-only store
 
     def submit(self, spec: RunSpec, force: bool = False, wake: bool = True) -> Submission:
         """Serve a finished run from the store or queue it. Two requests for one spec
-        share one run; a finished run with a damaged artifact is recomputed."""
+        share one run; a finished run with a damaged artifact is recomputed. Recomputing
+        keeps the finished run served until the new attempt is done (see Store.enqueue)."""
         run_id = registry.run_id(spec)
         existing = self.store.get(run_id)
         if existing and existing["status"] == "done" and not force:
             if self.store.artifacts_intact(run_id):
                 return Submission(run_id, spec, cached=True, status="done")
+            log.warning("%s: stored files are damaged; recomputing", run_id)
             force = True
         self.store.recover_interrupted()
-        row, _ = self.store.enqueue(run_id, spec, force=force)
+        work_id, _ = self.store.enqueue(run_id, spec, force=force)
         if wake:
             self.executor.wake()
-        row = self.store.get(run_id)
-        return Submission(run_id, spec, cached=False, status=row["status"])
+        row = self.store.get(work_id)
+        return Submission(run_id, spec, cached=False, status=row["status"] if row else "done",
+                          work_id=work_id)
+
+    def run_here(self, spec: RunSpec, force: bool = False,
+                 echo: Callable[[float, str], None] | None = None,
+                 poll_seconds: float = 1.0) -> Submission:
+        """Serve spec from the store, or train it in this process, or wait while another
+        process (the app's worker, another CLI) trains it, taking it over if that owner
+        dies. Never trains any other queued run. cached is True unless this call trained."""
+        submission = self.submit(spec, force=force, wake=False)
+        if submission.cached:
+            return submission
+        work_id, trained = submission.work_id, False
+        while True:
+            claimed = self.store.claim_next(work_id)
+            if claimed is not None:
+                execute(self.store, claimed, echo)
+                trained = True
+                break
+            row = self.store.get(work_id)
+            if row is None or row["status"] not in LIVE and row["status"] != "interrupted":
+                break
+            if row["status"] == "interrupted":  # its owner died: queue it again, then claim it
+                self.store.enqueue(submission.run_id, spec, force=work_id != submission.run_id)
+                continue
+            time.sleep(poll_seconds)
+            self.store.recover_interrupted()
+        row = self.store.get(work_id) or self.store.get(submission.run_id)
+        return Submission(submission.run_id, spec, cached=not trained, status=row["status"],
+                          work_id=work_id)
 
     def cancel(self, run_id: str) -> None:
         self.store.request_cancel(run_id)
+
+    def mark_interrupted(self, run_id: str) -> bool:
+        """The Runs page's way out of a run whose worker is silent: mark it interrupted
+        (it can then be queued again). True if it was running."""
+        return self.store.mark_interrupted(run_id, "marked interrupted on the Runs page: its "
+                                                   "worker had gone silent")
 
     def refresh(self) -> None:
         """Notice a dead worker: its running runs become interrupted."""
@@ -245,13 +319,13 @@ class JobManager:
         if self.store.list_runs(status="queued"):
             self.executor.wake()
 
-
     def artifacts(self, run_id: str, names: list[str] | None = None) -> dict | None:
         """Artifacts of a finished run, or None if one is damaged: the run is then
-        queued again (recomputed) and the caller shows it as pending."""
+        queued again (recomputed; the finished row stays until the new one is done) and
+        the caller shows it as pending."""
         try:
             return self.store.load_artifacts(run_id, names)
         except CorruptArtifact as error:
-            print(f"{error}; recomputing", file=sys.stderr)
+            log.warning("%s; recomputing", error)
             self.submit(RunSpec(**self.store.get(run_id)["spec"]), force=True)
             return None

@@ -28,9 +28,31 @@ def store_dir() -> Path:
     return Path(path).expanduser() if path else _user_dir("XDG_DATA_HOME", ".local/share") / "store"
 
 
+# A job writes progress at most every FLUSH_SECONDS and, from a side thread, a heartbeat every
+# HEARTBEAT_SECONDS even while it loads data; a running row whose heartbeat is older than
+# stale_seconds() is taken for dead (its process was killed, its container restarted).
+FLUSH_SECONDS = 0.5
+HEARTBEAT_SECONDS = 10 * FLUSH_SECONDS
+STALE_SECONDS = 12 * HEARTBEAT_SECONDS
+
+
+def _whole_number(var: str, default: str) -> int:
+    text = (os.environ.get(var) or default).strip()
+    if not (text.isascii() and text.isdigit()):
+        from engine.core import ConfigError
+
+        raise ConfigError("error.env_count", var=var, value=repr(text[:40]))
+    return int(text)
+
+
 def threads() -> int:
-    """TOP10_THREADS: torch threads per training job (default: every core)."""
-    return max(1, int(os.environ.get("TOP10_THREADS", "0") or 0) or (os.cpu_count() or 1))
+    """TOP10_THREADS: torch threads per training job (default, or 0: every core)."""
+    return _whole_number("TOP10_THREADS", "0") or (os.cpu_count() or 1)
+
+
+def stale_seconds() -> float:
+    """TOP10_STALE_SECONDS: a running run silent this long is marked interrupted (default 60)."""
+    return max(3 * HEARTBEAT_SECONDS, _whole_number("TOP10_STALE_SECONDS", str(int(STALE_SECONDS))))
 
 
 EXECUTORS = ("process", "ray")

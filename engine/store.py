@@ -1,14 +1,27 @@
-"""The run store: one SQLite file (runs, metric history) plus one artifact folder per run.
+"""The run store: one SQLite file (the index: runs, metric history) plus one artifact folder
+per finished attempt, each with a manifest.json that can rebuild the index.
 
 A run's id is the hash of its spec (see RunSpec.run_id), so the same request finds the
 same row. Every write is one transaction; artifacts are written to a temporary name,
 then renamed, and their sha256 is recorded so a damaged file is noticed on load.
+
+Recomputing a finished run (Re-run, --force, a damaged artifact) never destroys it: the new
+attempt is a row of its own, `<run id>.retry`, with its own folder. Only when it ends `done`
+is it swapped in, in one transaction; a failed, cancelled or killed attempt stays beside the
+finished run as a failed attempt and the finished run keeps being served.
+
+A store on a folder this process cannot write is opened read-only: it can be listed and its
+results loaded; anything that would write raises StoreReadOnly.
 """
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import logging
 import os
+import re
+import secrets
 import shutil
 import socket
 import sqlite3
@@ -17,10 +30,18 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
+from engine import settings
 from engine.core import RunSpec
+
+log = logging.getLogger(__name__)
 
 STATUSES = ("queued", "running", "done", "failed", "cancelled", "interrupted")
 RESTARTABLE = ("failed", "cancelled", "interrupted")
+LIVE = ("queued", "running")
+RETRY = ".retry"  # suffix of a recompute attempt's row id
+MANIFEST = "manifest.json"
+# <algorithm>-<variant>-<12 hex>, optionally .retry: the only ids the store accepts
+RUN_ID = re.compile(r"[a-z0-9]+(_[a-z0-9]+)*-[a-z0-9]+(_[a-z0-9]+)*-[0-9a-f]{12,64}(\.retry)?")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -28,7 +49,7 @@ CREATE TABLE IF NOT EXISTS runs (
     seed INTEGER, spec TEXT NOT NULL, status TEXT NOT NULL, created REAL, started REAL,
     finished REAL, heartbeat REAL, pid INTEGER, host TEXT, progress REAL DEFAULT 0,
     note TEXT DEFAULT '', params INTEGER, train_seconds REAL, metrics TEXT, error TEXT,
-    env TEXT, cancel INTEGER DEFAULT 0, artifacts TEXT
+    env TEXT, cancel INTEGER DEFAULT 0, artifacts TEXT, folder TEXT
 );
 CREATE INDEX IF NOT EXISTS runs_by_algorithm ON runs (algorithm, status);
 CREATE TABLE IF NOT EXISTS history (
@@ -37,10 +58,42 @@ CREATE TABLE IF NOT EXISTS history (
 );
 CREATE INDEX IF NOT EXISTS history_by_run ON history (run_id);
 """
+COLUMNS = ("id", "algorithm", "variant", "preset", "seed", "spec", "status", "created", "started",
+           "finished", "heartbeat", "pid", "host", "progress", "note", "params", "train_seconds",
+           "metrics", "error", "env", "cancel", "artifacts", "folder")
 
 
 class CorruptArtifact(RuntimeError):
     """An artifact file is missing or its checksum does not match the store."""
+
+
+class StoreError(RuntimeError):
+    """The store cannot do what was asked. The message is one line, fit to show as is."""
+
+
+class StoreDamaged(StoreError):
+    """The index file cannot be read; `python -m engine store repair` rebuilds it."""
+
+
+class StoreReadOnly(StoreError):
+    """A write was asked of a store opened read-only."""
+
+
+class BadRow(ValueError):
+    """One row of the index cannot be decoded."""
+
+
+def check_run_id(run_id: str) -> str:
+    """The id itself if it has the store's own form, else a one-line ValueError (an id goes
+    into a folder name: '../x' must never reach rmtree)."""
+    if not isinstance(run_id, str) or not RUN_ID.fullmatch(run_id):
+        raise ValueError(f"not a run id: {str(run_id)[:60]!r}")
+    return run_id
+
+
+def target_of(row_id: str) -> str:
+    """The run an attempt row will replace (the id itself for an ordinary row)."""
+    return row_id[: -len(RETRY)] if row_id.endswith(RETRY) else row_id
 
 
 def _pid_alive(pid: int | None) -> bool:
@@ -59,51 +112,140 @@ def _row(row: sqlite3.Row | None) -> dict[str, Any] | None:
     if row is None:
         return None
     run = dict(row)
-    for key in ("metrics", "env", "artifacts", "spec"):
-        run[key] = json.loads(run[key]) if run[key] else {}
+    try:
+        for key in ("metrics", "env", "artifacts", "spec"):
+            run[key] = json.loads(run[key]) if run[key] else {}
+        if not isinstance(run["spec"], dict) or run["status"] not in STATUSES:
+            raise ValueError("bad spec or status")
+    except (ValueError, TypeError) as error:
+        raise BadRow(f"run {str(run.get('id'))[:60]!r} in the store index cannot be read "
+                     f"({error}); `python -m engine store check` lists damage") from None
     return run
 
 
+def _rows(rows) -> list[dict[str, Any]]:
+    """Decoded rows; a row that cannot be decoded is skipped with a warning, never hiding
+    the others."""
+    out = []
+    for r in rows:
+        try:
+            out.append(_row(r))
+        except BadRow as error:
+            log.warning("%s", error)
+    return out
+
+
+def _damage(error: BaseException) -> bool:
+    """Is this sqlite error a sign of a damaged file (not a busy or misused database)?"""
+    if isinstance(error, (sqlite3.IntegrityError, sqlite3.ProgrammingError)):
+        return False
+    if isinstance(error, sqlite3.OperationalError):
+        return not any(w in str(error) for w in ("locked", "busy", "readonly", "read-only"))
+    return isinstance(error, sqlite3.DatabaseError)
+
+
+def _writable(folder: Path) -> bool:
+    """Can this process create files in folder (or create folder itself)?"""
+    while not folder.exists():
+        if folder.parent == folder:
+            return False
+        folder = folder.parent
+    return os.access(folder, os.W_OK | os.X_OK)
+
+
 class Store:
-    def __init__(self, root: str | os.PathLike):
+    def __init__(self, root: str | os.PathLike, read_only: bool | None = None, *,
+                 strict: bool = True):
+        """Open (or create) the store at root. read_only=None: read-only exactly when the
+        folder is not writable. Raises StoreDamaged when the index cannot be read, or is
+        empty while run folders are on disk (strict=False, for check/repair: never raises)."""
         self.root = Path(root)
         self.artifact_root = self.root / "artifacts"
-        self.artifact_root.mkdir(parents=True, exist_ok=True)
         self.path = self.root / "runs.sqlite"
-        db = sqlite3.connect(self.path, timeout=30)
-        try:
-            db.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
-            db.executescript(SCHEMA)
-        finally:
-            db.close()
+        self.read_only = (not _writable(self.root)) if read_only is None else read_only
+        self._immutable = self.read_only and not _writable(self.root)
+        if not strict:
+            return
+        if not self.read_only:
+            self.artifact_root.mkdir(parents=True, exist_ok=True)
+            try:
+                db = sqlite3.connect(self.path, timeout=30)
+                try:
+                    db.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
+                    db.executescript(SCHEMA)
+                    have = {r[1] for r in db.execute("PRAGMA table_info(runs)")}
+                    if "folder" not in have:  # stores made before attempts had own folders
+                        db.execute("ALTER TABLE runs ADD COLUMN folder TEXT")
+                finally:
+                    db.close()
+            except sqlite3.DatabaseError as error:
+                raise self._damaged(error) from None
+        if self.read_only and not self.path.exists():
+            return
+        if not self._read("SELECT id FROM runs LIMIT 1") and (found := self._manifest_folders()):
+            raise StoreDamaged(
+                f"the run store index {self.path} holds no runs but {len(found)} run folder(s) "
+                f"are in {self.artifact_root}; run `python -m engine store repair` to rebuild it")
+
+    def _damaged(self, error: Exception) -> StoreDamaged:
+        return StoreDamaged(f"the run store index {self.path} is damaged ({error}); run "
+                            "`python -m engine store check`, then `python -m engine store repair` "
+                            "(it keeps the damaged file aside)")
+
+    def _connect(self) -> sqlite3.Connection:
+        if self.read_only:
+            mode = "immutable=1" if self._immutable else "mode=ro"
+            db = sqlite3.connect(f"{self.path.resolve().as_uri()}?{mode}", uri=True, timeout=30,
+                                 isolation_level=None)
+        else:
+            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        db.row_factory = sqlite3.Row
+        return db
 
     @contextmanager
     def _db(self, immediate: bool = False) -> Iterator[sqlite3.Connection]:
         """One connection per operation: safe across threads and processes."""
-        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        db.row_factory = sqlite3.Row
+        if immediate and self.read_only:
+            raise StoreReadOnly(f"the run store {self.root} is read-only: nothing can be trained "
+                                "or changed in it (set TOP10_STORE to a writable folder)")
+        if self.read_only and not self.path.exists():
+            raise _Empty()
+        try:
+            db = self._connect()
+        except sqlite3.DatabaseError as error:
+            raise self._damaged(error) from None
         try:
             db.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
             yield db
             db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
+        except BaseException as error:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            if _damage(error):
+                raise self._damaged(error) from None
             raise
         finally:
             db.close()
 
+    def _read(self, query: str, args=()) -> list[sqlite3.Row]:
+        try:
+            with self._db() as db:
+                return db.execute(query, args).fetchall()
+        except _Empty:
+            return []
+
     # ---- lookups -------------------------------------------------------------------
     def get(self, run_id: str) -> dict[str, Any] | None:
-        with self._db() as db:
-            return _row(db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone())
+        """The row, or None when there is none (or it cannot be decoded: logged)."""
+        found = _rows(self._read("SELECT * FROM runs WHERE id = ?", (run_id,)))
+        return found[0] if found else None
 
     def get_many(self, run_ids: list[str]) -> dict[str, dict[str, Any]]:
         if not run_ids:
             return {}
         marks = ",".join("?" * len(run_ids))
-        with self._db() as db:
-            rows = db.execute(f"SELECT * FROM runs WHERE id IN ({marks})", run_ids).fetchall()
-        return {r["id"]: _row(r) for r in rows}
+        rows = _rows(self._read(f"SELECT * FROM runs WHERE id IN ({marks})", list(run_ids)))
+        return {r["id"]: r for r in rows}
 
     def list_runs(self, algorithm: str | None = None, status: str | None = None) -> list[dict]:
         query, args = "SELECT * FROM runs WHERE 1=1", []
@@ -111,43 +253,67 @@ class Store:
             query, args = query + " AND algorithm = ?", [*args, algorithm]
         if status:
             query, args = query + " AND status = ?", [*args, status]
-        with self._db() as db:
-            return [_row(r) for r in db.execute(query + " ORDER BY created DESC", args)]
+        return _rows(self._read(query + " ORDER BY created DESC", args))
 
     def history(self, run_id: str) -> list[tuple[int, float, str, float]]:
         """(step, seconds, key, value) rows in the order they were reported."""
-        with self._db() as db:
-            return [tuple(r) for r in db.execute(
-                "SELECT step, seconds, key, value FROM history WHERE run_id = ? ORDER BY rowid",
-                (run_id,))]
+        return [tuple(r) for r in self._read(
+            "SELECT step, seconds, key, value FROM history WHERE run_id = ? ORDER BY rowid",
+            (run_id,))]
+
+    def attempt(self, run_id: str) -> dict[str, Any] | None:
+        """The recompute attempt beside a finished run (queued, running or failed), if any."""
+        return self.get(target_of(run_id) + RETRY)
+
+    def folder(self, run_id: str) -> Path:
+        """The artifact folder of a row (each attempt has its own; see enqueue)."""
+        rows = self._read("SELECT folder FROM runs WHERE id = ?", (run_id,))
+        name = rows[0]["folder"] if rows and rows[0]["folder"] else check_run_id(run_id)
+        return self.artifact_root / name
 
     # ---- queueing ------------------------------------------------------------------
-    def enqueue(self, run_id: str, spec: RunSpec, force: bool = False) -> tuple[dict, bool]:
+    def enqueue(self, run_id: str, spec: RunSpec, force: bool = False) -> tuple[str, bool]:
         """Queue a run unless it is already done, queued or running.
 
-        Returns (row, queued_now). A finished run is only redone with force; a failed,
-        cancelled or interrupted one is queued again; a live one is shared.
+        Returns (work id, queued now): the id of the row that does the work, which is
+        `<run id>.retry` when a finished run is recomputed (force): the finished row stays
+        until that attempt is done. A failed, cancelled or interrupted run is replaced and
+        queued again; a live one is shared.
         """
+        check_run_id(run_id)
         now = time.time()
         with self._db(immediate=True) as db:
             row = db.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()
             status = row["status"] if row else None
-            live = status in ("queued", "running")
-            if status == "done" and not force or live:
-                queued = False
-            else:
-                if row:
-                    db.execute("DELETE FROM history WHERE run_id = ?", (run_id,))
-                    db.execute("DELETE FROM runs WHERE id = ?", (run_id,))
-                db.execute(
-                    "INSERT INTO runs (id, algorithm, variant, preset, seed, spec, status, created)"
-                    " VALUES (?, ?, ?, ?, ?, ?, 'queued', ?)",
-                    (run_id, spec.algorithm, spec.variant, spec.preset, spec.seed,
-                     spec.to_json(), now))
-                queued = True
-        if queued:
-            shutil.rmtree(self.artifact_root / run_id, ignore_errors=True)
-        return self.get(run_id), queued
+            if status in LIVE or status == "done" and not force:
+                return run_id, False
+            work = run_id + RETRY if status == "done" else run_id
+            if work != run_id:
+                attempt = db.execute("SELECT status FROM runs WHERE id = ?", (work,)).fetchone()
+                if attempt and attempt["status"] in LIVE:
+                    return work, False
+            old = self._forget(db, work)
+            db.execute(
+                "INSERT INTO runs (id, algorithm, variant, preset, seed, spec, status, created,"
+                " folder) VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?)",
+                (work, spec.algorithm, spec.variant, spec.preset, spec.seed, spec.to_json(), now,
+                 f"{run_id}@{secrets.token_hex(4)}"))
+        self._remove_folders(old)
+        return work, True
+
+    def _forget(self, db: sqlite3.Connection, row_id: str) -> list[str]:
+        """Delete a row and its history inside a transaction; return its folder names,
+        to be removed once the transaction has committed."""
+        row = db.execute("SELECT folder FROM runs WHERE id = ?", (row_id,)).fetchone()
+        db.execute("DELETE FROM history WHERE run_id = ?", (row_id,))
+        db.execute("DELETE FROM runs WHERE id = ?", (row_id,))
+        if row is None:
+            return []
+        return [row["folder"] or row_id]
+
+    def _remove_folders(self, names: list[str]) -> None:
+        for name in names:
+            shutil.rmtree(self.artifact_root / name, ignore_errors=True)
 
     def claim_next(self, run_id: str | None = None) -> dict[str, Any] | None:
         """Atomically move the oldest queued run (or the given one, if still queued) to
@@ -164,70 +330,126 @@ class Store:
             now = time.time()
             db.execute(
                 "UPDATE runs SET status = 'running', started = ?, heartbeat = ?, pid = ?,"
-                " host = ?, progress = 0, note = 'starting' WHERE id = ?",
+                " host = ?, progress = 0, note = 'starting', cancel = 0 WHERE id = ?",
                 (now, now, os.getpid(), socket.gethostname(), row["id"]))
         return self.get(row["id"])
 
+    # Updates by the process running a run only apply while it still owns the row: a run
+    # marked interrupted (silent too long) and taken over elsewhere is not written twice.
+    OWNED = " AND status = 'running' AND pid = ? AND host = ?"
+
+    def _owner(self) -> tuple[int, str]:
+        return os.getpid(), socket.gethostname()
+
     def beat(self, run_id: str, progress: float, note: str,
              rows: list[tuple[int, float, str, float]]) -> bool:
-        """Record progress and new history rows; return True if a cancel was asked for."""
+        """Record progress and new history rows; return True if a cancel was asked for
+        (or the run is no longer this process's to run)."""
         with self._db(immediate=True) as db:
+            owned = db.execute("UPDATE runs SET heartbeat = ?, progress = ?, note = ? WHERE id = ?"
+                               + self.OWNED, (time.time(), progress, note, run_id, *self._owner()))
+            if owned.rowcount == 0:
+                return True
             db.executemany("INSERT INTO history (run_id, step, seconds, key, value)"
                            " VALUES (?, ?, ?, ?, ?)", [(run_id, *r) for r in rows])
-            db.execute("UPDATE runs SET heartbeat = ?, progress = ?, note = ? WHERE id = ?",
-                       (time.time(), progress, note, run_id))
             flag = db.execute("SELECT cancel FROM runs WHERE id = ?", (run_id,)).fetchone()
         return bool(flag and flag["cancel"])
 
-    def finish(self, run_id: str, metrics: dict[str, float], params: int, train_seconds: float,
-               artifacts: dict[str, str], env: dict[str, Any]) -> None:
+    def touch(self, run_id: str) -> None:
+        """Heartbeat only (the job's side thread, while no progress is reported)."""
         with self._db(immediate=True) as db:
-            db.execute(
+            db.execute("UPDATE runs SET heartbeat = ? WHERE id = ?" + self.OWNED,
+                       (time.time(), run_id, *self._owner()))
+
+    def finish(self, run_id: str, metrics: dict[str, float], params: int, train_seconds: float,
+               artifacts: dict[str, str], env: dict[str, Any]) -> bool:
+        """Record a run as done (a `.retry` attempt replaces its finished run here, in one
+        transaction). Writes the folder's manifest first, so the index can be rebuilt.
+        Returns False if the run was no longer this process's (nothing is recorded)."""
+        row = self.get(run_id)
+        target = target_of(run_id)
+        now = time.time()
+        if row is None or row["status"] != "running":
+            return False
+        self._write_manifest(row, target, metrics=metrics, params=int(params),
+                             train_seconds=float(train_seconds), artifacts=artifacts, env=env,
+                             finished=now, status="done", history=self.history(run_id))
+        with self._db(immediate=True) as db:
+            done = db.execute(
                 "UPDATE runs SET status = 'done', finished = ?, progress = 1, note = 'done',"
                 " metrics = ?, params = ?, train_seconds = ?, artifacts = ?, env = ?, error = NULL"
-                " WHERE id = ?",
-                (time.time(), json.dumps(metrics), int(params), float(train_seconds),
-                 json.dumps(artifacts), json.dumps(env), run_id))
+                " WHERE id = ?" + self.OWNED,
+                (now, json.dumps(metrics), int(params), float(train_seconds),
+                 json.dumps(artifacts), json.dumps(env), run_id, *self._owner()))
+            if done.rowcount == 0:
+                return False
+            old = []
+            if target != run_id:
+                old = self._forget(db, target)
+                db.execute("UPDATE runs SET id = ? WHERE id = ?", (target, run_id))
+                db.execute("UPDATE history SET run_id = ? WHERE run_id = ?", (target, run_id))
+        self._remove_folders(old)
+        return True
 
     def end(self, run_id: str, status: str, error: str = "") -> None:
         """Close a run that did not finish: failed, cancelled or interrupted."""
         assert status in RESTARTABLE
         with self._db(immediate=True) as db:
             db.execute("UPDATE runs SET status = ?, finished = ?, error = ?, note = ?"
-                       " WHERE id = ?", (status, time.time(), error, status, run_id))
+                       " WHERE id = ?" + self.OWNED,
+                       (status, time.time(), error, status, run_id, *self._owner()))
 
     def request_cancel(self, run_id: str) -> None:
-        """A queued run is cancelled at once; a running one at its next report."""
+        """A queued run is cancelled at once; a running one at its next report. Cancelling
+        a finished run cancels its recompute attempt, if one is live."""
         with self._db(immediate=True) as db:
-            db.execute("UPDATE runs SET status = 'cancelled', finished = ?, note = 'cancelled'"
-                       " WHERE id = ? AND status = 'queued'", (time.time(), run_id))
-            db.execute("UPDATE runs SET cancel = 1 WHERE id = ? AND status = 'running'", (run_id,))
+            for row_id in {run_id, target_of(run_id) + RETRY}:
+                db.execute("UPDATE runs SET status = 'cancelled', finished = ?, note ="
+                           " 'cancelled' WHERE id = ? AND status = 'queued'", (time.time(), row_id))
+                db.execute("UPDATE runs SET cancel = 1 WHERE id = ? AND status = 'running'",
+                           (row_id,))
 
-    def recover_interrupted(self) -> list[str]:
-        """Mark runs whose worker process on this host is gone as interrupted."""
-        host = socket.gethostname()
-        with self._db() as db:
-            rows = db.execute("SELECT id, pid, host FROM runs WHERE status = 'running'").fetchall()
-        dead = [r["id"] for r in rows if r["host"] == host and not _pid_alive(r["pid"])]
-        for run_id in dead:
-            with self._db(immediate=True) as db:
-                db.execute("UPDATE runs SET status = 'interrupted', finished = ?, note ="
-                           " 'interrupted', error = 'the worker process stopped mid-run'"
-                           " WHERE id = ? AND status = 'running'", (time.time(), run_id))
-        return dead
+    def recover_interrupted(self, stale_seconds: float | None = None) -> list[str]:
+        """Mark running runs whose owner is gone as interrupted: the owner's process on this
+        host has exited, or (any host, a reused PID) no heartbeat for stale_seconds
+        (default: settings.stale_seconds(), TOP10_STALE_SECONDS). Read-only: nothing."""
+        if self.read_only:
+            return []
+        stale = settings.stale_seconds() if stale_seconds is None else stale_seconds
+        host, now = socket.gethostname(), time.time()
+        rows = self._read("SELECT id, pid, host, heartbeat FROM runs WHERE status = 'running'")
+        dead = {r["id"]: "the worker process stopped mid-run" for r in rows
+                if r["host"] == host and not _pid_alive(r["pid"])}
+        for r in rows:
+            if r["id"] not in dead and now - (r["heartbeat"] or 0) > stale:
+                dead[r["id"]] = (f"no heartbeat for {now - (r['heartbeat'] or 0):.0f} s from its "
+                                 f"worker (pid {r['pid']} on {r['host']}); taken for dead")
+        return [run_id for run_id, why in dead.items() if self.mark_interrupted(run_id, why)]
+
+    def mark_interrupted(self, run_id: str, why: str = "marked interrupted by hand") -> bool:
+        """Mark a running run interrupted (its worker is gone or silent); True if it was
+        running. Its history so far is kept; it can be queued again."""
+        with self._db(immediate=True) as db:
+            return db.execute("UPDATE runs SET status = 'interrupted', finished = ?, note ="
+                              " 'interrupted', error = ? WHERE id = ? AND status = 'running'",
+                              (time.time(), why, run_id)).rowcount > 0
 
     def delete(self, run_id: str) -> None:
+        """Delete a row, its history and its folder; deleting a finished run also deletes
+        its recompute attempt."""
+        check_run_id(run_id)
         with self._db(immediate=True) as db:
-            db.execute("DELETE FROM history WHERE run_id = ?", (run_id,))
-            db.execute("DELETE FROM runs WHERE id = ?", (run_id,))
-        shutil.rmtree(self.artifact_root / run_id, ignore_errors=True)
+            old = self._forget(db, run_id)
+            if not run_id.endswith(RETRY):
+                old += self._forget(db, run_id + RETRY)
+        self._remove_folders(old)
 
     # ---- artifacts -----------------------------------------------------------------
     def save_artifacts(self, run_id: str, artifacts: dict[str, Any]) -> dict[str, str]:
         """Write each artifact as <name>.pt (temp file, then rename); return name -> sha256."""
         import torch
 
-        folder = self.artifact_root / run_id
+        folder = self.folder(run_id)
         folder.mkdir(parents=True, exist_ok=True)
         index = {}
         for name, value in artifacts.items():
@@ -245,7 +467,7 @@ class Store:
         run = self.get(run_id)
         if run is None or run["status"] != "done":
             raise KeyError(f"run {run_id} is not finished")
-        folder = self.artifact_root / run_id
+        folder = self.folder(run_id)
         out = {}
         for name, digest in run["artifacts"].items():
             if names is not None and name not in names:
@@ -257,17 +479,148 @@ class Store:
                 raise CorruptArtifact(f"{run_id}: artifact {name} is missing") from None
             if hashlib.sha256(data).hexdigest() != digest:
                 raise CorruptArtifact(f"{run_id}: artifact {name} is damaged (checksum mismatch)")
-            import io
             out[name] = torch.load(io.BytesIO(data), weights_only=True)
         return out
 
     def artifacts_intact(self, run_id: str) -> bool:
         run = self.get(run_id)
-        if run is None:
-            return False
-        folder = self.artifact_root / run_id
+        return run is not None and not self._artifact_problems(run)
+
+    def _artifact_problems(self, run: dict) -> list[str]:
+        folder = self.folder(run["id"])
+        problems = []
         for name, digest in run["artifacts"].items():
             path = folder / f"{name}.pt"
-            if not path.exists() or hashlib.sha256(path.read_bytes()).hexdigest() != digest:
-                return False
-        return True
+            if not path.exists():
+                problems.append(f"artifact {name} is missing")
+            elif hashlib.sha256(path.read_bytes()).hexdigest() != digest:
+                problems.append(f"artifact {name} is damaged (checksum mismatch)")
+        return problems
+
+    # ---- manifests, check and repair -----------------------------------------------
+    def _write_manifest(self, row: dict, target: str, **fields) -> None:
+        """manifest.json in the attempt's folder: enough to rebuild its index row."""
+        folder = self.folder(row["id"])
+        folder.mkdir(parents=True, exist_ok=True)
+        keep = ("algorithm", "variant", "preset", "seed", "spec", "created", "started")
+        body = {"format": 1, "run_id": target, "folder": folder.name,
+                **{k: row[k] for k in keep}, **fields}
+        temp = folder / f".{MANIFEST}.tmp"
+        temp.write_text(json.dumps(body))
+        os.replace(temp, folder / MANIFEST)
+
+    def _manifest_folders(self) -> list[Path]:
+        if not self.artifact_root.is_dir():
+            return []
+        return sorted(p for p in self.artifact_root.iterdir() if (p / MANIFEST).is_file())
+
+    def _manifests(self) -> tuple[dict[str, dict], list[str]]:
+        """The newest done manifest per run id, and one line per folder that cannot be read."""
+        found, problems = {}, []
+        for folder in self._manifest_folders():
+            try:
+                body = json.loads((folder / MANIFEST).read_text())
+                check_run_id(body["run_id"])
+                RunSpec(**body["spec"])
+            except (OSError, ValueError, KeyError, TypeError) as error:
+                problems.append(f"{folder.name}: manifest cannot be read ({error})")
+                continue
+            body["folder"] = folder.name
+            if body.get("status") == "done" and body.get("finished", 0) >= found.get(
+                    body["run_id"], {}).get("finished", -1):
+                found[body["run_id"]] = body
+        return found, problems
+
+    def check(self) -> list[str]:
+        """One line per problem found (an empty list: the store is sound). Reads only."""
+        try:
+            rows = self._read("SELECT * FROM runs")
+            integrity = self._read("PRAGMA quick_check")
+        except StoreDamaged as error:
+            return [str(error)]
+        problems = [f"index: {r[0]}" for r in integrity if r[0] != "ok"]
+        runs = []
+        for r in rows:
+            try:
+                runs.append(_row(r))
+            except BadRow as error:
+                problems.append(str(error))
+        ids = {r["id"] for r in rows}
+        stale = time.time() - settings.stale_seconds()
+        for run in runs:
+            if run["status"] == "done":
+                problems += [f"{run['id']}: {p}" for p in self._artifact_problems(run)]
+            if run["status"] == "running" and (run["heartbeat"] or 0) < stale:
+                problems.append(f"{run['id']}: running but silent since "
+                                f"{time.ctime(run['heartbeat'] or 0)}")
+        manifests, bad = self._manifests()
+        problems += bad
+        for run_id in sorted(set(manifests) - ids):
+            problems.append(f"{run_id}: finished in folder {manifests[run_id]['folder']} but "
+                            "missing from the index (repair restores it)")
+        return problems
+
+    def repair(self) -> list[str]:
+        """Rebuild what the folders allow; return one line per thing done. A damaged index
+        file is moved aside (never deleted) and a new one built from the manifests; in a
+        readable index, unreadable rows are replaced from their manifest (or dropped after
+        being copied to a file beside the index) and finished runs missing from it restored."""
+        if self.read_only:
+            raise StoreReadOnly(f"the run store {self.root} is read-only; repair a writable copy")
+        done = []
+        try:
+            rows = self._read("SELECT * FROM runs")
+            if any(r[0] != "ok" for r in self._read("PRAGMA quick_check")):
+                raise StoreDamaged("integrity check failed")
+        except StoreDamaged:
+            stamp = time.strftime("%Y%m%d-%H%M%S")
+            for suffix in ("", "-wal", "-shm"):
+                source = Path(f"{self.path}{suffix}")
+                if source.exists():
+                    aside = source.with_name(f"{source.name}.damaged-{stamp}")
+                    os.replace(source, aside)
+                    done.append(f"moved the damaged {source.name} aside to {aside.name}")
+            rows = []
+        bad = []
+        for r in rows:
+            try:
+                _row(r)
+            except BadRow:
+                bad.append(dict(r))
+        manifests, _ = self._manifests()
+        # A fresh index (not through __init__: it refuses an empty index beside run folders).
+        db = sqlite3.connect(self.path, timeout=30)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(SCHEMA)
+        finally:
+            db.close()
+        if bad:
+            aside = self.root / f"damaged-rows-{time.strftime('%Y%m%d-%H%M%S')}.json"
+            aside.write_text(json.dumps(bad, default=str))
+            done.append(f"copied {len(bad)} unreadable row(s) to {aside.name}")
+        present = {r["id"] for r in rows} - {r["id"] for r in bad}
+        with self._db(immediate=True) as db:
+            for r in bad:
+                self._forget(db, r["id"])
+            for run_id, body in sorted(manifests.items()):
+                if run_id in present:
+                    continue
+                marks = ", ".join("?" * len(COLUMNS))
+                db.execute(
+                    f"INSERT INTO runs ({', '.join(COLUMNS)}) VALUES ({marks})",
+                    (run_id, body["algorithm"], body["variant"], body["preset"], body["seed"],
+                     json.dumps(body["spec"], sort_keys=True), "done", body.get("created"),
+                     body.get("started"), body.get("finished"), body.get("finished"), None, None,
+                     1.0, "done", body.get("params"), body.get("train_seconds"),
+                     json.dumps(body["metrics"]), None, json.dumps(body.get("env", {})), 0,
+                     json.dumps(body["artifacts"]), body["folder"]))
+                db.executemany("INSERT INTO history (run_id, step, seconds, key, value)"
+                               " VALUES (?, ?, ?, ?, ?)",
+                               [(run_id, *h) for h in body.get("history", [])])
+                done.append(f"restored {run_id} from folder {body['folder']}")
+        return done
+
+
+class _Empty(Exception):
+    """A read-only store without an index file: it holds no runs."""

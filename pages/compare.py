@@ -24,12 +24,12 @@ if "compare:runs" not in st.session_state:
     st.session_state.update({"compare:runs": list(chosen.runs), "compare:metric": chosen.metric,
                              "compare:x": chosen.x, "compare:baseline": chosen.baseline})
     if unknown:
-        notes.insert(0, tr("compare.unknown_runs", ids=", ".join(unknown)))
+        notes.insert(0, tr("compare.unknown_runs", ids=", ".join(ui.capped(unknown))))
     st.session_state["compare:link"] = (list(chosen.runs), notes)
 
 link_runs, link_notes = st.session_state["compare:link"]
 if link_notes and st.session_state["compare:runs"] == link_runs:
-    st.warning("\n\n".join(link_notes))
+    st.warning("\n\n".join(ui.escape_markdown(n, 400) for n in ui.capped(link_notes)))
 
 if not done:
     st.info(tr("compare.no_runs"))
@@ -118,7 +118,8 @@ else:
         preferred = [*headlines, *(h.replace("test/", "val/") for h in headlines), *keys]
         fallback = next(k for k in preferred if k in keys)
         if wanted:
-            st.caption(tr("compare.metric_missing", wanted=wanted, fallback=fallback))
+            st.caption(tr("compare.metric_missing", wanted=ui.escape_markdown(wanted),
+                          fallback=fallback))
         st.session_state["compare:metric"] = fallback
     left, right = st.columns([3, 1])
     metric = left.selectbox(tr("compare.metric"), keys, key="compare:metric", persist_state=KEEP)

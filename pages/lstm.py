@@ -29,7 +29,7 @@ if shown and task == "charlm":
             try:
                 states = inspect_text.trace(restored.model, inspect_text.encode(text))
             except ValueError as error:
-                st.error(str(error))
+                st.error(ui.escape_markdown(error, 300))
             else:
                 a, b = st.columns(2)
                 layer = a.number_input(tr("page.lstm.layer"), 1, states["h"].shape[0], 1,

@@ -11,9 +11,11 @@ KEEP = "session"  # filters keep their value across page changes
 ui.through_navigation()
 lang, tr = ui.language(), ui.tr
 BUTTONS = {"delete": tr("runs.delete"), "rerun": tr("runs.rerun"),
-           "requeue": tr("runs.requeue"), "cancel": tr("ui.cancel")}
+           "requeue": tr("runs.requeue"), "cancel": tr("ui.cancel"),
+           "interrupt": tr("runs.interrupt")}
 HELP = {"delete": tr("runs.delete_help"), "rerun": tr("runs.rerun_help"),
-        "requeue": tr("runs.requeue_help"), "cancel": tr("runs.cancel_help")}
+        "requeue": tr("runs.requeue_help"), "cancel": tr("runs.cancel_help"),
+        "interrupt": tr("runs.interrupt_help")}
 SORT_NAMES = {"newest first": tr("runs.sort_newest"), "oldest first": tr("runs.sort_oldest"),
               "algorithm": tr("col.algorithm"), "status": tr("col.status"),
               "longest training": tr("runs.sort_longest")}  # compare.SORTS -> shown name

@@ -37,7 +37,7 @@ if found:
         try:
             rows = words.neighbours(art["words"], art["vectors"], word, k=10)
         except words.UnknownWord as error:
-            column.warning(str(error))
+            column.warning(ui.escape_markdown(error, 300))
         else:
             column.dataframe(ui.headers(pd.DataFrame(rows, columns=["word", "cosine"])),
                              hide_index=True, width="stretch",
@@ -50,11 +50,12 @@ if found:
     c = right.text_input("c", "she", key="word2vec:c")
     columns = st.columns(len(found))
     for column, (variant, art) in zip(columns, found.items()):
-        column.markdown(f"**{variant}**: {b} - {a} + {c} =")
+        column.markdown(f"**{variant}**: " + " - ".join(map(ui.escape_markdown, (b, a)))
+                        + f" + {ui.escape_markdown(c)} =")
         try:
             rows = words.solve_analogy(art["words"], art["vectors"], a, b, c, k=5)
         except words.UnknownWord as error:
-            column.warning(str(error))
+            column.warning(ui.escape_markdown(error, 300))
         else:
             column.dataframe(ui.headers(pd.DataFrame(rows, columns=["word", "cosine"])),
                              hide_index=True, width="stretch",

@@ -75,7 +75,8 @@ def test_upload_round_trip_and_bad_uploads_get_one_line():
         read_upload(b"%PDF-1.4 this is no picture")
     with pytest.raises(BadImage, match="under 5 MB"):
         read_upload(b"\0" * (6 * 1024 * 1024))
-    with pytest.raises(BadImage, match="at most 4096 pixels"):
-        read_upload(png(np.zeros((10, 5000), np.uint8)))
+    with pytest.raises(BadImage, match="at most 4.2 megapixels"):  # checked before decoding
+        read_upload(png(np.zeros((2100, 2100), np.uint8)))
+    assert read_upload(png(np.zeros((10, 5000), np.uint8))).shape[1] <= 512  # reduced at once
     with pytest.raises(BadImage, match="empty"):
         mnist_style(np.zeros((50, 50), np.uint8))

@@ -10,6 +10,7 @@ import pytest
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 
 from apptest_tools import open_page
+from engine.markup import escape_markdown
 
 PAGE = "compare"
 
@@ -75,8 +76,8 @@ def test_link_with_unknown_runs_names_them(two):
     at.query_params["runs"] = f"dnn-mlp-000000000000,{a['id']},gone-too"
     at.run()
     assert not at.exception
-    assert [w.value for w in at.warning] == [
-        "This link names runs that are not in the store: dnn-mlp-000000000000, gone-too."]
+    assert [w.value for w in at.warning] == [escape_markdown(
+        "This link names runs that are not in the store: dnn-mlp-000000000000, gone-too.", 400)]
     assert at.multiselect(key="compare:runs").value == [a["id"]]
     assert at.query_params["runs"] == a["id"]  # the link now names only what exists
 
@@ -114,5 +115,6 @@ def test_runs_of_an_algorithm_without_a_module_show_raw_metrics(store, two, stor
     assert not at.exception, at.exception[0].value
     table = at.dataframe[0].value
     assert table.at[old["id"], "score"] == 7.0 and table.at[old["id"], "shown as"] == "value"
-    assert "No run here reported no/such; showing val/acc." in [c.value for c in at.caption]
+    assert f"No run here reported {escape_markdown('no/such')}; showing val/acc." in [
+        c.value for c in at.caption]
     assert at.selectbox(key="compare:metric").value == "val/acc"  # dnn's headline, as val/

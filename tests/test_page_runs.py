@@ -25,8 +25,7 @@ def inline(store, monkeypatch) -> JobManager:
 def test_rerun_then_delete_removes_the_run_and_its_artifacts(store, inline, stored_run):
     spec = registry.build_spec("dnn", "logreg", "quick", TINY)
     run_id = inline.submit(spec).run_id
-    folder = store.artifact_root / run_id
-    assert store.get(run_id)["status"] == "done" and any(folder.iterdir())
+    assert store.get(run_id)["status"] == "done" and any(store.folder(run_id).iterdir())
     other = stored_run("dnn", "mlp", {"hidden": 8}, {"test/acc": 0.5})
 
     at = open_page(PAGE, 60).run()
@@ -37,6 +36,7 @@ def test_rerun_then_delete_removes_the_run_and_its_artifacts(store, inline, stor
     at.button(key="runs:rerun").click().run()  # trains again, inline here
     assert at.success[0].value == "Queued 1 run(s) to train again."
     assert store.get(run_id)["status"] == "done" and store.get(run_id)["finished"] > before
+    folder = store.folder(run_id)  # the new attempt's folder, swapped in when it was done
     assert at.button(key="runs:delete").label == "Delete (1)"
     at.button(key="runs:delete").click().run()  # asks first
     assert store.get(run_id) and folder.exists()

@@ -113,7 +113,7 @@ def test_killed_worker_loses_nothing_finished(store):
 def test_damaged_artifact_is_detected_and_recomputed(store):
     manager = JobManager(store, InlineExecutor(store))
     first = manager.submit(tiny_spec())
-    path = store.artifact_root / first.run_id / "state_dict.pt"
+    path = store.folder(first.run_id) / "state_dict.pt"
     path.write_bytes(path.read_bytes()[:-10] + b"0123456789")
     assert not store.artifacts_intact(first.run_id)
     again = manager.submit(tiny_spec())
@@ -127,10 +127,11 @@ def test_damaged_artifact_is_detected_and_recomputed(store):
 def test_delete_removes_rows_and_artifacts(store):
     manager = JobManager(store, InlineExecutor(store))
     run_id = manager.submit(tiny_spec()).run_id
-    assert (store.artifact_root / run_id).exists()
+    folder = store.folder(run_id)
+    assert folder.exists()
     store.delete(run_id)
     assert store.get(run_id) is None and not store.history(run_id)
-    assert not (store.artifact_root / run_id).exists()
+    assert not folder.exists()
 
 
 def test_device_setting_is_explicit_and_checked(monkeypatch):

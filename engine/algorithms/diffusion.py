@@ -26,7 +26,8 @@ from engine import metrics, settings
 from engine.algorithms import yardstick
 from engine.algorithms.common import (count_params, precision_setting, resolve_precision,
                                       save_atomically, update_average)
-from engine.core import Card, RunResult, setting
+from engine.core import Card, ConfigError, RunResult, setting
+from engine.data import check_can_save
 from engine.data.images import load_images
 
 NET_VERSION = 2  # bump when the network or its training changes (cached weights go stale);
@@ -56,6 +57,10 @@ class Config:
     precision: str = precision_setting()
     seeds: int = setting(1, "independent trainings (seed, seed+1, ...); scores are their mean",
                          lo=1, hi=5)
+
+    def check(self) -> None:
+        if self.ddim_steps > self.timesteps:
+            raise ConfigError("error.ddim_steps", ddim=self.ddim_steps, timesteps=self.timesteps)
 
 
 # ---- the noise schedule (kept apart from the network) ------------------------------------
@@ -306,6 +311,8 @@ def train_one(variant: str, cfg: dict, seed: int, report, step0: int, total: int
 
 def run(spec, report) -> RunResult:
     cfg = spec.config
+    check_can_save(yardstick.feature_net_path(cfg["dataset"]),  # before minutes of training
+                   *(weights_path(spec.variant, cfg, spec.seed + k) for k in range(cfg["seeds"])))
     sched = make_schedule(schedule_of(spec.variant), cfg["timesteps"])
     total = cfg["train_steps"] * cfg["seeds"]
     scores, train_seconds, sample_ms = [], 0.0, []

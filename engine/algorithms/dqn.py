@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine.algorithms.common import count_params
-from engine.core import Card, RunResult, setting
+from engine.core import Card, ConfigError, RunResult, setting
 
 # observation size, number of actions, solved threshold (gymnasium's reward_threshold)
 ENVS = {"CartPole-v1": (4, 2, 475.0), "Acrobot-v1": (6, 3, -100.0)}
@@ -62,6 +62,13 @@ class Config:
                               "between reported points)", lo=100, hi=100_000)
     eval_episodes: int = setting(10, "greedy episodes per periodic evaluation", lo=1, hi=100)
     final_episodes: int = setting(20, "greedy episodes of the final evaluation", lo=1, hi=200)
+
+    def check(self) -> None:
+        if self.learning_starts >= self.total_steps:
+            raise ConfigError("error.dqn_learning_starts", starts=self.learning_starts,
+                              total=self.total_steps)
+        if self.buffer_size < self.batch_size:
+            raise ConfigError("error.dqn_buffer", buffer=self.buffer_size, batch=self.batch_size)
 
 
 class QNetwork(nn.Module):

@@ -22,7 +22,8 @@ from engine import metrics, settings
 from engine.algorithms import yardstick
 from engine.algorithms.common import (count_params, precision_setting, resolve_precision,
                                       update_average)
-from engine.core import Card, RunResult, setting
+from engine.core import Card, ConfigError, RunResult, setting
+from engine.data import check_can_save
 from engine.data.images import load_images
 
 GRID = 16  # fixed-noise samples kept per snapshot
@@ -50,6 +51,11 @@ class Config:
     precision: str = precision_setting()
     seeds: int = setting(1, "independent trainings (seed, seed+1, ...); scores are their mean",
                          lo=1, hi=5)
+
+    def check(self) -> None:
+        images = self.train_limit or 60000
+        if images // self.batch_size == 0:
+            raise ConfigError("error.gan_batch", batch=self.batch_size, images=images)
 
 
 # ---- models --------------------------------------------------------------------------------
@@ -218,6 +224,7 @@ def train_one(variant: str, cfg: dict, seed: int, report, step0: int, total_step
 
 def run(spec, report) -> RunResult:
     cfg = spec.config
+    check_can_save(yardstick.feature_net_path(cfg["dataset"]))  # before minutes of training
     n = cfg["train_limit"] or 60000
     steps_per_seed = cfg["epochs"] * (n // cfg["batch_size"])
     total_steps = steps_per_seed * cfg["seeds"]

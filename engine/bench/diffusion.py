@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine import metrics, settings
-from engine.algorithms import diffusion, yardstick
+from engine.algorithms import yardstick
 from engine.algorithms.common import resolve_precision, update_average
 from engine.bench.gan import bench
 from engine.data.images import load_images
@@ -113,7 +113,7 @@ def sample_peer(model: nn.Module, scheduler, noise: torch.Tensor, bf16: bool) ->
     return x
 
 
-def yardstick(images: torch.Tensor, dataset: str) -> dict:
+def scored(images: torch.Tensor, dataset: str) -> dict:
     """FID and its anchors (yardstick.evaluate_samples) plus the two measures that noise
     cannot fool: precision/recall in the yardstick's feature space and the class entropy."""
     scores = yardstick.evaluate_samples(images, dataset)

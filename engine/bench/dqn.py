@@ -19,7 +19,7 @@ import torch
 
 from engine import registry, settings
 from engine.algorithms import dqn
-from engine.cli import OneLineParser, parse_sets
+from engine.terminal import OneLineParser, parse_sets
 from engine.core import PrintReport
 
 # rl-baselines3-zoo's hyperparams/dqn.yml for CartPole-v1. Its budget is 5e4 steps with

@@ -12,7 +12,6 @@ The diffusion benchmark reuses `bench` below.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 
 import torch
@@ -20,9 +19,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine import registry, settings
-from engine.cli import parse_sets
-from engine.jobs import InlineExecutor, JobManager, execute
+from engine.jobs import InlineExecutor, JobManager
 from engine.store import Store
+from engine.terminal import Progress, parse_sets
 
 CONFIDENCE, HIST_DEV, FID_FRACTION = 0.9, 0.05, 0.1  # the figures
 
@@ -50,11 +49,9 @@ def bench(key: str, argv: list[str]) -> int:
     manager = JobManager(store, InlineExecutor(store))
     print(f"{key} bench, preset {args.preset}, {settings.threads()} threads")
     for spec in specs:
-        submission = manager.submit(spec, wake=False)
-        if not submission.cached and (claimed := store.claim_next(submission.run_id)):
-            execute(store, claimed, lambda f, note: print(f"\r{100 * f:5.1f}% {note:40s}",
-                                                          end="", file=sys.stderr))
-            print(file=sys.stderr)
+        progress = Progress(f"{key}/{spec.variant}")
+        submission = manager.run_here(spec, echo=progress)
+        progress.close()
         run = store.get(submission.run_id)
         if run["status"] != "done":
             print(f"{spec.variant}: {run['status']}: {(run['error'] or '').splitlines()[0]}")

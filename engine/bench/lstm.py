@@ -12,7 +12,7 @@ import argparse
 import sys
 
 from engine import registry, settings
-from engine.cli import parse_sets
+from engine.terminal import parse_sets
 from engine.jobs import InlineExecutor, JobManager
 from engine.store import Store
 

@@ -175,7 +175,7 @@ def diffusion_row(budget: dict) -> list[Figure]:
         torch.manual_seed(20_000)
         peer_images, peer_ms = peer.sampled(
             lambda x: peer.sample_peer(theirs, schedulers[sampler], x, bf16), noise)
-        ours_s, peer_s = (peer.yardstick(images, cfg["dataset"])
+        ours_s, peer_s = (peer.scored(images, cfg["dataset"])
                           for images in (ours_images, peer_images))
         for name, s in (("ours", ours_s), ("diffusers", peer_s)):
             print(f"diffusion {sampler}: {name}: FID {s['eval/fid']:.1f} (floor "

@@ -21,8 +21,9 @@ from engine import registry, settings, word_eval
 from engine.algorithms import word2vec as w2v
 from engine.core import PrintReport
 from engine.data.corpora import load_corpus
-from engine.jobs import InlineExecutor, JobManager, execute
+from engine.jobs import InlineExecutor, JobManager
 from engine.store import Store
+from engine.terminal import Progress
 
 SHOWN = ("eval/wordsim353", "eval/wordsim353_tune", "eval/wordsim353_test",
          "eval/wordsim353_coverage", "eval/analogy", "eval/analogy_coverage",
@@ -55,9 +56,9 @@ def quality(preset: str, seed: int, force: bool) -> None:
     found = {}
     for variant in registry.card("word2vec").variants:
         spec = registry.build_spec("word2vec", variant, preset, seed=seed)
-        submission = manager.submit(spec, force=force, wake=False)
-        if not submission.cached:
-            execute(store, store.claim_next(submission.run_id))
+        progress = Progress(f"word2vec/{variant}")
+        submission = manager.run_here(spec, force=force, echo=progress)
+        progress.close()
         run = store.get(submission.run_id)
         if run["status"] != "done":
             print(f"quality {preset} {variant}: {run['status']} {run['error']}")

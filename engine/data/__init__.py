@@ -3,6 +3,7 @@ folder, then downloads the way the field's standard library does; if all three f
 raises DataMissing with one message a visitor can act on."""
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 from engine import settings
@@ -51,3 +52,22 @@ def use_nltk_data() -> list[Path]:
         if str(path) not in nltk.data.path:
             nltk.data.path.insert(0, str(path))
     return roots
+
+
+def check_can_save(*paths: Path) -> None:
+    """Before a long training whose result is saved under the data folder (the GAN/diffusion
+    yardstick, diffusion weights): each path that does not exist yet must be writable, else
+    one line naming the folder and TOP10_DATA_DIR (not a raw torch error minutes later)."""
+    from engine.core import ConfigError
+
+    for path in paths:
+        if path.exists():
+            continue
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".write-check-"):
+                pass
+        except OSError as error:
+            why = error.strerror or error
+            raise ConfigError("error.data_not_writable", file=path.name, folder=path.parent,
+                              why=why) from None

@@ -9,12 +9,17 @@ model, however good, so the page always runs them.
 from __future__ import annotations
 
 import io
+import warnings
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
-MAX_BYTES = 5 * 1024 * 1024
-MAX_SIDE = 4096
+MAX_BYTES = 5 * 1024 * 1024  # .streamlit/config.toml sets server.maxUploadSize to match (5 MB)
+# Decoding is bounded: the pixel count is read from the header and checked before any pixel
+# is decoded (a 19 KB PNG can hold 4096x4096 pixels = 64 MiB of RGBA); a JPEG is decoded
+# at a reduced scale first (draft). 2048x2048 RGBA is 16 MiB and decodes in well under 0.5 s.
+MAX_PIXELS = 2048 * 2048
+WORK_SIDE = 512  # decoded images are reduced to this before any float work (a digit is 28x28)
 INK_THRESHOLD = 0.1  # fraction of the brightest ink value that counts as ink
 
 
@@ -23,17 +28,30 @@ class BadImage(ValueError):
 
 
 def read_upload(data: bytes) -> np.ndarray:
-    """Bytes of an uploaded file -> (H, W, 4) uint8 RGBA, or BadImage with the reason."""
+    """Bytes of an uploaded file -> (H, W, 4) uint8 RGBA with both sides <= WORK_SIDE, or
+    BadImage with the reason (one line for every file that cannot be read)."""
     if len(data) > MAX_BYTES:
         raise BadImage(f"the file is {len(data) / 2**20:.1f} MB; upload an image under "
                        f"{MAX_BYTES // 2**20} MB")
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            if max(image.size) > MAX_SIDE:
-                raise BadImage(f"the image is {image.size[0]}x{image.size[1]} pixels; "
-                               f"upload one at most {MAX_SIDE} pixels on a side")
-            return np.asarray(image.convert("RGBA"))
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                image.draft("RGB", (WORK_SIDE, WORK_SIDE))  # JPEG: decode at 1/2..1/8 scale
+                width, height = image.size
+                if width * height > MAX_PIXELS:
+                    raise BadImage(f"the image is {width}x{height} pixels; upload one of at "
+                                   f"most {MAX_PIXELS / 1e6:.1f} megapixels (2048x2048)")
+                image.load()
+                factor = -(-max(width, height) // WORK_SIDE)  # ceil: both sides end <= WORK_SIDE
+                small = image.reduce(factor) if factor > 1 else image
+                return np.asarray(small.convert("RGBA"))
+    except BadImage:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise BadImage(f"the image has far too many pixels; upload one of at most "
+                       f"{MAX_PIXELS / 1e6:.1f} megapixels (2048x2048)") from None
+    except Exception:  # hostile bytes fail in many ways (ValueError, SyntaxError, OSError...)
         raise BadImage("that file is not an image we can read; upload a PNG or JPEG") from None
 
 

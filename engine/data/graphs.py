@@ -64,6 +64,14 @@ def load_planetoid(name: str) -> GraphData:
     writable = settings.data_dir()
     target = writable / folder / "raw"
     searched = [m / folder / "raw" for m in settings.data_mirrors()] + [target]
+    with warnings.catch_warnings():  # torch_geometric's import-time deprecation notes
+        warnings.simplefilter("ignore")
+        from torch_geometric.datasets import Planetoid
+    processed = writable / folder / "processed" / "data.pt"
+    if processed.is_file() and all((target / f).is_file() for f in raw_names(name)):
+        data = Planetoid(str(writable), folder)[0]  # processed already: reads only, no lock
+        return GraphData(name, data.x, data.edge_index, data.y, data.train_mask, data.val_mask,
+                         data.test_mask, int(data.y.max()) + 1)
     writable.mkdir(parents=True, exist_ok=True)
     with _locked(writable / f".{folder}.lock"):
         for mirror in settings.data_mirrors():
@@ -74,9 +82,6 @@ def load_planetoid(name: str) -> GraphData:
                     if not (target / f).is_file():
                         shutil.copyfile(source / f, target / f)
                 break
-        with warnings.catch_warnings():  # torch_geometric's import-time deprecation notes
-            warnings.simplefilter("ignore")
-            from torch_geometric.datasets import Planetoid
         if all((target / f).is_file() for f in raw_names(name)):
             data = Planetoid(str(writable), folder)[0]  # processes once, then reads processed/
         else:

@@ -20,7 +20,8 @@ from engine import compare, i18n, inspect, plots, registry, settings
 from engine.core import ConfigError, RunSpec
 from engine.jobs import JobManager
 from engine.core import Card
-from engine.store import Store
+from engine.markup import capped, escape_markdown  # noqa: F401 (for pages: user text in Markdown)
+from engine.store import Store, StoreError, target_of
 from engine.ui import lang as visitor_lang
 
 LIVE = ("queued", "running")
@@ -58,12 +59,19 @@ def status_name(status: str) -> str:
 # ---- shared resources -------------------------------------------------------------------
 @st.cache_resource(show_spinner=False)
 def _manager(store_path: str) -> JobManager:
-    return JobManager(Store(store_path))
+    store = Store(store_path)
+    store.list_runs()  # reads every row once: a damaged index is noticed here, not mid-page
+    return JobManager(store)
 
 
 def manager() -> JobManager:
-    """The process-wide job manager (one worker process) for the configured store."""
-    return _manager(str(settings.store_dir()))
+    """The process-wide job manager (one worker process) for the configured store. A damaged
+    store index stops the page with its one-line message (what to run to repair it)."""
+    try:
+        return _manager(str(settings.store_dir()))
+    except StoreError as error:
+        st.error(str(error))
+        st.stop()
 
 
 def store() -> Store:
@@ -449,13 +457,17 @@ def apply_action(manager: JobManager, action: str, runs: list[dict],
             manager.store.delete(run["id"])
         elif action == "cancel":
             manager.cancel(run["id"])
+        elif action == "interrupt":
+            manager.mark_interrupted(run["id"])
         else:
+            attempt = run["id"] != target_of(run["id"])  # a failed recompute of a finished run
             try:
-                submitted = manager.submit(RunSpec(**run["spec"]), force=action == "rerun")
+                submitted = manager.submit(RunSpec(**run["spec"]),
+                                           force=action == "rerun" or attempt)
             except ConfigError as error:
                 problems.append(f"{compare.run_label(run, lang)}: {error.text(lang)}")
                 continue
-            if submitted.run_id != run["id"]:
+            if submitted.run_id != target_of(run["id"]):
                 problems.append(i18n.t("runs.requeued_as", lang, run=compare.run_label(run, lang),
                                        run_id=submitted.run_id))
         handled += 1

@@ -61,7 +61,7 @@ def generation_panel(key: str, shown: list[dict]) -> None:
             continuation = text.generate(restored.model, prompt, length, temperature=temperature,
                                          top_k=top_k, context=restored.run["spec"]["config"]["context"])
         except ValueError as error:
-            st.error(str(error))
+            st.error(ui.escape_markdown(error, 300))
             return
         with columns[i % len(columns)]:
             st.markdown(f"**{ui.label(restored.run)}**")

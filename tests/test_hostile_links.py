@@ -1,0 +1,56 @@
+"""Issue 15, item 7: user-supplied strings shown as Markdown are escaped and capped. Hostile
+Compare links render no link, image, heading or colour; a 3,000-id link a short warning."""
+from __future__ import annotations
+
+
+import pytest
+from markdown_it import MarkdownIt
+
+from apptest_tools import open_page
+from engine.markup import capped, escape_markdown
+
+HOSTILE = ["[win a prize](https://evil.example)", "![x](https://evil.example/pixel.png)",
+           "<https://evil.example>", "https://evil.example/a", "www.evil.example",
+           "# HUGE", ":red[**alert**]", "`code`", "a\n\n## b", "<img src=x onerror=alert(1)>"]
+MARKUP = ("<a", "<img", "<h1", "<h2", "<strong", "<code", "<em")
+
+
+def rendered(text: str) -> str:
+    return MarkdownIt("commonmark").render(text)
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_escaped_text_renders_as_plain_characters(value):
+    html = rendered(escape_markdown(value))
+    assert not any(tag in html for tag in MARKUP), html
+    assert "\\:" in escape_markdown(":red[x]")
+
+
+def test_escape_caps_length_and_lists():
+    assert len(escape_markdown("x" * 10_000)) <= 120
+    assert capped(list(range(3000))) == ["0", "1", "2", "3", "4", "and 2,995 more"]
+
+
+@pytest.mark.parametrize("param", ["runs", "baseline", "metric", "x"])
+def test_hostile_compare_links_show_no_markup(store, stored_run, param):
+    run = stored_run("dnn", "mlp", {"hidden": 8}, {"test/acc": 0.5},
+                     [(1, 0.5, "val/acc", 0.8)])
+    for value in HOSTILE:
+        at = open_page("compare")
+        at.query_params.update({"runs": run["id"], param: value} if param != "runs"
+                               else {"runs": f"{run['id']},{value}"})
+        at.run()
+        assert not at.exception
+        for element in [*at.warning, *at.caption]:
+            html = rendered(element.value)  # our own captions may use *emphasis*
+            assert not any(tag in html for tag in ("<a", "<img", "<h1", "<h2")), (param, value)
+            assert ":red[" not in element.value, (param, value)
+
+
+def test_a_link_with_3000_ids_gives_a_short_warning(store):
+    ids = ",".join(f"dnn-mlp-{i:012x}" for i in range(3000))
+    at = open_page("compare")
+    at.query_params["runs"] = ids
+    at.run()
+    assert not at.exception
+    assert sum(len(w.value) for w in at.warning) < 1000
