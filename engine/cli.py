@@ -110,9 +110,10 @@ def command_store(args) -> int:
 
 
 def command_bench(args) -> int:
-    if args.algorithm not in (*registry.KEYS, "app", "faults", "peers", "sweep"):
+    if args.algorithm not in (*registry.KEYS, "app", "faults", "peers", "quick", "sweep", "threads"):
         raise ConfigError("error.unknown_benchmark", name=repr(args.algorithm),
-                          known=", ".join([*registry.KEYS, "app", "faults", "peers", "sweep"]))
+                          known=", ".join([*registry.KEYS, "app", "faults", "peers", "quick",
+                                           "sweep", "threads"]))
     try:
         module = importlib.import_module(f"engine.bench.{args.algorithm}")
     except ModuleNotFoundError:

@@ -27,6 +27,48 @@ MISSING = "—"  # shown for a setting a run does not have
 LIVE = ("queued", "running")
 
 
+# ---- how a number reads ------------------------------------------------------------------
+LABELS = {"test/acc": "test accuracy", "val/acc": "validation accuracy",
+          "test/loss": "test loss", "val/loss": "validation loss", "train/loss": "training loss",
+          "train/last_epoch_loss": "training loss (last epoch)", "val/bpc": "validation bits/char",
+          "time/tokens_per_second": "tokens/s", "time/infer_ms_per_image": "ms per image (inference)",
+          "prep/seconds": "preparation seconds", "params": "parameters",
+          "train seconds": "training seconds", "best_epoch": "best epoch"}
+
+
+def metric_label(card: Card | None, key: str) -> str:
+    """A column header: the card's own label for the key, else a common one, else the key."""
+    return (card.metric_labels.get(key) if card else None) or LABELS.get(key, key)
+
+
+def is_share(key: str) -> bool:
+    """Metrics that are a share of 1 (accuracies, coverage), shown as percentages."""
+    leaf = key.rsplit("/", 1)[-1]
+    return leaf.startswith("acc") or leaf.endswith("coverage")
+
+
+def number_format(key: str) -> str:
+    """A printf format for st.column_config.NumberColumn: percentages for shares, seconds
+    and milliseconds with units, counts as integers, anything else to 4 significant digits."""
+    if is_share(key):
+        return "percent"
+    if key in ("params", "steps", "seed") or key.endswith(("epoch", "/steps", "/size")):
+        return "%d"
+    if "seconds" in key and "per_second" not in key:
+        return "%.1f s"
+    if key.endswith("_ms") or "_ms_" in key:
+        return "%.2f ms"
+    return "%.4g"
+
+
+def format_metric(key: str, value: float) -> str:
+    """One value as its table column shows it (number_format), for captions."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return MISSING
+    fmt = number_format(key)
+    return f"{100 * value:.2f}%" if fmt == "percent" else fmt % value
+
+
 # ---- one run -----------------------------------------------------------------------------
 def card_of(algorithm: str) -> Card | None:
     """The algorithm's card, or None when its module is not there (raw metrics only)."""

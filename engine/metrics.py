@@ -93,8 +93,9 @@ def summarise_seeds(scores: list[dict], sample_ms: list[float], train_seconds: f
     worst seed, which is what the stability criterion looks at."""
     fids = [s["eval/fid"] for s in scores]
     final = {key: statistics.fmean(s[key] for s in scores) for key in scores[0]
-             if key != "histogram"}
+             if key not in ("histogram", "prep/seconds")}
     final.update({
+        "prep/seconds": sum(s.get("prep/seconds", 0.0) for s in scores),  # apart from training
         "eval/fid_std": statistics.pstdev(fids),
         "eval/fid_worst": max(fids),
         "eval/confidence_worst": min(s["eval/confidence"] for s in scores),

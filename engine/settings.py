@@ -46,8 +46,31 @@ def _whole_number(var: str, default: str) -> int:
 
 
 def threads() -> int:
-    """TOP10_THREADS: torch threads per training job (default, or 0: every core)."""
-    return _whole_number("TOP10_THREADS", "0") or (os.cpu_count() or 1)
+    """TOP10_THREADS: torch threads per training job (0: every core). Default 1: on this
+    2-core host shared with other work, `python -m engine bench threads` measured 1 thread
+    faster than 2 in every row (206 against 97 steps/s, and 108 against 80 beside a busy
+    process); 2 threads without the PASSIVE wait policy were 8-15x slower. Set 0 or 2 on
+    cores that are yours alone."""
+    return _whole_number("TOP10_THREADS", "1") or (os.cpu_count() or 1)
+
+
+def inference_threads() -> int:
+    """TOP10_INFERENCE_THREADS: torch threads of the app process, which answers the pages'
+    interactive parts (default 1: those are small calls, and the training worker is busy
+    on the same cores; measured by `python -m engine bench quick --only latency`)."""
+    return max(1, _whole_number("TOP10_INFERENCE_THREADS", "1"))
+
+
+# OpenMP's default wait policy spins idle threads; beside another busy process on 2 cores
+# that made 2-thread training 6-10x slower than 1 thread, where PASSIVE kept it within
+# 1.1x (`python -m engine bench threads`). OpenMP reads it when torch is first imported,
+# so `import engine` sets it (unless the environment already does) for the app, the
+# worker and the command line alike.
+WAIT_POLICY = "PASSIVE"
+
+
+def apply_wait_policy() -> None:
+    os.environ.setdefault("OMP_WAIT_POLICY", WAIT_POLICY)
 
 
 def stale_seconds() -> float:

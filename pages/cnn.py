@@ -22,9 +22,12 @@ if runs:
     classes = found[runs[0]["variant"]]["classes"]
 
     st.subheader(tr("page.cnn.params_vs_acc"))
-    st.plotly_chart(vision.params_vs_accuracy(ui.metrics_table(card, runs), lang=lang),
-                    width="stretch")
-    st.caption(tr("page.cnn.params_caption"))
+    table = ui.metrics_table(card, runs)
+    st.plotly_chart(vision.params_vs_accuracy(table, lang=lang), width="stretch")
+    best = table.loc[table["test/acc"].idxmax()]
+    st.caption(tr("page.cnn.params_caption", points="; ".join(
+        tr("page.cnn.params_point", variant=row.variant, acc=f"{row['test/acc']:.2%}",
+           params=f"{row.params:,}") for _, row in table.iterrows()), best=best.variant))
 
     st.subheader(tr("page.cnn.first_layer"))
     for column, (variant, artifacts) in zip(st.columns(len(found)), found.items()):

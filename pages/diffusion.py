@@ -62,7 +62,8 @@ if runs:
     seed = right.number_input(tr("page.diffusion.noise_seed"), 0, 10**6, 0,
                               key="diffusion:noise_seed")
     if st.button(tr("page.diffusion.sample8"), key="diffusion:sample"):
-        with st.spinner(tr("page.diffusion.denoising")):
+        steps = config["ddim_steps" if variant.startswith("ddim") else "timesteps"]
+        with st.spinner(tr("page.diffusion.denoising", steps=steps)):
             images = inspect_generative.diffusion_samples(models[variant], variant, config, seed)
         st.plotly_chart(generative.samples(images, tr("page.gen.variant_seed", variant=variant,
                                                       seed=seed)), width="stretch")

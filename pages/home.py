@@ -2,7 +2,7 @@
 import pandas as pd
 import streamlit as st
 
-from engine import i18n, plots, registry, ui
+from engine import compare, i18n, plots, registry, ui
 
 ui.through_navigation()
 lang, tr = ui.language(), ui.tr
@@ -46,11 +46,11 @@ for family, keys in registry.FAMILIES.items():
                 st.caption(tr("home.not_trained"))
             else:
                 st.metric(tr("home.best", label=i18n.headline_label(card, lang)),
-                          f"{best['metrics'][card.headline]:.4g}",
+                          compare.format_metric(card.headline, best["metrics"][card.headline]),
                           help=tr("home.best_help", variant=best["variant"],
                                   preset=i18n.preset_name(best["spec"]["preset"], lang)))
                 st.caption(tr("home.best_caption", variant=best["variant"],
-                              seconds=f"{best['train_seconds']:.0f}", params=f"{best['params']:,}"))
+                              seconds=f"{best['train_seconds']:.1f}", params=f"{best['params']:,}"))
                 frame = plots.history_frame(ui.history(best), best["variant"])
                 shown = next((k for k in (card.headline, "val/acc", "val/loss", "train/loss")
                               if (frame["key"] == k).any()), None)

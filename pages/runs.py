@@ -39,6 +39,7 @@ def act(action: str) -> None:
 
 
 def ask_to_delete() -> None:
+    st.session_state.pop("runs:message", None)  # a new action: the last one's outcome goes
     chosen = ui.store().get_many(st.session_state["runs:chosen"])
     st.session_state["runs:confirm"] = [i for i, run in chosen.items()
                                         if run["status"] in ACTIONS["delete"]]
@@ -50,7 +51,7 @@ def body() -> None:
     if not runs:
         st.info(tr("runs.empty"))
         return
-    if message := st.session_state.pop("runs:message", None):
+    if message := st.session_state.get("runs:message"):  # kept until the next action
         st.success(message[0])
         for line in message[1:]:
             st.warning(line)

@@ -30,7 +30,7 @@ if found:
                   vocab=f"{first['vocab/size']:,.0f}", words=f"{first['corpus/words']:,.0f}"))
 
     st.subheader(tr("page.word2vec.neighbours"))
-    word = st.text_input(tr("col.word"), "money", key="word2vec:word")
+    word = st.text_input(tr("col.word"), words.NEIGHBOUR_WORD, key="word2vec:word")
     columns = st.columns(len(found))
     for column, (variant, art) in zip(columns, found.items()):
         column.markdown(f"**{variant}**")
@@ -45,9 +45,9 @@ if found:
 
     st.subheader(tr("page.word2vec.analogies"))
     left, middle, right = st.columns(3)
-    a = left.text_input("a", "he", key="word2vec:a")
-    b = middle.text_input("b", "his", key="word2vec:b")
-    c = right.text_input("c", "she", key="word2vec:c")
+    a = left.text_input("a", words.ANALOGY[0], key="word2vec:a")
+    b = middle.text_input("b", words.ANALOGY[1], key="word2vec:b")
+    c = right.text_input("c", words.ANALOGY[2], key="word2vec:c")
     columns = st.columns(len(found))
     for column, (variant, art) in zip(columns, found.items()):
         column.markdown(f"**{variant}**: " + " - ".join(map(ui.escape_markdown, (b, a)))

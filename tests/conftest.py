@@ -17,11 +17,6 @@ if not os.environ.get("TOP10_DATA_MIRROR") and MIRROR.exists():
 os.environ.setdefault("TOP10_THREADS", "2")
 
 
-def pytest_configure(config):
-    config.addinivalue_line("markers", "slow: long tests (real server, kill campaigns); "
-                                       "`pytest -m 'not slow'` skips them")
-
-
 @pytest.fixture(scope="session")
 def shared_data_dir(tmp_path_factory) -> Path:
     """One writable data folder for the whole session: what is processed or trained once

@@ -4,6 +4,7 @@ a quick training from the browser, navigates away and back while it runs, waits 
 result, and saves a screenshot of every page under the test's temporary folder."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -66,8 +67,15 @@ def settle(page, timeout: float = 60) -> None:
 def test_every_page_and_a_training_from_the_browser(app_url, tmp_path):
     from playwright.sync_api import sync_playwright
 
-    shots = tmp_path / "screenshots"
-    shots.mkdir()
+    shots = Path(os.environ.get("TOP10_SCREENSHOTS") or tmp_path / "screenshots")
+    shots.mkdir(parents=True, exist_ok=True)
+    for old in shots.glob("*.png"):
+        old.unlink()
+    # a run with a single history point (one epoch: one val/acc), for Compare to draw
+    single = subprocess.run([sys.executable, "-m", "engine", "run", "dnn", "--variant", "mlp",
+                             "--preset", "quick", "--set", "epochs=1", "--json"], cwd=ROOT,
+                            capture_output=True, text=True, check=True)
+    single_id = json.loads(single.stdout.strip().splitlines()[-1])["run_id"]
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
@@ -89,17 +97,42 @@ def test_every_page_and_a_training_from_the_browser(app_url, tmp_path):
         page.get_by_role("radio", name="quick").click()
         settle(page)
         page.get_by_role("button", name="Train", exact=True).click()
+        # the sidebar of this same page lists the job within 3 s (it polls whatever it
+        # showed when the page loaded)
+        page.locator('[data-testid="stSidebar"]').get_by_text("dnn/").first.wait_for(
+            timeout=3000)
         page.wait_for_selector('[data-testid="stProgress"]', timeout=30000)
         page.get_by_role("link", name="Home").click()
         settle(page)
         page.get_by_role("link", name="DNN (multilayer perceptron)").click()
-        page.wait_for_selector('[data-testid="stDataFrame"]', timeout=180000)
+        page.get_by_text("Where each variant goes wrong").wait_for(timeout=180000)
         settle(page)
         assert page.locator('[data-testid="stException"]').count() == 0
-        assert page.get_by_text("Where each variant goes wrong").count() == 1
+        # a reload opens the quick preset again (it is in the address): the run and its result
+        page.reload()
+        page.wait_for_selector('[data-testid="stDataFrame"]', timeout=60000)
+        settle(page)
+        assert "preset=quick" in page.url
+        assert page.get_by_text("not trained yet").count() == 0
         page.screenshot(path=shots / "dnn-trained.png", full_page=True)
+
+        # Compare draws the one-point run as a marker, not an invisible line
+        page.goto(f"{app_url}/compare?runs={single_id}&metric=val/acc")
+        page.wait_for_selector(".js-plotly-plot", timeout=60000)
+        settle(page)
+        traces = page.evaluate("() => [...document.querySelectorAll('.js-plotly-plot')]"
+                               ".flatMap(p => (p.data || []).map(t => [t.type || 'scatter',"
+                               " t.mode || '']))")  # the only run: its val/acc is one point
+        lines = [mode for kind, mode in traces if kind == "scatter"]
+        assert lines and all(m == "markers" for m in lines), traces
+        page.screenshot(path=shots / "compare-single-point.png", full_page=True)
+
+        page.goto(f"{app_url}/nosuchpage")
+        settle(page)
+        assert page.get_by_text("There is no page called").count() == 1
+        page.screenshot(path=shots / "nosuchpage.png", full_page=True)
         browser.close()
-    assert len(list(shots.glob("*.png"))) == len(titles) + 1
+    assert len(list(shots.glob("*.png"))) == len(titles) + 3
 
 
 @pytest.mark.slow

@@ -29,7 +29,7 @@ def test_home_shows_best_stored_result(store, store_dir):
     at = AppTest.from_file(HOME, default_timeout=60).run()
     assert not at.exception
     shown = [m for m in at.metric if m.label == "best test accuracy"]
-    assert shown and float(shown[0].value) == round(run["metrics"]["test/acc"], 4)
+    assert shown and shown[0].value == f"{100 * run['metrics']['test/acc']:.2f}%"
 
 
 def sidebar_app():
@@ -41,7 +41,7 @@ def sidebar_app():
 
     if st.button("Train all (quick)"):
         ui.train_all("quick")
-    ui.jobs_sidebar()
+    ui.jobs_sidebar(st.sidebar)
 
 
 def test_train_all_queues_every_variant(store, store_dir, monkeypatch):

@@ -12,6 +12,7 @@ and max-pool their outputs over time.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import nn
@@ -77,10 +78,15 @@ class CharRNN(nn.Module):
         self.head = nn.Linear(width, vocab)
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        return self.step(ids)[0]  # (B, T, V), starting from a zero state
+
+    def step(self, ids: torch.Tensor, state=None) -> tuple[torch.Tensor, Any]:
+        """(B, T) ids and the recurrent state left by the text before them (None: zeros) ->
+        ((B, T, V) logits, the state after them), so generation feeds each character once."""
         x = self.embed(ids)  # (B, T, E)
         if self.rnn is not None:
-            x, _ = self.rnn(x)  # (B, T, H), starting from a zero state
-        return self.head(self.drop(x))  # (B, T, V)
+            x, state = self.rnn(x, state)  # (B, T, H)
+        return self.head(self.drop(x)), state
 
 
 class SentenceRNN(nn.Module):

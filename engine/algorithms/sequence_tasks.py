@@ -133,15 +133,22 @@ def train_charlm(spec, report: Report, model: nn.Module, *, steps: int, batch_si
 @torch.inference_mode()
 def generate(model: nn.Module, corpus, prompt: str, length: int, *, temperature: float,
              top_k: int, context: int, generator: torch.Generator | None = None) -> str:
-    """Continue `prompt` by `length` characters. Each step feeds the last `context`
-    characters (the window the model was trained on) and samples the next one from
+    """Continue `prompt` by `length` characters, sampling the next one from
     softmax(logits / temperature), restricted to the top_k most likely when top_k > 0.
-    A temperature below 1e-3 means greedy: always the most likely character."""
+    A temperature below 1e-3 means greedy: always the most likely character.
+    A recurrent model (one with `step`) reads the prompt's last `context` characters once
+    and then carries its state, one character per step; a Transformer re-reads the last
+    `context` characters (the window it was trained on) at every step."""
     model.eval()
     ids = corpus.encode(prompt or "\n")
-    out = []
+    recurrent = hasattr(model, "step")
+    window, state, out = ids[None, -context:], None, []
     for _ in range(length):
-        logits = model(ids[None, -context:])[0, -1]  # (V,) scores of the next character
+        if recurrent:
+            logits, state = model.step(window, state)
+        else:
+            logits = model(window)
+        logits = logits[0, -1]  # (V,) scores of the next character
         if temperature < 1e-3:
             nxt = int(logits.argmax())
         else:
@@ -152,6 +159,7 @@ def generate(model: nn.Module, corpus, prompt: str, length: int, *, temperature:
             nxt = int(torch.multinomial(logits.softmax(-1), 1, generator=generator))
         out.append(nxt)
         ids = torch.cat([ids, torch.tensor([nxt])])
+        window = ids[None, -1:] if recurrent else ids[None, -context:]
     return prompt + corpus.decode(out)
 
 

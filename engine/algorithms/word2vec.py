@@ -362,7 +362,10 @@ CARD = Card(
         "torch_skipgram": "our own skip-gram with negative sampling in PyTorch",
     },
     presets={
-        "quick": {"max_words": 40_000, "dim": 32, "epochs": 2, "map_words": 60},
+        # 30,000 words of each of abc, brown and Shakespeare: enough that the page's own
+        # examples (engine.inspect.words.DEMO_WORDS: money, he/his/she, king/queen) are words
+        "quick": {"corpus": "combined", "max_words": 30_000, "min_count": 3, "dim": 32,
+                  "epochs": 1, "map_words": 60},
         "standard": {},
         # tuned on brown: more passes, a wider window, stronger subsampling, more noise words
         "full": {"epochs": 10, "window": 10, "sample": 1e-4, "negative": 10},

@@ -11,6 +11,7 @@ disjoint sets of real images (the floor) and the FIDs of two naive baselines.
 from __future__ import annotations
 
 import functools
+import time
 from dataclasses import dataclass
 
 import torch
@@ -36,10 +37,13 @@ FEATURE_TRAINING = {"epochs": 3, "batch_size": 128, "lr": 3e-3, "weight_decay": 
 # ---- the feature network ---------------------------------------------------------------
 class _Prefixed:
     """Passes the feature network's training reports on under feature/... keys, so they
-    do not mix with the generator's own train/loss curve."""
+    do not mix with the generator's own train/loss curve, and shows it as a step of its
+    own: the progress bar is the preparation's own fraction, the note says what it is and
+    about how long it has left (from its rate so far)."""
 
     def __init__(self, report):
         self.report = report
+        self.started = time.perf_counter()
 
     @property
     def cancelled(self) -> bool:
@@ -49,7 +53,10 @@ class _Prefixed:
         self.report(step, {f"feature/{k}": v for k, v in metrics.items()})
 
     def progress(self, done, total, note=""):
-        self.report.progress(done, total, f"training the yardstick classifier: {note}")
+        elapsed = time.perf_counter() - self.started
+        eta = f", about {elapsed * (total - done) / done:.0f} s left" if done and total else ""
+        self.report.progress(done, total, "preparing (once per data folder): training the "
+                                          f"yardstick classifier, {note}{eta}")
 
 
 def _build_feature_model() -> nn.Module:
@@ -61,6 +68,7 @@ class FeatureNet:
     model: nn.Module  # (B, 1, 28, 28) normalised images -> (B, 10) logits
     test_acc: float
     dataset: str
+    prep_seconds: float = 0.0  # what this call spent training it (0: it was on disk)
 
     @torch.inference_mode()
     def features_and_probs(self, images: torch.Tensor,
@@ -97,15 +105,17 @@ def feature_net(dataset: str, report=None) -> FeatureNet:
     network behind, and two processes racing both write a complete (identical) file.
     Within one process a network already trained (under another data folder) is reused."""
     path = feature_net_path(dataset)
+    started, prep_seconds = time.perf_counter(), 0.0
     if path.exists():
         saved = torch.load(path, weights_only=True)
     else:
         saved = _TRAINED.get(dataset) or _train_feature_net(dataset, report)
         save_atomically(saved, path)
+        prep_seconds = time.perf_counter() - started
     _TRAINED[dataset] = saved
     model = _build_feature_model()
     model.load_state_dict(saved["state_dict"])
-    return FeatureNet(model.eval(), float(saved["test_acc"]), dataset)
+    return FeatureNet(model.eval(), float(saved["test_acc"]), dataset, prep_seconds)
 
 
 def _train_feature_net(dataset: str, report=None) -> dict:
@@ -161,12 +171,13 @@ def evaluate_samples(images: torch.Tensor, dataset: str, report=None) -> dict:
     """Score N generated uint8 images (N real test images as reference) and add anchors.
 
     Returns eval/fid, eval/confidence, eval/hist_max_dev, eval/fid_floor, eval/fid_noise,
-    eval/fid_pixel and feature/test_acc (plain floats) plus `histogram` (a list)."""
+    eval/fid_pixel, feature/test_acc and prep/seconds (plain floats) plus `histogram`."""
     net = feature_net(dataset, report)
     real, anchors = reference(dataset, len(images))
     scores = score_samples(images, real, net)
     out = {f"eval/{k}": v for k, v in scores.items() if k != "histogram"}
     out.update({f"eval/fid_{k}": v for k, v in anchors.items()})
     out["feature/test_acc"] = net.test_acc
+    out["prep/seconds"] = net.prep_seconds  # apart from the generator's training time
     out["histogram"] = scores["histogram"]
     return out

@@ -19,6 +19,14 @@ RESTORERS = {"dnn": vision.restore, "cnn": vision.restore, "resnet": vision.rest
              "gnn": graphs.restore, "dqn": control.restore}
 
 
+def use_threads(threads: int) -> None:
+    """Torch threads for inference in this process (the app's: settings.inference_threads)."""
+    import torch
+
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+
+
 def restore(run: dict, artifacts: dict) -> Any:
     """The trained model(s) of a finished run (a stored row), in eval mode; None for an
     algorithm whose page needs only its artifacts (word2vec: the vectors are stored)."""

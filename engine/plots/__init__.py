@@ -30,6 +30,9 @@ def curves(history: pd.DataFrame, metric: str, x: str = "step", title: str | Non
                                                  "seconds": t("plot.seconds", lang),
                                                  "step": t("plot.step", lang)})
     fig.update_layout(height=340, margin=dict(l=10, r=10, t=40, b=10), legend_title_text="")
+    for trace in fig.data:  # a run with one point (a 1-epoch baseline) has no line to draw
+        if len(trace.x) == 1:
+            trace.update(mode="markers", marker_size=10)
     return fig
 
 
@@ -104,7 +107,8 @@ def confusion(matrix: np.ndarray, classes: list[str], title: str,
 def thumbnail(history: pd.DataFrame, metric: str) -> go.Figure:
     """A tiny, axis-light curve for a card."""
     data = history[history["key"] == metric]
-    fig = go.Figure(go.Scatter(x=data["step"], y=data["value"], mode="lines",
+    fig = go.Figure(go.Scatter(x=data["step"], y=data["value"],
+                               mode="lines" if len(data) > 1 else "markers",  # one point: a dot
                                line=dict(width=2, color="#2563eb")))
     fig.update_layout(height=110, margin=dict(l=0, r=0, t=18, b=0), template=TEMPLATE,
                       title=dict(text=metric, font=dict(size=11)), showlegend=False)

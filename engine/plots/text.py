@@ -51,6 +51,9 @@ def attention_grid(maps: np.ndarray, tokens: list[str], title: str,
                                      colorscale="Blues", showscale=False), row=l + 1, col=h + 1)
     fig.update_yaxes(autorange="reversed", showticklabels=False)
     fig.update_xaxes(showticklabels=False)
+    # the characters (or words) on the outer axes: left column and bottom row
+    fig.update_yaxes(showticklabels=True, tickfont_size=8, col=1)
+    fig.update_xaxes(showticklabels=True, tickfont_size=8, tickangle=0, row=layers)
     fig.update_layout(title=title, template=TEMPLATE, height=max(260, 220 * layers),
                       margin=dict(l=10, r=10, t=60, b=10))
     return fig

@@ -25,8 +25,10 @@ from engine.store import Store, StoreError, target_of
 from engine.ui import lang as visitor_lang
 
 LIVE = ("queued", "running")
-STATUS_ICONS = {"queued": "⏳", "running": "⚙️", "done": "✅", "failed": "❌",
-                "cancelled": "⏹️", "interrupted": "⚠️"}
+# Streamlit's Material icons: Debian's chromium draws status emoji as empty boxes
+STATUS_ICONS = {"queued": ":material/schedule:", "running": ":material/settings:",
+                "done": ":material/check_circle:", "failed": ":material/error:",
+                "cancelled": ":material/cancel:", "interrupted": ":material/warning:"}
 
 
 # ---- the visitor's language ---------------------------------------------------------------
@@ -129,7 +131,7 @@ def stored_runs(algorithm: str, status: str | None = "done") -> list[dict]:
 
 
 def label(run: dict) -> str:
-    """A short, unique-enough name for a run in legends and tables."""
+    """A short, unique-enough name for a run in legends and tables: "lstm · quick · seed 0"."""
     spec = run["spec"]
     return tr("ui.run_label", variant=spec["variant"], seed=spec["seed"],
               preset=i18n.preset_name(spec["preset"], language()))
@@ -173,10 +175,13 @@ def config_form(card: Card, variants: list[str] | None = None) -> list[RunSpec]:
     preset's defaults (so a stored run at those defaults shows at once)."""
     state_key = f"{card.key}:specs"
     lang = language()
-    preset = st.segmented_control(tr("ui.preset"), list(card.presets), default="standard",
+    asked = url_settings(card)
+    preset = st.segmented_control(tr("ui.preset"), list(card.presets), default=asked["preset"],
                                   key=f"{card.key}:preset", required=True,
                                   format_func=lambda p: i18n.preset_name(p, lang),
-                                  help=tr("ui.preset_help"))
+                                  help=preset_help(card))
+    if preset != asked["preset"]:
+        asked = {"preset": preset, "overrides": {}, "seed": 0, "variants": None}
     all_variants = variants or list(card.variants)
     defaults = card.default_config(preset)
     fields = dataclasses.fields(card.config_cls)
@@ -185,22 +190,28 @@ def config_form(card: Card, variants: list[str] | None = None) -> list[RunSpec]:
         task_field = next(f for f in fields if f.name == "task")
         task = st.segmented_control(i18n.setting_label(card, "task", lang),
                                     list(task_field.metadata["choices"]),
-                                    default=defaults["task"], key=f"{card.key}:task",
+                                    default=asked["overrides"].get("task", defaults["task"]),
+                                    key=f"{card.key}:task",
                                     required=True, help=i18n.setting_help(card, "task", lang))
         chosen_task = {"task": task} if task != defaults["task"] else {}
         fields = [f for f in fields if f.name != "task" and f.metadata["task"] in (None, task)]
     with st.form(f"{card.key}:form"):
-        chosen = st.multiselect(tr("ui.variants"), all_variants, default=all_variants,
-                                format_func=lambda v: f"{v}: {i18n.variant_text(card, v, lang)}",
+        chosen = st.multiselect(tr("ui.variants"), all_variants,
+                                default=[v for v in asked["variants"] or all_variants
+                                         if v in all_variants],
+                                format_func=lambda v: f"{v}: "
+                                f"{i18n.variant_text(card, v, lang)}".replace("`", ""),
                                 key=f"{card.key}:variants")
         values = {}
-        columns = st.columns(4)
+        columns = st.columns(4, vertical_alignment="bottom")  # checkboxes line up with inputs
         for i, field in enumerate(fields):
             with columns[i % 4]:
-                values[field.name] = _widget(card, field, defaults[field.name],
+                values[field.name] = _widget(card, field,
+                                             asked["overrides"].get(field.name, defaults[field.name]),
                                              key=f"{card.key}:{preset}:{field.name}")
-        seed = columns[len(values) % 4].number_input(tr("ui.seed"), 0, 2**31 - 1, 0,
-                                                     key=f"{card.key}:seed")
+        seed = columns[len(values) % 4].number_input(
+            tr("ui.seed"), 0, 2**31 - 1, asked["seed"], key=f"{card.key}:seed",
+            help=tr("ui.seed_help") + (tr("ui.seed_help_seeds") if "seeds" in defaults else ""))
         submitted = st.form_submit_button(tr("ui.train"), type="primary")
     overrides = {**chosen_task, **{k: v for k, v in values.items() if v != defaults[k]}}
     if submitted:
@@ -214,11 +225,75 @@ def config_form(card: Card, variants: list[str] | None = None) -> list[RunSpec]:
             else:
                 st.session_state[state_key] = specs
                 submit(specs)
+                keep_in_url(preset, overrides, seed, chosen, all_variants)
     trained = st.session_state.get(state_key)
     if trained and all(s.config.get("task") == (defaults | chosen_task).get("task")
                        for s in trained):
         return trained  # the last ones trained in this session (for the task shown)
+    st.query_params["preset"] = preset
+    from_url = {k: v for k, v in asked["overrides"].items() if k != "task"}
+    if (from_url or asked["seed"]) and chosen_task.get("task") == asked["overrides"].get("task"):
+        return [registry.build_spec(card.key, v, preset, {**chosen_task, **from_url},
+                                    asked["seed"]) for v in asked["variants"] or all_variants
+                if v in all_variants]  # the settings a link (or a reload) names
     return [registry.build_spec(card.key, v, preset, chosen_task) for v in all_variants]
+
+
+URL_KEYS = ("preset", "seed", "variants", "lang")  # the query keys besides the settings' own names
+
+
+def url_settings(card: Card) -> dict:
+    """What the page opens on: the preset, settings, seed and variants in the address (the
+    visitor's last Train, or a shared link), else the preset with stored results (standard
+    first), else standard. A value that does not fit the card is ignored, not an error."""
+    query = st.query_params
+    preset = query.get("preset")
+    if preset not in card.presets:
+        stored = {r["spec"]["preset"] for r in stored_runs(card.key)}
+        preset = next((p for p in ("standard", *card.presets) if p in stored), "standard")
+        return {"preset": preset, "overrides": {}, "seed": 0, "variants": None}
+    defaults = card.default_config(preset)
+    overrides = {}
+    for name, raw in query.items():
+        if name in defaults and name not in URL_KEYS:
+            try:
+                overrides[name] = _parse(raw, defaults[name])
+                registry.build_spec(card.key, next(iter(card.variants)), preset, overrides)
+            except (ValueError, ConfigError):
+                overrides.pop(name, None)
+    try:
+        seed = max(0, int(query.get("seed", 0)))
+    except ValueError:
+        seed = 0
+    variants = [v for v in query.get("variants", "").split(",") if v in card.variants]
+    return {"preset": preset, "overrides": overrides, "seed": seed, "variants": variants or None}
+
+
+def _parse(raw: str, default: Any) -> Any:
+    """A query-string value as the type of the setting's default (ValueError if it is not)."""
+    if isinstance(default, bool):
+        if raw not in ("true", "false"):
+            raise ValueError(raw)
+        return raw == "true"
+    return type(default)(raw)
+
+
+def keep_in_url(preset: str, overrides: dict, seed: int, chosen: list[str],
+                all_variants: list[str]) -> None:
+    """Write what was just trained into the address, so a reload or a link reopens it."""
+    query = {"preset": preset, **{k: str(v).lower() if isinstance(v, bool) else str(v)
+                                  for k, v in overrides.items()}}
+    if seed:
+        query["seed"] = str(seed)
+    if chosen != all_variants:
+        query["variants"] = ",".join(chosen)
+    st.query_params.from_dict(query | {"lang": language()})
+
+
+def preset_help(card: Card) -> str:
+    """The preset picker's help: what each preset is for and, where the card states it,
+    its measured training seconds on 2 idle cores (`python -m engine bench quick`)."""
+    return tr("ui.preset_help")
 
 
 def submit(specs: list[RunSpec], force: bool = False) -> None:
@@ -277,7 +352,7 @@ def _status_line(run: dict) -> None:
         badge = tr("ui.served_from_store") if run["id"] in st.session_state.get(
             "cached_runs", set()) else ""
         st.caption(tr("ui.done_line", icon=icon, variant=variant, badge=badge, run_id=run["id"],
-                      seconds=f"{run['train_seconds']:.1f}"))
+                      seconds=f"{run['train_seconds']:.1f}", prep=prep_note(run)))
     else:
         reason = (run["error"] or status_name(status)).split("\n")[0]
         st.warning(tr("ui.ended_line", icon=icon, variant=variant, status=status_name(status),
@@ -299,6 +374,21 @@ def metrics_table(card: Card, runs: list[dict], extra: tuple[str, ...] = ()) -> 
     return pd.DataFrame(records)
 
 
+# cards whose quick preset is only a smoke test: what its numbers are not, where to look
+SMOKE_TESTS = ("gan", "diffusion", "word2vec")  # their quick preset only shows the page working
+
+
+def smoke_test_note(card: Card, runs: list[dict]) -> None:
+    """Beside quick results of a card whose quick preset is a smoke test: say so, and point
+    to the standard preset (saying when a stored standard result is ready to show)."""
+    if card.key not in SMOKE_TESTS or not any(r["spec"]["preset"] == "quick" for r in runs):
+        return
+    ready = any(r["spec"]["preset"] == "standard" for r in stored_runs(card.key))
+    where = tr("ui.smoke_ready") if ready else tr("ui.smoke_train")
+    st.info(tr("ui.smoke", what=tr(f"ui.smoke_{card.key}"), where=where),
+            icon=":material/science:")
+
+
 def comparison(card: Card, runs: list[dict], curve_metrics: tuple[str, ...] = ()) -> None:
     """The side-by-side: one metrics table and overlaid curves of the chosen runs."""
     if not runs:
@@ -306,13 +396,14 @@ def comparison(card: Card, runs: list[dict], curve_metrics: tuple[str, ...] = ()
         return
     lang = language()
     st.subheader(tr("ui.side_by_side"))
+    smoke_test_note(card, runs)
     table = metrics_table(card, runs)
     best = table[card.headline].max() if card.higher_is_better else table[card.headline].min()
-    shown = headers(table)
-    st.dataframe(shown.style.highlight_max(subset=[card.headline], color="#dbeafe")
-                 if card.higher_is_better else shown, hide_index=True, width="stretch")
+    st.dataframe(table.style.highlight_max(subset=[card.headline], color="#dbeafe")
+                 if card.higher_is_better else table, hide_index=True, width="stretch",
+                 column_config=table_columns(card, table))
     st.caption(tr("ui.headline_caption", label=i18n.headline_label(card, lang),
-                  metric=card.headline, best=f"{best:.4g}"))
+                  best=compare.format_metric(card.headline, best)))
     frame = pd.concat([plots.history_frame(history(r), label(r)) for r in runs])
     keys = sorted(frame["key"].unique())
     wanted = [m for m in curve_metrics if m in keys] or keys[:2]
@@ -330,8 +421,35 @@ def comparison(card: Card, runs: list[dict], curve_metrics: tuple[str, ...] = ()
                                     key=f"{card.key}:curve:{metric}")
 
 
+def table_columns(card: Card, table: pd.DataFrame) -> dict:
+    """st.dataframe column_config for a metrics table: headers from the card's metric
+    labels (in the visitor's language), accuracies as percentages, times with units, other
+    numbers to 4 digits; variant, preset and seed get their header only."""
+    lang = language()
+    config = {}
+    for column in table.columns:
+        if column in ("variant", "preset", "seed"):
+            config[column] = i18n.optional("col", column, lang)
+            continue
+        label = compare.metric_label(card, column) if lang == i18n.ENGLISH else \
+            i18n.optional("col", column, lang) if column in compare.EXTRA else \
+            i18n.metric_label(card, column, lang)
+        config[column] = st.column_config.NumberColumn(label,
+                                                       format=compare.number_format(column))
+    return config
+
+
+def prep_note(run: dict) -> str:
+    """' (+ 12.3 s of preparation)' when the run spent time on a preparatory step."""
+    prep = run["metrics"].get("prep/seconds") if run["metrics"] else None
+    return tr("ui.prep_note", seconds=f"{prep:.1f}") if prep else ""
+
+
 def source(card: Card) -> None:
-    """The functions and classes the card names as its code, as the page's last section."""
+    """The functions and classes the card names as its code, as the page's last section;
+    shown once the store holds a finished run of the card (before that, nothing ran)."""
+    if not stored_runs(card.key):
+        return
     with st.expander(tr("ui.code_that_ran")):
         for obj in card.code:
             st.code(getsource(obj), language="python")
@@ -346,7 +464,8 @@ def navigate() -> None:
     """Page configuration, the navigation (pages grouped by family), the shared sidebar,
     then the page the address asks for. Home.py calls it; so does through_navigation()."""
     lang = language()
-    st.set_page_config(page_title=tr("nav.app_title"), page_icon="🧠", layout="wide")
+    st.set_page_config(page_title=tr("nav.app_title"), page_icon=":material/neurology:",
+                       layout="wide")
     sections = {tr("nav.overview"): [st.Page(PAGES / "home.py", title=tr("nav.home"),
                                              default=True)]}
     for family, keys in registry.FAMILIES.items():
@@ -359,9 +478,23 @@ def navigate() -> None:
         st.Page(PAGES / "sweeps.py", title=tr("nav.sweeps"), url_path="sweeps")]
     page = st.navigation(sections, expanded=True)
     st.session_state[NAVIGATED] = True
-    visitor_lang.switch()
-    jobs_sidebar()
-    page.run()
+    inspect.use_threads(settings.inference_threads())
+    sidebar = st.sidebar.container()  # its place at the top, filled after the page ran
+    if missing := unknown_page(st.context.url or ""):
+        st.error(tr("ui.unknown_page", page=missing), icon=":material/error:")
+    try:
+        page.run()
+    finally:  # after the page, so a job its Train button queued in this run shows at once
+        visitor_lang.switch()
+        jobs_sidebar(sidebar)
+
+
+def unknown_page(url: str) -> str:
+    """The last path part of `url` when no page has it, else '' (st.navigation quietly
+    shows the default page for an unknown path, so the caller says so)."""
+    path = url.split("?")[0].rstrip("/").rsplit("/", 1)[-1]
+    known = {"", "home", *registry.KEYS, "compare", "runs", "sweeps"}
+    return "" if path in known or ":" in path else path
 
 
 def through_navigation() -> None:
@@ -393,7 +526,7 @@ def training_device() -> str:
     try:
         device = settings.device()
     except ConfigError as error:
-        return f"⚠️ {error.text(language())}"
+        return f":material/warning: {error.text(language())}"
     if device.type == "cuda":
         import torch
 
@@ -401,12 +534,11 @@ def training_device() -> str:
     return "CPU"
 
 
-def jobs_sidebar() -> None:
+def jobs_sidebar(place) -> None:
     """Shared sidebar: overall progress of the queue and of a "Train all" batch, on every
     page, so it survives page changes; cancel for the batch."""
-    live = store().list_runs(status="running") + store().list_runs(status="queued")
 
-    @st.fragment(run_every=2.0 if live else None)
+    @st.fragment(run_every=2.0)  # always: a Train pressed on this page must show up here
     def panel() -> None:
         manager().refresh()
         running = store().list_runs(status="running")
@@ -415,12 +547,15 @@ def jobs_sidebar() -> None:
         if not (running or queued or batch):
             st.caption(tr("ui.no_training"))
             return
-        if running:
-            run = running[0]
-            st.progress(float(run["progress"] or 0), text=f"⚙️ {run['algorithm']}/"
-                        f"{run['variant']}: {i18n.note(run['note'], language())}")
-        if queued:
-            st.caption(tr("ui.queued_count", n=len(queued)))
+        for run in running:
+            elapsed = time.time() - (run["started"] or run["created"])
+            st.progress(float(run["progress"] or 0), text=f"{STATUS_ICONS['running']} "
+                        f"{run['algorithm']}/{run['variant']}: "
+                        f"{i18n.note(run['note'], language())} ({elapsed:.0f} s)")
+        for run in queued:
+            st.caption(tr("ui.queued_one", icon=STATUS_ICONS["queued"],
+                          run=f"{run['algorithm']}/{run['variant']}",
+                          preset=i18n.preset_name(run["spec"]["preset"], language())))
         if batch:
             rows = store().get_many(batch["ids"])
             ended = sum(r["status"] not in LIVE for r in rows.values())
@@ -439,7 +574,7 @@ def jobs_sidebar() -> None:
                 del st.session_state["batch"]
                 st.rerun(scope="fragment")
 
-    with st.sidebar:
+    with place:
         st.markdown(f"**{tr('ui.training')}**")
         panel()
         st.caption(tr("ui.training_device", device=training_device()))

@@ -58,14 +58,16 @@ def generation_panel(key: str, shown: list[dict]) -> None:
     columns = st.columns(min(len(shown), 3))
     for i, restored in enumerate(ui.restored_all(shown)):
         try:
-            continuation = text.generate(restored.model, prompt, length, temperature=temperature,
-                                         top_k=top_k, context=restored.run["spec"]["config"]["context"])
+            with st.spinner(TR("seq.writing", run=ui.label(restored.run), n=length)):
+                continuation = text.generate(
+                    restored.model, prompt, length, temperature=temperature, top_k=top_k,
+                    context=restored.run["spec"]["config"]["context"])
         except ValueError as error:
             st.error(ui.escape_markdown(error, 300))
             return
         with columns[i % len(columns)]:
             st.markdown(f"**{ui.label(restored.run)}**")
-            st.code(continuation, language=None)
+            st.code(continuation, language=None, wrap_lines=True)
 
 
 def sentiment_probe(key: str, shown: list[dict]) -> None:
