@@ -480,12 +480,12 @@ def navigate() -> None:
     st.session_state[NAVIGATED] = True
     inspect.use_threads(settings.inference_threads())
     sidebar = st.sidebar.container()  # its place at the top, filled after the page ran
+    visitor_lang.switch()  # below it; drawn now, as a page may stop early (st.stop)
     if missing := unknown_page(st.context.url or ""):
         st.error(tr("ui.unknown_page", page=missing), icon=":material/error:")
     try:
         page.run()
     finally:  # after the page, so a job its Train button queued in this run shows at once
-        visitor_lang.switch()
         jobs_sidebar(sidebar)
 
 
