@@ -12,7 +12,7 @@ import logging
 import os
 import sys
 
-from engine import registry, settings
+from engine import i18n, registry, settings
 from engine.core import ConfigError
 from engine.data import DataMissing
 from engine.jobs import InlineExecutor, JobManager
@@ -102,7 +102,7 @@ def command_store(args) -> int:
     if args.action in ("export", "refresh"):
         return command_ship(args)
     if args.folder or args.check:
-        raise ConfigError(f"store {args.action} takes no folder or --check")
+        raise ConfigError("error.store_no_folder", action=args.action)
     store = Store(settings.store_dir(), strict=False)
     if args.action == "check":
         problems = store.check()
@@ -125,7 +125,7 @@ def command_ship(args) -> int:
     from engine import shipped
 
     if not args.folder:
-        raise ConfigError(f"store {args.action} needs a folder, e.g. results/")
+        raise ConfigError("error.store_needs_folder", action=args.action)
     target = Path(args.folder)
     algorithms = args.algorithm or None
     for key in algorithms or []:
@@ -177,12 +177,13 @@ def command_ship(args) -> int:
 
 def command_bench(args) -> int:
     if args.algorithm not in (*registry.KEYS, "app", "faults", "peers", "quick", "sweep", "threads"):
-        raise ConfigError(f"unknown benchmark {args.algorithm!r}; known: "
-                          f"{', '.join(registry.KEYS)}, app, faults, peers, quick, sweep, threads")
+        raise ConfigError("error.unknown_benchmark", name=repr(args.algorithm),
+                          known=", ".join([*registry.KEYS, "app", "faults", "peers", "quick",
+                                           "sweep", "threads"]))
     try:
         module = importlib.import_module(f"engine.bench.{args.algorithm}")
     except ModuleNotFoundError:
-        raise ConfigError(f"no benchmark for {args.algorithm} yet") from None
+        raise ConfigError("error.no_benchmark", name=args.algorithm) from None
     return module.main(args.rest) or 0
 
 
@@ -253,8 +254,16 @@ def main(argv: list[str] | None = None) -> int:
                 "worker": command_worker}
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     try:
+        lang = i18n.cli_lang()  # TOP10_LANG: the language of the one-line errors
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    try:
         return commands[args.command](args)
-    except (ConfigError, DataMissing, StoreError) as error:
+    except ConfigError as error:
+        print(f"error: {error.text(lang)}", file=sys.stderr)
+        return 2
+    except (DataMissing, StoreError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # `python -m engine list | head -1`: the reader left; not an error

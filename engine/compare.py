@@ -16,7 +16,7 @@ from typing import Iterable, Mapping
 
 import pandas as pd
 
-from engine import registry
+from engine import i18n, registry
 from engine.core import ConfigError
 from engine.plots import history_frame
 from engine.core import Card
@@ -83,10 +83,11 @@ def short_id(run_id: str) -> str:
     return run_id.rsplit("-", 1)[-1][:6]
 
 
-def run_label(run: dict) -> str:
+def run_label(run: dict, lang: str = "en") -> str:
     """A name for legends and pickers, unique because it ends with the id's hash."""
-    return (f"{run['algorithm']}/{run['variant']} · {run['preset']} · seed {run['seed']}"
-            f" · {short_id(run['id'])}")
+    return i18n.t("compare.run_label", lang, algorithm=run["algorithm"], variant=run["variant"],
+                  preset=i18n.preset_name(run["preset"], lang),
+                  seed=run["seed"], short_id=short_id(run["id"]))
 
 
 def dataset_of(run: dict) -> str:
@@ -136,11 +137,11 @@ def better_direction(runs: list[dict]) -> dict[str, int]:
 
 
 # ---- the comparison table ----------------------------------------------------------------
-def final_values(runs: list[dict]) -> pd.DataFrame:
+def final_values(runs: list[dict], lang: str = "en") -> pd.DataFrame:
     """One row per run (index: run id): who it is, every final metric, params and train
     seconds. A metric a run lacks is NaN."""
     keys = metric_keys(runs)
-    records = [{"run": run_label(r), "algorithm": r["algorithm"], "variant": r["variant"],
+    records = [{"run": run_label(r, lang), "algorithm": r["algorithm"], "variant": r["variant"],
                 "preset": r["preset"], "seed": r["seed"],
                 **{k: float(r["metrics"].get(k, math.nan)) for k in keys},
                 "params": float(r["params"]) if r["params"] is not None else math.nan,
@@ -149,21 +150,23 @@ def final_values(runs: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(records, index=pd.Index([r["id"] for r in runs], name="run id"))
 
 
-def compared(runs: list[dict], baseline_id: str) -> tuple[pd.DataFrame, list[str]]:
+def compared(runs: list[dict], baseline_id: str,
+             lang: str = "en") -> tuple[pd.DataFrame, list[str]]:
     """The comparison table and the names of its numeric columns.
 
     Rows: the baseline first with its values as they are, then every other run with
     differences from it (run - baseline), so +0.012 under test/acc means 1.2 points
     better. NaN where the run or the baseline lacks the metric.
     """
-    values = final_values(runs)
+    values = final_values(runs, lang)
     if baseline_id not in values.index:
         raise KeyError(f"baseline {baseline_id} is not among the runs")
     numeric = [*metric_keys(runs), *EXTRA]
     table = values.copy()
     others = table.index != baseline_id
     table.loc[others, numeric] = values.loc[others, numeric] - values.loc[baseline_id, numeric]
-    table.insert(1, "shown as", ["value" if i == baseline_id else "Δ vs baseline"
+    table.insert(1, "shown as", [i18n.t("compare.value" if i == baseline_id else "compare.delta",
+                                        lang)
                                  for i in table.index])
     order = [baseline_id, *[i for i in table.index if i != baseline_id]]
     return table.loc[order], numeric
@@ -194,22 +197,23 @@ def _flat_spec(run: dict) -> dict[str, str]:
     return {k: json.dumps(v) if not isinstance(v, str) else v for k, v in flat.items()}
 
 
-def config_diff(runs: list[dict]) -> pd.DataFrame:
+def config_diff(runs: list[dict], lang: str = "en") -> pd.DataFrame:
     """Only the settings that differ: rows = setting, columns = run labels, values as
     text ('—' where a run has no such setting). Empty when all runs share every setting."""
     flats = [_flat_spec(r) for r in runs]
     names = list(dict.fromkeys(k for flat in flats for k in flat))
     differing = [n for n in names if len({flat.get(n, MISSING) for flat in flats}) > 1]
-    return pd.DataFrame({run_label(r): [flat.get(n, MISSING) for n in differing]
+    return pd.DataFrame({run_label(r, lang): [flat.get(n, MISSING) for n in differing]
                          for r, flat in zip(runs, flats)},
                         index=pd.Index(differing, name="setting"))
 
 
 # ---- histories ---------------------------------------------------------------------------
-def histories_frame(runs: list[dict], histories: Mapping[str, list[tuple]]) -> pd.DataFrame:
+def histories_frame(runs: list[dict], histories: Mapping[str, list[tuple]],
+                    lang: str = "en") -> pd.DataFrame:
     """Store history rows of each run -> one long frame: run_id, run, step, seconds, key,
     value (the `run` column is what engine.plots.curves colours by)."""
-    frames = [history_frame(histories[r["id"]], run_label(r)).assign(run_id=r["id"])
+    frames = [history_frame(histories[r["id"]], run_label(r, lang)).assign(run_id=r["id"])
               for r in runs]
     columns = ["run_id", "run", "step", "seconds", "key", "value"]
     return pd.concat(frames)[columns] if frames else pd.DataFrame(columns=columns)
@@ -242,7 +246,8 @@ def encode_selection(selection: Selection) -> dict[str, str]:
 
 
 def decode_selection(params: Mapping[str, str | list[str]],
-                     statuses: Mapping[str, str]) -> tuple[Selection, list[str], list[str]]:
+                     statuses: Mapping[str, str],
+                     lang: str = "en") -> tuple[Selection, list[str], list[str]]:
     """Query parameters -> (selection of finished runs, unknown run ids, notes).
 
     `statuses` maps every stored run id to its status. Ids not in the store come back as
@@ -256,17 +261,17 @@ def decode_selection(params: Mapping[str, str | list[str]],
     asked = [i.strip() for i in one("runs").split(",") if i.strip()]
     asked = list(dict.fromkeys(asked))
     unknown = [i for i in asked if i not in statuses]
-    notes = [f"{i} is {statuses[i]}, not finished; left out" for i in asked
-             if i in statuses and statuses[i] != "done"]
+    notes = [i18n.t("compare.note_unfinished", lang, run_id=i,
+                    status=i18n.optional("status", statuses[i], lang))
+             for i in asked if i in statuses and statuses[i] != "done"]
     runs = tuple(i for i in asked if statuses.get(i) == "done")
     x = one("x") or "step"
     if x not in X_AXES:
-        notes.append(f"x must be step or seconds, got {x!r}; showing step")
+        notes.append(i18n.t("compare.note_bad_x", lang, x=repr(x)))
         x = "step"
     baseline = one("baseline")
     if baseline and baseline not in runs:
-        notes.append(f"baseline {baseline} is not among the selected finished runs;"
-                     " using the first run")
+        notes.append(i18n.t("compare.note_bad_baseline", lang, baseline=baseline))
     if baseline not in runs:
         baseline = runs[0] if runs else ""
     return Selection(runs, one("metric"), x, baseline), unknown, notes
@@ -324,8 +329,3 @@ ACTIONS = {  # action -> the statuses it applies to
     "cancel": LIVE,
     "interrupt": ("running",),  # a run whose worker went silent (another host, a restart)
 }
-DONE_WORDS = {"delete": "Deleted {n} run(s) and their artifact folders.",
-              "rerun": "Queued {n} run(s) to train again.",
-              "requeue": "Queued {n} run(s) again.",
-              "cancel": "Asked {n} run(s) to stop.",
-              "interrupt": "Marked {n} run(s) interrupted."}

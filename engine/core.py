@@ -16,7 +16,28 @@ from typing import Any, Callable, Protocol
 
 
 class ConfigError(ValueError):
-    """A bad setting. The message is one exact line, fit to show as is."""
+    """A bad setting: one exact line, fit to show as is. Raised with a catalogue key and
+    its fields, e.g. ConfigError("error.between", name="epochs", lo=1, hi=50, value=0);
+    str() is the English line (the CLI's and the run store's), text(lang) the same line in
+    another language (engine.i18n; the pages show it in the visitor's)."""
+
+    def __init__(self, key: str, **fields):
+        self.key, self.fields = key, fields
+        super().__init__(self.text("en"))
+
+    def text(self, lang: str) -> str:
+        from engine import i18n  # engine.i18n imports this module
+
+        fields = {name: value.text(lang) if isinstance(value, ConfigError) else value
+                  for name, value in self.fields.items()}  # a nested reason, same language
+        return i18n.t(self.key, lang, **fields)
+
+    def __reduce__(self):  # crosses into the worker process and back with its key
+        return _config_error, (self.key, self.fields)
+
+
+def _config_error(key: str, fields: dict) -> ConfigError:
+    return ConfigError(key, **fields)
 
 
 class RunCancelled(Exception):
@@ -51,18 +72,18 @@ def shown(value: Any) -> str:
     return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 1] + "…"
 
 
-def _number(name: str, value: Any, what: str) -> float:
+def _number(name: str, value: Any, error_key: str) -> float:
     if isinstance(value, str):
         text = value.strip()
         if text.lower().lstrip("+-") in ("inf", "infinity", "nan"):
-            raise ConfigError(f"{name} must be a finite number, got {shown(value)}")
+            raise ConfigError("error.not_finite", name=name, value=shown(value))
         if not NUMBER.fullmatch(text):
-            raise ConfigError(f"{name} must be {what}, got {shown(value)}")
+            raise ConfigError(error_key, name=name, value=shown(value))
         value = text
     try:
         return float(value)
     except (TypeError, ValueError, OverflowError):
-        raise ConfigError(f"{name} must be {what}, got {shown(value)}") from None
+        raise ConfigError(error_key, name=name, value=shown(value)) from None
 
 
 def _coerce(name: str, value: Any, kind: type) -> Any:
@@ -75,18 +96,18 @@ def _coerce(name: str, value: Any, kind: type) -> Any:
             return True
         if text in ("0", "false", "no", "off"):
             return False
-        raise ConfigError(f"{name} must be true or false, got {shown(value)}")
+        raise ConfigError("error.not_bool", name=name, value=shown(value))
     if kind is int:
         if isinstance(value, bool):
-            raise ConfigError(f"{name} must be a whole number, got {shown(value)}")
-        number = _number(name, value, "a whole number")
+            raise ConfigError("error.not_int", name=name, value=shown(value))
+        number = _number(name, value, "error.not_int")
         if not number.is_integer():
-            raise ConfigError(f"{name} must be a whole number, got {shown(value)}")
+            raise ConfigError("error.not_int", name=name, value=shown(value))
         return int(number)
     if kind is float:
-        number = _number(name, value, "a number")
+        number = _number(name, value, "error.not_number")
         if not math.isfinite(number):
-            raise ConfigError(f"{name} must be a finite number, got {shown(value)}")
+            raise ConfigError("error.not_finite", name=name, value=shown(value))
         return number
     return str(value)
 
@@ -101,8 +122,8 @@ def make_config(config_cls, values: dict[str, Any] | None = None, *, algorithm: 
     known = {f.name: f for f in config_fields(config_cls)}
     unknown = sorted(set(values) - set(known))
     if unknown:
-        where = f" for {algorithm}" if algorithm else ""
-        raise ConfigError(f"unknown setting {shown(unknown[0])}{where}; known: {', '.join(known)}")
+        raise ConfigError("error.unknown_setting_for" if algorithm else "error.unknown_setting",
+                          name=shown(unknown[0]), algorithm=algorithm, known=", ".join(known))
     kwargs = {}
     for name, f in known.items():
         kind = type(f.default)
@@ -110,10 +131,11 @@ def make_config(config_cls, values: dict[str, Any] | None = None, *, algorithm: 
         meta = f.metadata
         if meta.get("choices") is not None and value not in meta["choices"]:
             options = ", ".join(str(c) for c in meta["choices"])
-            raise ConfigError(f"{name} must be one of {options}, got {shown(value)}")
+            raise ConfigError("error.not_choice", name=name, options=options, value=shown(value))
         lo, hi = meta.get("lo"), meta.get("hi")
         if lo is not None and hi is not None and not lo <= value <= hi:
-            raise ConfigError(f"{name} must be between {lo:g} and {hi:g}, got {value:g}")
+            raise ConfigError("error.between", name=name, lo=f"{lo:g}", hi=f"{hi:g}",
+                              value=f"{value:g}")
         kwargs[name] = value
     config = config_cls(**kwargs)
     if hasattr(config, "check"):

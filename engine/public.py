@@ -12,11 +12,10 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from engine import i18n
 from engine.core import RunSpec
 
 ALLOWED_PRESETS = ("quick", "standard")
-NOTICE = ("Public mode: you can train the quick and standard presets (not full), one run at "
-          "a time; you can cancel, re-run or delete only the runs you started here.")
 
 
 def _flag(value) -> bool:
@@ -43,11 +42,11 @@ class Policy:
 
         cap = str(value("TOP10_PUBLIC_QUEUE") or "3").strip()
         if not (cap.isascii() and cap.isdigit() and int(cap) > 0):
-            raise ConfigError(f"TOP10_PUBLIC_QUEUE={cap[:40]!r}: use a whole number of 1 or more")
+            raise ConfigError("error.public_queue", value=repr(cap[:40]))
         return cls(public=_flag(value("TOP10_PUBLIC") or ""), queue_cap=int(cap))
 
     def refuse_training(self, specs: list[RunSpec], new: list[bool], mine_live: int,
-                        all_live: int) -> str | None:
+                        all_live: int, lang: str = i18n.ENGLISH) -> str | None:
         """Why these specs may not be queued, or None. new: per spec, would it queue
         training (False: served from the store or shared with a live run); mine_live /
         all_live: this session's / everyone's runs queued or running now."""
@@ -58,23 +57,20 @@ class Policy:
             return None
         full = [s.variant for s, n in zip(specs, new) if n and s.preset not in ALLOWED_PRESETS]
         if full:
-            return ("Public mode: only the quick and standard presets can be trained here "
-                    f"({', '.join(full)} asked for another).")
+            return i18n.t("public.full", lang, variants=", ".join(full))
         if mine_live + wanted > 1:
-            return ("Public mode: one run at a time per visitor; choose one variant, or wait "
-                    "until your run has finished.")
+            return i18n.t("public.one_run", lang)
         if all_live + wanted > self.queue_cap:
-            return (f"Public mode: the training queue is full ({all_live} of "
-                    f"{self.queue_cap}); try again in a few minutes.")
+            return i18n.t("public.queue_full", lang, live=all_live, cap=self.queue_cap)
         return None
 
-    def refuse_action(self, action: str, run_ids: Iterable[str], mine: set[str]) -> str | None:
+    def refuse_action(self, action: str, run_ids: Iterable[str], mine: set[str],
+                      lang: str = i18n.ENGLISH) -> str | None:
         """Why a Runs-page action (delete, cancel, rerun, retry, interrupt) may not touch
         these runs, or None. mine: the run ids this session started."""
         if not self.public:
             return None
         others = [r for r in run_ids if r not in mine]
         if others:
-            return (f"Public mode: you can {action} only runs you started in this session "
-                    f"({len(others)} selected were not).")
+            return i18n.t("public.not_yours", lang, action=action, n=len(others))
         return None

@@ -45,7 +45,7 @@ def retries() -> int:
     except ValueError:
         count = -1
     if not 0 <= count <= 20:
-        raise ConfigError(f"TOP10_RAY_RETRIES must be a whole number from 0 to 20, got {raw!r}")
+        raise ConfigError("error.ray_retries", value=repr(raw))
     return count
 
 
@@ -80,9 +80,9 @@ def connect(num_cpus: int | None = None) -> None:
         with _loopback_only(address == "local" or host in ("localhost", "127.0.0.1")):
             ray.init(**options)
     except (ConnectionError, RuntimeError, ValueError) as error:
-        raise ConfigError(f"cannot start or reach Ray at RAY_ADDRESS={address!r}: "
-                          f"{str(error).splitlines()[0] if str(error) else type(error).__name__}"
-                          ) from None
+        raise ConfigError("error.ray_unreachable", address=repr(address),
+                          reason=str(error).splitlines()[0] if str(error)
+                          else type(error).__name__) from None
 
 
 @contextmanager
@@ -293,8 +293,7 @@ class RayExecutor:
         nodes = [n for n in ray.nodes() if n.get("Alive")]
         biggest = max((n["Resources"].get("CPU", 0) for n in nodes), default=0)
         if biggest < self.threads:
-            raise ConfigError(f"TOP10_THREADS={self.threads} but the largest Ray node has "
-                              f"{biggest:g} CPUs; lower TOP10_THREADS")
+            raise ConfigError("error.ray_threads", threads=self.threads, cpus=f"{biggest:g}")
         return max(1, int(sum(n["Resources"].get("CPU", 0) // self.threads for n in nodes)))
 
     def _fill(self, pending: list[str] | None) -> None:

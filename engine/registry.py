@@ -25,7 +25,7 @@ PRESETS = ("quick", "standard", "full")
 
 def card(key: str) -> Card:
     if key not in CARDS:
-        raise ConfigError(f"unknown algorithm {key!r}; known: {', '.join(KEYS)}")
+        raise ConfigError("error.unknown_algorithm", name=repr(key), known=", ".join(KEYS))
     return CARDS[key]
 
 
@@ -38,12 +38,13 @@ def build_spec(key: str, variant: str, preset: str = "standard",
     """Validate a request into a RunSpec; raise ConfigError with one line otherwise."""
     c = card(key)
     if variant not in c.variants:
-        raise ConfigError(f"unknown variant {variant!r} for {key}; known: {', '.join(c.variants)}")
+        raise ConfigError("error.unknown_variant", variant=repr(variant), algorithm=key,
+                          known=", ".join(c.variants))
     if preset not in c.presets:
-        raise ConfigError(f"unknown preset {preset!r}; known: {', '.join(c.presets)}")
+        raise ConfigError("error.unknown_preset", preset=repr(preset), known=", ".join(c.presets))
     seed = int(seed)
     if not 0 <= seed < 2**31:
-        raise ConfigError(f"seed must be between 0 and 2147483647, got {seed}")
+        raise ConfigError("error.between", name="seed", lo="0", hi="2147483647", value=seed)
     values = {**c.presets[preset], **(overrides or {})}
     config = asdict(make_config(c.config_cls, values, algorithm=key))
     label = preset if not overrides else "custom"

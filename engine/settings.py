@@ -64,7 +64,7 @@ def _whole_number(var: str, default: str) -> int:
     if not (text.isascii() and text.isdigit()):
         from engine.core import ConfigError
 
-        raise ConfigError(f"{var}={text[:40]!r}: use a whole number of 0 or more")
+        raise ConfigError("error.env_count", var=var, value=repr(text[:40]))
     return int(text)
 
 
@@ -111,7 +111,7 @@ def executor() -> str:
 
     name = (os.environ.get("TOP10_EXECUTOR") or "process").strip().lower()
     if name not in EXECUTORS:
-        raise ConfigError(f"TOP10_EXECUTOR={name!r}: use {' or '.join(EXECUTORS)}")
+        raise ConfigError("error.executor", name=repr(name), known=" or ".join(EXECUTORS))
     return name
 
 
@@ -136,5 +136,5 @@ def device():
             return torch.device(name)
         except RuntimeError:
             pass
-    raise ConfigError(f"TOP10_DEVICE={name!r}: use auto, cpu or cuda[:N]"
-                     + ("" if torch.cuda.is_available() else " (torch sees no GPU here)"))
+    raise ConfigError("error.device" if torch.cuda.is_available() else "error.device_no_gpu",
+                      name=repr(name))

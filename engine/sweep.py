@@ -52,9 +52,9 @@ def parse_grid(items: list[str]) -> dict[str, list[str]]:
         name = name.strip()
         parts = [v.strip() for v in values.split(",")]
         if not sep or not name or not all(parts):
-            raise ConfigError(f"--grid takes field=value,value,..., got {item!r}")
+            raise ConfigError("error.grid_pair", item=repr(item))
         if name in grid:
-            raise ConfigError(f"--grid names {name} twice; give all its values in one --grid")
+            raise ConfigError("error.grid_twice", name=name)
         grid[name] = parts
     return grid
 
@@ -67,12 +67,12 @@ def parse_seeds(text: str) -> list[int]:
         try:
             span = range(int(low), int(high) + 1) if dash else [int(low)]
         except ValueError:
-            raise ConfigError(f"seeds must look like 0-4 or 0,3,7, got {text!r}") from None
+            raise ConfigError("error.seeds_form", text=repr(text)) from None
         if not span:
-            raise ConfigError(f"seed range {part.strip()!r} is empty")
+            raise ConfigError("error.seed_range_empty", part=repr(part.strip()))
         seeds.extend(span)
     if len(set(seeds)) != len(seeds):
-        raise ConfigError(f"seeds {text!r} name a seed twice")
+        raise ConfigError("error.seed_twice", text=repr(text))
     return seeds
 
 
@@ -100,21 +100,21 @@ def build(algorithm: str, variant: str, preset: str, grid: Mapping[str, list],
     card = registry.card(algorithm)
     fixed = dict(fixed or {})
     if not grid:
-        raise ConfigError("a sweep needs at least one --grid field=value,value")
+        raise ConfigError("error.sweep_no_grid")
     if not seeds:
-        raise ConfigError("a sweep needs at least one seed")
+        raise ConfigError("error.sweep_no_seed")
     known = [f.name for f in config_fields(card.config_cls)]
     for name in grid:
         if name == "seed":
-            raise ConfigError("seed is not a grid field; use --seeds")
+            raise ConfigError("error.seed_not_grid")
         if name not in known:
-            raise ConfigError(f"unknown setting {name!r} for {algorithm}; "
-                              f"known: {', '.join(known)}")
+            raise ConfigError("error.unknown_setting_for", name=repr(name), algorithm=algorithm,
+                              known=", ".join(known))
         if name in fixed:
-            raise ConfigError(f"{name} is both a grid field and a fixed --set")
+            raise ConfigError("error.grid_and_fixed", name=name)
     count = math.prod(len(v) for v in grid.values()) * len(seeds)
     if count > MAX_RUNS:
-        raise ConfigError(f"this sweep has {count} runs; at most {MAX_RUNS} in one sweep")
+        raise ConfigError("error.sweep_too_big", count=count, most=MAX_RUNS)
     points, specs = [], []
     for combo in itertools.product(*grid.values()):
         raw = dict(zip(grid, combo))
@@ -122,11 +122,10 @@ def build(algorithm: str, variant: str, preset: str, grid: Mapping[str, list],
             row = tuple(registry.build_spec(algorithm, variant, preset, {**fixed, **raw}, seed)
                         for seed in seeds)
         except ConfigError as error:
-            raise ConfigError(f"grid point {point_label(raw)}: {error}") from None
+            raise ConfigError("error.grid_point", point=point_label(raw), reason=error) from None
         point = {name: row[0].config[name] for name in grid}
         if point in points:
-            raise ConfigError(f"grid point {point_label(point)} appears twice "
-                              "(the same value written two ways?)")
+            raise ConfigError("error.grid_point_twice", point=point_label(point))
         points.append(point)
         specs.append(row)
     values = {name: tuple(dict.fromkeys(p[name] for p in points)) for name in grid}
@@ -216,7 +215,7 @@ def from_query(query: Mapping[str, str]) -> Sweep:
 
     missing = [k for k in ("algorithm", "variant", "grid", "seeds") if not query.get(k)]
     if missing:
-        raise ConfigError(f"the link lacks {', '.join(missing)}")
+        raise ConfigError("error.link_lacks", missing=", ".join(missing))
     fixed = {k: v[0] for k, v in pairs(query.get("set", "")).items()}
     return build(query["algorithm"], query["variant"], query.get("preset", "standard"),
                  pairs(query["grid"]), parse_seeds(query["seeds"]), fixed)

@@ -21,9 +21,9 @@ def parse_sets(pairs: list[str]) -> dict[str, str]:
         key, sep, value = pair.partition("=")
         key = key.strip()
         if not sep or not key:
-            raise ConfigError(f"--set takes key=value, got {shown(pair)}")
+            raise ConfigError("error.set_pair", pair=shown(pair))
         if key in values:
-            raise ConfigError(f"--set {shown(key)} is given twice; give each setting once")
+            raise ConfigError("error.set_twice", key_name=shown(key))
         values[key] = value.strip()
     return values
 

@@ -11,6 +11,7 @@ ui.header(card)
 specs = ui.config_form(card)
 runs = ui.run_panel(card, specs)
 ui.comparison(card, runs, curve_metrics=("train/loss", "val/acc"))
+lang, tr = ui.language(), ui.tr
 
 restored = ui.restored_all(runs)  # damaged runs are named, requeued and left out
 runs = [r.run for r in restored]
@@ -20,35 +21,35 @@ if runs:
     models = {r.run["variant"]: r.model for r in restored}
     classes = found[runs[0]["variant"]]["classes"]
 
-    st.subheader("Parameters vs accuracy")
+    st.subheader(tr("page.cnn.params_vs_acc"))
     table = ui.metrics_table(card, runs)
-    st.plotly_chart(vision.params_vs_accuracy(table), width="stretch")
+    st.plotly_chart(vision.params_vs_accuracy(table, lang=lang), width="stretch")
     best = table.loc[table["test/acc"].idxmax()]
-    st.caption("Each variant is a point. Here " + "; ".join(
-        f"{row.variant} reaches {row['test/acc']:.2%} with {row.params:,} parameters"
-        for _, row in table.iterrows()) + f". Highest accuracy in this table: {best.variant}.")
+    st.caption(tr("page.cnn.params_caption", points="; ".join(
+        tr("page.cnn.params_point", variant=row.variant, acc=f"{row['test/acc']:.2%}",
+           params=f"{row.params:,}") for _, row in table.iterrows()), best=best.variant))
 
-    st.subheader("What the first layer learned")
+    st.subheader(tr("page.cnn.first_layer"))
     for column, (variant, artifacts) in zip(st.columns(len(found)), found.items()):
-        kind = "hidden-unit weights (28x28)" if variant == "mlp" else "filters"
+        kind = tr("page.cnn.unit_weights") if variant == "mlp" else tr("page.cnn.filters")
         column.plotly_chart(vision.filters(artifacts["filters"].numpy(), f"{variant}: {kind}"),
                             width="stretch")
 
     conv_variants = [v for v in models if v != "mlp"]
     if conv_variants:
-        st.subheader("Feature maps, layer by layer")
+        st.subheader(tr("page.cnn.feature_maps"))
         left, right = st.columns(2)
-        variant = left.selectbox("Variant", conv_variants, key="cnn:maps_variant")
-        index = right.number_input("Test image", 0, 9999, 0, key="cnn:maps_index")
+        variant = left.selectbox(tr("page.variant"), conv_variants, key="cnn:maps_variant")
+        index = right.number_input(tr("page.cnn.test_image"), 0, 9999, 0, key="cnn:maps_index")
         image = inspect_vision.test_image(dataset, index)  # (28, 28) uint8
         maps = inspect_vision.feature_maps(models[variant], image, dataset)
-        st.plotly_chart(vision.digit(image, f"test image {index}"), width="content")
-        for figure in vision.feature_maps(maps):
+        st.plotly_chart(vision.digit(image, tr("page.cnn.test_image_n", index=index)),
+                        width="content")
+        for figure in vision.feature_maps(maps, lang=lang):
             st.plotly_chart(figure, width="stretch")
 
-    st.subheader("Draw a digit")
-    st.caption("Every trained variant classifies it. The drawing is prepared the way MNIST "
-               "digits were: fitted into 20x20 pixels and centred by mass in 28x28.")
+    st.subheader(tr("page.cnn.draw"))
+    st.caption(tr("page.cnn.draw_caption"))
     try:  # the canvas component registers only inside a Streamlit server
         from streamlit_drawable_canvas import st_canvas
     except (ImportError, StreamlitAPIException):
@@ -57,12 +58,12 @@ if runs:
     with left:
         drawn = None
         if st_canvas is None:
-            st.caption("The drawing canvas is not available here; upload an image instead.")
+            st.caption(tr("page.cnn.no_canvas"))
         else:
             drawn = st_canvas(stroke_width=22, stroke_color="#FFFFFF",
                               background_color="#000000", height=280, width=280,
                               drawing_mode="freedraw", return_image_data=True, key="cnn:canvas")
-        upload = st.file_uploader("...or upload a small image of one digit",
+        upload = st.file_uploader(tr("page.cnn.upload"),
                                   type=["png", "jpg", "jpeg", "bmp", "gif", "webp"],
                                   key="cnn:upload")
     digit = None
@@ -74,25 +75,25 @@ if runs:
     except inspect_vision.BadImage as error:
         right.warning(str(error))
     if digit is None:
-        right.info("Draw on the black square (or upload an image) to see the predictions.")
+        right.info(tr("page.cnn.draw_hint"))
     else:
         probs = inspect_vision.drawing_probabilities(models, digit, dataset)
-        right.plotly_chart(vision.digit(digit), width="content")
+        right.plotly_chart(vision.digit(digit, tr("page.cnn.what_models_see")), width="content")
         right.markdown("  \n".join(f"**{v}**: {classes[p.argmax()]} ({p.max():.0%})"
                                    for v, p in probs.items()))
-        st.plotly_chart(vision.probabilities(probs, classes), width="stretch")
+        st.plotly_chart(vision.probabilities(probs, classes, lang), width="stretch")
 
-    st.subheader("Where each variant goes wrong")
-    chosen = st.selectbox("Run", runs, format_func=ui.label, key="cnn:inspect")
+    st.subheader(tr("page.wrong"))
+    chosen = st.selectbox(tr("page.run"), runs, format_func=ui.label, key="cnn:inspect")
     artifacts = found[chosen["variant"]]
     mistakes = artifacts["mistakes"]
-    titles = [f"{classes[p]} ({c:.0%}), true {classes[t]}"
+    titles = [tr("page.mistake", predicted=classes[p], confidence=f"{c:.0%}", true=classes[t])
               for p, c, t in zip(mistakes["predicted"].tolist(), mistakes["confidence"].tolist(),
                                  mistakes["true"].tolist())]
     left, right = st.columns(2)
     left.plotly_chart(plots.confusion(artifacts["confusion"].numpy(), classes,
-                                      "Confusion matrix (test set)"), width="stretch")
+                                      tr("page.confusion"), lang), width="stretch")
     right.plotly_chart(plots.image_grid(mistakes["image"].numpy(), titles, columns=4,
-                                        title="Most confident mistakes"), width="stretch")
+                                        title=tr("page.mistakes")), width="stretch")
 
 ui.source(card)

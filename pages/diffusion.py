@@ -19,50 +19,54 @@ if runs:
     found = {r.run["variant"]: r.artifacts for r in restored}
     models = {r.run["variant"]: r.model for r in restored}
     config = runs[0]["spec"]["config"]
+    lang, tr = ui.language(), ui.tr
 
-    st.subheader("Scores against the anchors")
+    st.subheader(tr("page.gen.scores"))
     st.plotly_chart(generative.fid_with_anchors(
-        {r["variant"]: r["metrics"]["eval/fid"] for r in runs}, runs[0]["metrics"]),
+        {r["variant"]: r["metrics"]["eval/fid"] for r in runs}, runs[0]["metrics"], lang),
         width="stretch")
-    st.caption(f"FID between {config['fid_n']:,} samples and {config['fid_n']:,} real test "
-               "images, on the penultimate features of our own CNN classifier (test accuracy "
-               f"{runs[0]['metrics']['feature/test_acc']:.2%}). Sampling time per image: "
-               + ", ".join(f"{r['variant']} {r['metrics']['time/sample_ms_per_image']:.1f} ms"
-                           for r in runs) + ".")
+    st.caption(tr("page.gen.fid_caption", n=f"{config['fid_n']:,}",
+                  acc=f"{runs[0]['metrics']['feature/test_acc']:.2%}")
+               + tr("page.diffusion.sample_times", times=", ".join(
+                   f"{r['variant']} {r['metrics']['time/sample_ms_per_image']:.1f} ms"
+                   for r in runs)))
     st.plotly_chart(generative.class_histograms(
         {r["variant"]: found[r["variant"]]["histogram"] for r in runs},
-        inspect_generative.class_names(config["dataset"])), width="stretch")
+        inspect_generative.class_names(config["dataset"]), lang), width="stretch")
 
-    st.subheader("Samples")
+    st.subheader(tr("page.gen.samples"))
     for column, (variant, artifacts) in zip(st.columns(len(found)), found.items()):
         column.plotly_chart(generative.samples(artifacts["samples"][:32].numpy(), variant),
                             width="stretch")
 
-    st.subheader("Noise in, noise out")
+    st.subheader(tr("page.diffusion.noise"))
     by_schedule = {inspect_generative.schedule_of(v): a for v, a in found.items()}
     st.plotly_chart(generative.schedules({s: a["alpha_bar"].numpy()
-                                          for s, a in by_schedule.items()}), width="stretch")
+                                          for s, a in by_schedule.items()}, lang),
+                    width="stretch")
     for schedule, artifacts in by_schedule.items():
         captions = [f"t={t}" for t in artifacts["forward_t"]]
         st.plotly_chart(generative.strip(artifacts["forward"].numpy(), captions,
-                                         f"Forward process on a real digit ({schedule} "
-                                         "schedule)"), width="stretch",
+                                         tr("page.diffusion.forward", schedule=schedule)),
+                        width="stretch",
                         key=f"diffusion:forward:{schedule}")
     for variant, artifacts in found.items():
         reverse = artifacts["reverse"].numpy()
         st.plotly_chart(generative.strip(reverse, ["x_T"] + [""] * (len(reverse) - 2) + ["x_0"],
-                                         f"{variant}: reverse trajectory of a generated digit"),
+                                         tr("page.diffusion.reverse", variant=variant)),
                         width="stretch", key=f"diffusion:reverse:{variant}")
 
-    st.subheader("Sample new digits")
+    st.subheader(tr("page.diffusion.sample_new"))
     left, right = st.columns(2)
-    variant = left.selectbox("Variant", list(found), key="diffusion:sample_variant")
-    seed = right.number_input("Noise seed", 0, 10**6, 0, key="diffusion:noise_seed")
-    if st.button("Sample 8 digits", key="diffusion:sample"):
+    variant = left.selectbox(tr("page.variant"), list(found), key="diffusion:sample_variant")
+    seed = right.number_input(tr("page.diffusion.noise_seed"), 0, 10**6, 0,
+                              key="diffusion:noise_seed")
+    if st.button(tr("page.diffusion.sample8"), key="diffusion:sample"):
         steps = config["ddim_steps" if variant.startswith("ddim") else "timesteps"]
-        with st.spinner(f"Denoising 8 digits in {steps} steps..."):
+        with st.spinner(tr("page.diffusion.denoising", steps=steps)):
             images = inspect_generative.diffusion_samples(models[variant], variant, config, seed)
-        st.plotly_chart(generative.samples(images, f"{variant}, seed {seed}"), width="stretch")
+        st.plotly_chart(generative.samples(images, tr("page.gen.variant_seed", variant=variant,
+                                                      seed=seed)), width="stretch")
 
 joint_comparison("diffusion", "GAN")
 

@@ -4,7 +4,7 @@ the learned policy as a map."""
 import pandas as pd
 import streamlit as st
 
-from engine import registry, ui
+from engine import i18n, registry, ui
 from engine.inspect import control as inspect_control
 from engine.plots import control
 
@@ -13,9 +13,10 @@ ui.header(card)
 specs = ui.config_form(card)
 runs = ui.run_panel(card, specs)
 ui.comparison(card, runs, curve_metrics=("eval/mean_return", "train/episodic_return"))
+lang, tr = ui.language(), ui.tr
 
 
-@st.cache_data(max_entries=8, show_spinner="Playing and rendering one greedy episode...")
+@st.cache_data(max_entries=8, show_spinner=False)
 def replay(run_id: str, seed_index: int, episode_seed: int, env_id: str, _q) -> dict:
     """One rendered episode of a stored agent (cached per run, agent and episode seed)."""
     episode = inspect_control.play_episode(env_id, _q, episode_seed, frame_every=2,
@@ -34,65 +35,69 @@ if found:
     threshold = next(iter(found.values()))[1]["threshold"]
     curves = {label: art["curves"] for label, (_, art) in found.items()}
 
-    st.subheader("Learning over environment steps")
+    st.subheader(tr("page.dqn.learning"))
     left, right = st.columns(2)
-    left.plotly_chart(control.seed_bands(curves, "eval_return", "Greedy evaluation return",
-                                         "mean return", hold_last=True, threshold=threshold),
-                      width="stretch")
-    right.plotly_chart(control.seed_bands(curves, "train_return", "Return while training "
-                                          "(last 10 episodes, with exploration)", "return"),
-                       width="stretch")
+    left.plotly_chart(control.seed_bands(curves, "eval_return", tr("page.dqn.eval_return"),
+                                         tr("page.dqn.mean_return"), hold_last=True,
+                                         threshold=threshold, lang=lang), width="stretch")
+    right.plotly_chart(control.seed_bands(curves, "train_return", tr("page.dqn.train_return"),
+                                          tr("page.dqn.return"), lang=lang), width="stretch")
     if any(run["variant"] != "random" for run, _ in found.values()):
-        left.plotly_chart(control.seed_bands(curves, "td_loss", "TD loss (Huber)", "loss"),
-                          width="stretch")
-        right.plotly_chart(control.seed_bands(curves, "q_mean", "Mean Q(s, a) of the "
-                                              "replayed batches", "Q-value"), width="stretch")
-    st.caption("Lines are medians over a run's seeds, bands their range. A seed counts as "
-               f"solved at the second of two evaluations in a row at or above {threshold:g}; "
-               "every seed trains to the budget.")
+        left.plotly_chart(control.seed_bands(curves, "td_loss", tr("page.dqn.td_loss"),
+                                             tr("page.dqn.loss"), lang=lang), width="stretch")
+        right.plotly_chart(control.seed_bands(curves, "q_mean", tr("page.dqn.q_mean"),
+                                              tr("plot.q_value"), lang=lang), width="stretch")
+    st.caption(tr("page.dqn.bands_caption", threshold=f"{threshold:g}"))
 
-    st.subheader(f"Steps to a greedy evaluation mean of {threshold:g} on {env_id}")
+    st.subheader(tr("page.dqn.steps_to", threshold=f"{threshold:g}", env=env_id))
     rows = []
     for label, (run, art) in found.items():
         summary = inspect_control.solve_summary(art)
+        not_reached = tr("page.dqn.not_reached")
         rows.append({
             "run": label, "seeds solved": f"{summary['solved']}/{summary['seeds']}",
             "env steps (median seed)": f"{summary['median_steps']:,.0f}"
-            if summary["median_steps"] is not None else "not reached",
+            if summary["median_steps"] is not None else not_reached,
             "seconds (median seed)": f"{summary['median_seconds']:.1f}"
-            if summary["median_seconds"] is not None else "not reached",
-            "env steps per seed": ", ".join(f"{s:,}" if s is not None else "not reached"
+            if summary["median_seconds"] is not None else not_reached,
+            "env steps per seed": ", ".join(f"{s:,}" if s is not None else not_reached
                                             for s in summary["steps"]),
             "final return per seed": ", ".join(f"{r:.0f}" for r in art["final_return"])})
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    st.dataframe(ui.headers(pd.DataFrame(rows)), hide_index=True, width="stretch")
 
-    st.subheader("Replay one greedy episode")
+    st.subheader(tr("page.dqn.replay"))
     labels = sorted(found, key=lambda label: found[label][0]["variant"] == "random")
     c1, c2, c3 = st.columns(3)
-    label = c1.selectbox("Run", labels, key="dqn:replay_run")
+    label = c1.selectbox(tr("page.run"), labels, key="dqn:replay_run")
     run, art = found[label]
     seed_index = c2.selectbox(
-        "Agent", range(len(art["seeds"])), key="dqn:replay_agent",
-        format_func=lambda i: f"seed {art['seeds'][i]} (final return {art['final_return'][i]:.0f})")
-    episode_seed = c3.number_input("Episode seed", 0, 1_000_000, 0, key="dqn:episode_seed")
+        tr("page.dqn.agent"), range(len(art["seeds"])), key="dqn:replay_agent",
+        format_func=lambda i: tr("page.dqn.agent_option", seed=art["seeds"][i],
+                                 ret=f"{art['final_return'][i]:.0f}"))
+    episode_seed = c3.number_input(tr("page.dqn.episode_seed"), 0, 1_000_000, 0,
+                                   key="dqn:episode_seed")
     try:
-        episode = replay(run["id"], seed_index, int(episode_seed), run["spec"]["config"]["env"],
-                         agents[label][seed_index])
+        with st.spinner(tr("page.dqn.rendering")):
+            episode = replay(run["id"], seed_index, int(episode_seed),
+                             run["spec"]["config"]["env"], agents[label][seed_index])
     except inspect_control.RenderingUnavailable:
-        st.error("Rendering needs pygame: pip install 'gymnasium[classic-control]'.")
+        st.error(tr("page.dqn.needs_pygame"))
         st.stop()
-    names = inspect_control.ACTION_NAMES[env_id]
+    names = [i18n.optional("plot.action_name", name, lang)
+             for name in inspect_control.ACTION_NAMES[env_id]]
     left, right = st.columns([2, 3])
-    left.image(episode["gif"], caption=f"{run['variant']}: {episode['steps']} steps, return "
-               f"{episode['return']:.0f} (shown at real speed, every second frame)")
+    left.image(episode["gif"], caption=tr("page.dqn.gif_caption", variant=run["variant"],
+                                          steps=episode["steps"], ret=f"{episode['return']:.0f}"))
     if episode["grid"] is None:
-        right.info("The random policy has no Q-values: it ignores the state.")
+        right.info(tr("page.dqn.random_no_q"))
     else:
         right.plotly_chart(control.episode_q_values(episode["q_values"], episode["actions"], names,
-                                                    "Q-values along this episode"),
+                                                    tr("page.dqn.q_along"), lang),
                            width="stretch")
-        st.plotly_chart(control.policy_map(episode["grid"], names, "Greedy action of this agent "
-                                           "(the other state components at zero)"),
+        grid = {**episode["grid"],
+                "x_title": i18n.optional("plot.axis", episode["grid"]["x_title"], lang),
+                "y_title": i18n.optional("plot.axis", episode["grid"]["y_title"], lang)}
+        st.plotly_chart(control.policy_map(grid, names, tr("page.dqn.policy_title"), lang),
                         width="stretch")
 
 ui.source(card)

@@ -18,43 +18,45 @@ if runs:
     found = {r.run["variant"]: r.artifacts for r in restored}
     models = {r.run["variant"]: r.model for r in restored}
     config = runs[0]["spec"]["config"]
+    lang, tr = ui.language(), ui.tr
 
-    st.subheader("Scores against the anchors")
+    st.subheader(tr("page.gen.scores"))
     st.plotly_chart(generative.fid_with_anchors(
-        {r["variant"]: r["metrics"]["eval/fid"] for r in runs}, runs[0]["metrics"]),
+        {r["variant"]: r["metrics"]["eval/fid"] for r in runs}, runs[0]["metrics"], lang),
         width="stretch")
-    st.caption(f"FID between {config['fid_n']:,} samples and {config['fid_n']:,} real test "
-               "images, on the penultimate features of our own CNN classifier (test accuracy "
-               f"{runs[0]['metrics']['feature/test_acc']:.2%}). The floor is two disjoint sets "
-               "of real digits; the baselines draw pixels from Gaussians fitted to the data.")
+    st.caption(tr("page.gen.fid_caption", n=f"{config['fid_n']:,}",
+                  acc=f"{runs[0]['metrics']['feature/test_acc']:.2%}")
+               + tr("page.gan.fid_caption_tail"))
     st.plotly_chart(generative.class_histograms(
         {r["variant"]: found[r["variant"]]["histogram"] for r in runs},
-        inspect_generative.class_names(config["dataset"])), width="stretch")
+        inspect_generative.class_names(config["dataset"]), lang), width="stretch")
 
-    st.subheader("Samples")
+    st.subheader(tr("page.gen.samples"))
     for column, (variant, artifacts) in zip(st.columns(len(found)), found.items()):
         column.plotly_chart(generative.samples(artifacts["samples"][:32].numpy(), variant),
                             width="stretch")
 
-    st.subheader("Watch it learn")
-    variant = st.selectbox("Variant", list(found), key="gan:watch_variant")
+    st.subheader(tr("page.gan.watch"))
+    variant = st.selectbox(tr("page.variant"), list(found), key="gan:watch_variant")
     artifacts = found[variant]
     epochs = artifacts["snapshot_epochs"]
-    epoch = st.select_slider("After epoch", epochs, value=epochs[-1], key="gan:epoch")
+    epoch = st.select_slider(tr("page.gan.after_epoch"), epochs, value=epochs[-1],
+                             key="gan:epoch")
     st.plotly_chart(generative.samples(artifacts["snapshots"][epochs.index(epoch)].numpy(),
-                                       f"{variant}: the same 16 noise vectors after epoch "
-                                       f"{epoch}"), width="stretch")
+                                       tr("page.gan.same_noise", variant=variant, epoch=epoch)),
+                    width="stretch")
 
-    st.subheader("Walking between two samples")
+    st.subheader(tr("page.gan.walk"))
     for variant, artifacts in found.items():
         st.plotly_chart(generative.strip(artifacts["interpolation"].numpy(),
                                          [""] * len(artifacts["interpolation"]),
-                                         f"{variant}: spherical interpolation of the noise"),
+                                         tr("page.gan.slerp", variant=variant)),
                         width="stretch")
-    seed = st.number_input("Draw 16 new samples from noise seed", 0, 10**6, 0, key="gan:noise_seed")
+    seed = st.number_input(tr("page.gan.new_samples"), 0, 10**6, 0, key="gan:noise_seed")
     for variant, generator in models.items():
         st.plotly_chart(generative.samples(inspect_generative.gan_samples(generator, config, seed),
-                                           f"{variant}, seed {seed}"), width="stretch")
+                                           tr("page.gen.variant_seed", variant=variant,
+                                              seed=seed)), width="stretch")
 
 joint_comparison("gan", "Diffusion")
 

@@ -2,20 +2,18 @@
 import pandas as pd
 import streamlit as st
 
-from engine import compare, plots, registry, ui
+from engine import compare, i18n, plots, registry, ui
 
 ui.through_navigation()
-st.title("Deep Learning Top-10")
-st.markdown("Ten landmark deep-learning algorithms, each trained for real on a real small "
-            "dataset on this machine's CPU, with their variants side by side: same data, same "
-            "budget, same metrics. Every finished run is stored and reused.")
+lang, tr = ui.language(), ui.tr
+st.title(tr("nav.app_title"))
+st.markdown(tr("home.intro"))
 
 left, right, _ = st.columns([1, 1, 3])
-if left.button("Train all (quick)", help="every variant of every algorithm, seconds each"):
+if left.button(tr("home.train_quick"), help=tr("home.train_quick_help")):
     ui.train_all("quick")
     st.rerun()
-if right.button("Train all (standard)", help="every variant at its standard preset: "
-                "minutes each; progress stays in the sidebar on every page"):
+if right.button(tr("home.train_standard"), help=tr("home.train_standard_help")):
     ui.train_all("standard")
     st.rerun()
 
@@ -34,49 +32,55 @@ def best_run(card, candidates):
 
 
 for family, keys in registry.FAMILIES.items():
-    st.subheader(family)
+    st.subheader(i18n.family_name(family, lang))
     columns = st.columns(3)
     for i, key in enumerate(keys):
         card = registry.card(key)
         best = best_run(card, by_algorithm.get(key, []))
+        title = i18n.title(card, lang)
         with columns[i % 3].container(border=True):
-            st.markdown(f"**{card.title}**")
-            st.caption(f"{card.summary} · data: {card.default_config()[card.data_field]}")
+            st.markdown(f"**{title}**")
+            st.caption(tr("home.card_caption", summary=i18n.summary(card, lang),
+                          data=card.default_config()[card.data_field]))
             if best is None:
-                st.caption("not trained yet")
+                st.caption(tr("home.not_trained"))
             else:
-                st.metric(f"best {card.headline_label}",
+                st.metric(tr("home.best", label=i18n.headline_label(card, lang)),
                           compare.format_metric(card.headline, best["metrics"][card.headline]),
-                          help=f"{best['variant']}, {best['spec']['preset']} preset")
-                st.caption(f"{best['variant']} · {best['train_seconds']:.1f} s of training · "
-                           f"{best['params']:,} params"
-                           + (" · :material/inventory_2: shipped" if best.get("shipped") is not None
-                              else ""))
+                          help=tr("home.best_help", variant=best["variant"],
+                                  preset=i18n.preset_name(best["spec"]["preset"], lang)))
+                st.caption(tr("home.best_caption", variant=best["variant"],
+                              seconds=f"{best['train_seconds']:.1f}", params=f"{best['params']:,}")
+                           + (tr("home.shipped") if best.get("shipped") is not None else ""))
                 frame = plots.history_frame(ui.history(best), best["variant"])
                 shown = next((k for k in (card.headline, "val/acc", "val/loss", "train/loss")
                               if (frame["key"] == k).any()), None)
                 if shown:
                     st.plotly_chart(plots.thumbnail(frame, shown), width="stretch",
                                     config={"staticPlot": True}, key=f"thumb:{key}")
-            st.page_link(f"pages/{key}.py", label=f"Open {card.title.split(' (')[0]} →")
+            st.page_link(f"pages/{key}.py", query_params={"lang": lang},
+                         label=tr("home.open", name=title.split(" (")[0].split("（")[0]))
 
-st.subheader("Across algorithms")
-st.caption("Each point is a stored run: its headline metric against what it cost. Metrics "
-           "differ between families, so compare within a family.")
-records = [{"family": registry.family_of(r["algorithm"]), "algorithm": r["algorithm"],
-            "variant": r["variant"], "preset": r["spec"]["preset"],
+st.subheader(tr("home.across"))
+st.caption(tr("home.across_caption"))
+SECONDS, PARAMS = "train seconds", "params"
+records = [{"family": i18n.family_name(registry.family_of(r["algorithm"]), lang),
+            "algorithm": r["algorithm"], "variant": r["variant"], "preset": r["spec"]["preset"],
             "metric": registry.card(r["algorithm"]).headline,
             "value": r["metrics"].get(registry.card(r["algorithm"]).headline),
-            "train seconds": r["train_seconds"], "params": max(r["params"] or 0, 1)}
+            SECONDS: r["train_seconds"], PARAMS: max(r["params"] or 0, 1)}
            for r in runs if r["algorithm"] in registry.KEYS]
 frame = pd.DataFrame(records).dropna(subset=["value"]) if records else pd.DataFrame()
 if frame.empty:
-    st.info("Nothing stored yet: press **Train all (quick)** to fill the dashboard in minutes.")
+    st.info(tr("home.empty"))
 else:
+    labels = {name: i18n.optional("col", name, lang) for name in frame.columns}
+    labels["value"] = tr("home.headline_value")
     for family, part in frame.groupby("family", sort=False):
         left, right = st.columns(2)
-        for column, x in ((left, "train seconds"), (right, "params")):
+        for column, x in ((left, SECONDS), (right, PARAMS)):
             column.plotly_chart(plots.scatter_points(
                 part, x=x, y="value", color="algorithm", log_x=True,
-                hover=["variant", "preset", "metric"], title=f"{family}: headline vs {x}"),
+                hover=["variant", "preset", "metric"], labels=labels,
+                title=tr("home.scatter_title", family=family, x=labels[x])),
                 width="stretch", key=f"cross:{family}:{x}")

@@ -15,13 +15,14 @@ if task == "sentiment" and shown:
     sequences.sentiment_table(card, shown)
 ui.comparison(card, shown, curve_metrics=("val/loss", "train/loss"))
 
+lang, tr = ui.language(), ui.tr
 if shown and task == "charlm":
     sequences.generation_panel("lstm", shown)
     recurrent = [r for r in runs if r["variant"] != "baseline"]
     if recurrent:
-        st.subheader("Inside the recurrent state")
-        run = st.selectbox("Run", recurrent, format_func=ui.label, key="lstm:inspect")
-        text = st.text_input("Input", "ROMEO:\nBut soft, what light through yonder window "
+        st.subheader(tr("page.lstm.inside"))
+        run = st.selectbox(tr("page.run"), recurrent, format_func=ui.label, key="lstm:inspect")
+        text = st.text_input(tr("page.input"), "ROMEO:\nBut soft, what light through yonder window "
                              "breaks?", key="lstm:probe")[:200]
         restored = ui.restored(run)
         if restored is not None and text:
@@ -31,20 +32,22 @@ if shown and task == "charlm":
                 st.error(ui.escape_markdown(error, 300))
             else:
                 a, b = st.columns(2)
-                layer = a.number_input("Layer", 1, states["h"].shape[0], 1, key="lstm:layer") - 1
-                unit = b.number_input("Unit", 0, states["h"].shape[2] - 1, 0, key="lstm:unit")
+                layer = a.number_input(tr("page.lstm.layer"), 1, states["h"].shape[0], 1,
+                                       key="lstm:layer") - 1
+                unit = b.number_input(tr("page.lstm.unit"), 0, states["h"].shape[2] - 1, 0,
+                                      key="lstm:unit")
                 for key in ("h", "c"):
                     if key in states:
-                        name = "hidden state h" if key == "h" else "cell state c"
+                        name = tr("page.lstm.hidden") if key == "h" else tr("page.lstm.cell")
                         st.plotly_chart(text_plots.state_heatmap(
-                            states[key][layer].numpy(), text, f"{name}, layer {layer + 1}"),
+                            states[key][layer].numpy(), text,
+                            tr("page.lstm.state_title", name=name, layer=layer + 1), lang),
                             width="stretch", key=f"lstm:heat:{key}")
                 series = {k: v[layer, :, unit].numpy() for k, v in states.items()}
-                st.plotly_chart(text_plots.unit_gates(series, text, f"unit {unit}: gates and "
-                                f"states along the input"), width="stretch", key="lstm:gates")
-                st.caption("Gates lie between 0 (closed) and 1 (open). A forget gate near 1 "
-                           "keeps the cell's content; units often switch at spaces, line "
-                           "ends or inside words.")
+                st.plotly_chart(text_plots.unit_gates(
+                    series, text, tr("page.lstm.gates_title", unit=unit), lang),
+                    width="stretch", key="lstm:gates")
+                st.caption(tr("page.lstm.gates_caption"))
 
 if shown and task == "sentiment":
     sequences.sentiment_probe("lstm", shown)

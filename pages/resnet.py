@@ -11,43 +11,41 @@ ui.header(card)
 specs = ui.config_form(card)
 runs = ui.run_panel(card, specs)
 ui.comparison(card, runs, curve_metrics=("train/loss", "train/acc"))
+lang, tr = ui.language(), ui.tr
 
 if runs:
-    st.subheader("Gradient norm per stage")
-    st.caption("L2 norm of the gradient reaching each stage's weights during training "
-               "(stem next to the input, head at the output). Without skips, the early "
-               "stages of a deep plain network receive a weaker, noisier signal.")
+    st.subheader(tr("page.resnet.grad"))
+    st.caption(tr("page.resnet.grad_caption"))
     for column, run in zip(st.columns(len(runs)), runs):
         frame = plots.history_frame(ui.history(run), ui.label(run))
         depth = run["spec"]["config"]["depth"]
-        column.plotly_chart(plots.grouped_curves(frame, "grad/", f"{run['variant']}-{depth}"),
+        column.plotly_chart(plots.grouped_curves(frame, "grad/", f"{run['variant']}-{depth}",
+                                                      lang=lang),
                             width="stretch")
 
     config = specs[0].config
     sweep = inspect_vision.depth_sweep(ui.stored_runs("resnet"), config)
     depths = sorted({r["spec"]["config"]["depth"] for r in sweep})
-    st.subheader("Across depths, same budget")
+    st.subheader(tr("page.resnet.depths"))
     if len(depths) < 2:
-        st.info(f"Only depth {config['depth']} is trained with these settings. Pick another "
-                "depth above and train again to see plain and residual networks side by side "
-                "as depth grows.")
+        st.info(tr("page.resnet.one_depth", depth=config["depth"]))
     else:
         table = pd.DataFrame([{"depth": r["spec"]["config"]["depth"], "variant": r["variant"],
                                "test/acc": r["metrics"]["test/acc"],
                                "train/last_epoch_loss": r["metrics"]["train/last_epoch_loss"],
                                "params": r["params"], "train seconds": r["train_seconds"]}
                               for r in sweep])
-        st.dataframe(table, hide_index=True, width="stretch")
+        st.dataframe(ui.headers(table), hide_index=True, width="stretch")
         history = pd.concat([plots.history_frame(ui.history(r), f"{r['variant']}-"
                                                  f"{r['spec']['config']['depth']}")
                              for r in sweep])
         left, right = st.columns(2)
-        left.plotly_chart(plots.curves(history, "train/loss", title="Training loss"),
+        left.plotly_chart(plots.curves(history, "train/loss", title=tr("metric.train/loss"),
+                                       lang=lang),
                           width="stretch")
         right.plotly_chart(vision.params_vs_accuracy(table.assign(
-            run=table["variant"] + "-" + table["depth"].astype(str)), label="run"),
+            run=table["variant"] + "-" + table["depth"].astype(str)), label="run", lang=lang),
             width="stretch")
-        st.caption("The article's claim: adding layers to a plain network makes even its "
-                   "training loss worse, while the residual network keeps improving with depth.")
+        st.caption(tr("page.resnet.claim"))
 
 ui.source(card)

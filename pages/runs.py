@@ -3,25 +3,24 @@ delete (artifacts too), re-run, cancel queued or running ones, re-queue failed o
 interrupted ones."""
 import streamlit as st
 
-from engine import compare, ui
+from engine import compare, i18n, ui
 from engine.compare import ACTIONS, LIVE
 
 KEEP = "session"  # filters keep their value across page changes
-BUTTONS = {"delete": "Delete", "rerun": "Re-run", "requeue": "Re-queue", "cancel": "Cancel",
-           "interrupt": "Mark interrupted"}
-HELP = {"delete": "Removes finished, failed, cancelled or interrupted runs with their "
-                  "metric history and artifact folder. Cancel a live run first.",
-        "rerun": "Trains finished runs again with the same spec; the stored result stays until "
-                 "the new one is done (a failed attempt shows as its own `.retry` row).",
-        "requeue": "Puts failed, cancelled or interrupted runs back in the queue.",
-        "cancel": "Stops queued runs at once and running ones at their next report.",
-        "interrupt": "For a running run whose worker has gone silent (another machine, a "
-                     "restart): marks it interrupted so it can be re-queued."}
 
 ui.through_navigation()
-st.title("Runs")
-st.markdown("Every run in the store, from every page and the command line. Pick runs in "
-            "*Act on* to delete, re-run, cancel or re-queue them.")
+lang, tr = ui.language(), ui.tr
+BUTTONS = {"delete": tr("runs.delete"), "rerun": tr("runs.rerun"),
+           "requeue": tr("runs.requeue"), "cancel": tr("ui.cancel"),
+           "interrupt": tr("runs.interrupt")}
+HELP = {"delete": tr("runs.delete_help"), "rerun": tr("runs.rerun_help"),
+        "requeue": tr("runs.requeue_help"), "cancel": tr("runs.cancel_help"),
+        "interrupt": tr("runs.interrupt_help")}
+SORT_NAMES = {"newest first": tr("runs.sort_newest"), "oldest first": tr("runs.sort_oldest"),
+              "algorithm": tr("col.algorithm"), "status": tr("col.status"),
+              "longest training": tr("runs.sort_longest")}  # compare.SORTS -> shown name
+st.title(tr("nav.runs"))
+st.markdown(tr("runs.intro"))
 ui.store().recover_interrupted()  # a worker that died leaves its runs interrupted
 any_live = bool(ui.store().list_runs(status="running") or ui.store().list_runs(status="queued"))
 
@@ -33,7 +32,7 @@ def act(action: str) -> None:
         st.session_state["runs:chosen"]
     chosen = ui.store().get_many(ids)
     st.session_state["runs:message"] = ui.apply_action(ui.manager(), action,
-                                                       list(chosen.values()))
+                                                       list(chosen.values()), lang)
     if action == "delete":
         st.session_state["runs:chosen"] = [i for i in st.session_state["runs:chosen"]
                                            if ui.store().get(i)]
@@ -50,8 +49,7 @@ def ask_to_delete() -> None:
 def body() -> None:
     runs = ui.store().list_runs()
     if not runs:
-        st.info("No runs stored yet. Train something on an algorithm page, or run "
-                "`python -m engine run dnn --preset quick`.")
+        st.info(tr("runs.empty"))
         return
     if message := st.session_state.get("runs:message"):  # kept until the next action
         st.success(message[0])
@@ -63,26 +61,32 @@ def body() -> None:
     for column, name in zip(columns, ("algorithm", "status", "preset")):
         values, key = sorted({str(r[name]) for r in runs}), f"runs:filter:{name}"
         st.session_state[key] = [v for v in st.session_state.get(key, []) if v in values]
-        filters[name] = column.multiselect(name, values, key=key, persist_state=KEEP)
-    sort = columns[3].selectbox("sort", list(compare.SORTS), key="runs:sort", persist_state=KEEP)
+        filters[name] = column.multiselect(
+            tr(f"col.{name}"), values, key=key, persist_state=KEEP,
+            format_func=ui.status_name if name == "status" else str)
+    sort = columns[3].selectbox(tr("runs.sort"), list(compare.SORTS), key="runs:sort",
+                                persist_state=KEEP, format_func=SORT_NAMES.__getitem__)
     shown = compare.filter_runs(runs, algorithms=filters["algorithm"],
                                 statuses=filters["status"], presets=filters["preset"])
     table = compare.runs_table(shown, sort)
-    st.dataframe(table, column_config={
-        "progress": st.column_config.ProgressColumn("progress", min_value=0.0, max_value=1.0),
-        **{c: st.column_config.DatetimeColumn(c, format="YYYY-MM-DD HH:mm:ss")
+    names = {c: i18n.optional("col", c, lang) for c in table.columns}
+    st.dataframe(table.assign(status=table["status"].map(ui.status_name)), column_config={
+        **names,
+        "progress": st.column_config.ProgressColumn(names["progress"], min_value=0.0,
+                                                    max_value=1.0),
+        **{c: st.column_config.DatetimeColumn(names[c], format="YYYY-MM-DD HH:mm:ss")
            for c in ("created", "started", "finished")},
-        "train seconds": st.column_config.NumberColumn(format="%.1f")})
-    st.caption(f"{len(shown)} of {len(runs)} runs · times in UTC"
-               + (" · refreshing every 2 s while runs are live" if any_live else ""))
+        "train seconds": st.column_config.NumberColumn(names["train seconds"], format="%.1f")})
+    st.caption(tr("runs.count", shown=len(shown), total=len(runs))
+               + (tr("runs.refreshing") if any_live else ""))
 
     by_id = {r["id"]: r for r in runs}
     st.session_state["runs:chosen"] = [i for i in st.session_state.get("runs:chosen", [])
                                        if i in by_id]
     options = [*dict.fromkeys([*table.index, *st.session_state["runs:chosen"]])]
-    chosen = st.multiselect("Act on", options, key="runs:chosen",
-                            format_func=lambda i: f"{compare.run_label(by_id[i])} "
-                                                  f"({by_id[i]['status']})")
+    chosen = st.multiselect(tr("runs.act_on"), options, key="runs:chosen",
+                            format_func=lambda i: f"{compare.run_label(by_id[i], lang)} "
+                                                  f"({ui.status_name(by_id[i]['status'])})")
     picked = [by_id[i] for i in chosen]
     buttons = st.columns(len(BUTTONS) + 1)
     for column, (action, text) in zip(buttons, BUTTONS.items()):
@@ -92,35 +96,37 @@ def body() -> None:
                       args=() if action == "delete" else (action,), help=HELP[action])
     finished = [r["id"] for r in picked if r["status"] == "done"]
     if finished:
-        buttons[-1].markdown(f"[Compare these ↗]({'compare?runs=' + ','.join(finished)})",
-                             help="Opens the Compare page with these finished runs in a new tab")
+        link = f"compare?runs={','.join(finished)}&lang={lang}"
+        buttons[-1].markdown(f"[{tr('runs.compare_these')}]({link})",
+                             help=tr("runs.compare_these_help"))
     if pending := st.session_state.get("runs:confirm"):
-        st.warning(f"Delete {len(pending)} run(s) with their metric history and artifact "
-                   "folders? This cannot be undone.")
+        st.warning(tr("runs.confirm_delete", n=len(pending)))
         yes, no = st.columns([1, 5])
-        yes.button("Delete them", key="runs:confirm_delete", type="primary", on_click=act,
-                   args=("delete",))
-        no.button("Keep them", key="runs:keep", on_click=st.session_state.pop,
+        yes.button(tr("runs.delete_them"), key="runs:confirm_delete", type="primary",
+                   on_click=act, args=("delete",))
+        no.button(tr("runs.keep_them"), key="runs:keep", on_click=st.session_state.pop,
                   args=("runs:confirm",))
 
     for run in picked:
         with st.container(border=True):
-            st.markdown(f"**{compare.run_label(run)}** · {run['status']} · `{run['id']}`")
+            st.markdown(f"**{compare.run_label(run, lang)}** · {ui.status_name(run['status'])}"
+                        f" · `{run['id']}`")
             if run["error"]:
                 st.error(compare.first_line(run["error"]))
-                with st.expander("Full error text"):
+                with st.expander(tr("runs.full_error")):
                     st.code(run["error"], language=None)
-            st.json({"final metrics": run["metrics"], "spec": run["spec"], "params": run["params"],
-                     "train seconds": run["train_seconds"], "environment": run["env"]},
-                    expanded=False)
+            st.json({tr("runs.json_metrics"): run["metrics"], tr("runs.json_spec"): run["spec"],
+                     tr("col.params"): run["params"],
+                     tr("col.train seconds"): run["train_seconds"],
+                     tr("runs.json_env"): run["env"]}, expanded=False)
 
     errors = [r for r in shown if r["status"] in ("failed", "interrupted") and r["error"]
               and r["id"] not in chosen]
     if errors:
-        st.subheader("Errors")
+        st.subheader(tr("runs.errors"))
         for run in errors[:20]:
-            st.error(f"{compare.run_label(run)}: {compare.first_line(run['error'])}")
-            with st.expander("Full error text"):
+            st.error(f"{compare.run_label(run, lang)}: {compare.first_line(run['error'])}")
+            with st.expander(tr("runs.full_error")):
                 st.code(run["error"], language=None)
     if any_live and not any(r["status"] in LIVE for r in runs):
         st.rerun()  # the last live run ended: redraw once more and stop polling

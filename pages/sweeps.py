@@ -6,18 +6,16 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from engine import registry, sweep, ui
+from engine import i18n, registry, sweep, ui
 from engine.core import ConfigError
 from engine.plots import sweeps as sweep_plots
 
 KEEP = "session"
 
 ui.through_navigation()
-st.title("Sweeps")
-st.markdown("Pick an algorithm's variant, the settings to vary with their values and the "
-            "seeds; every combination of values is trained once per seed (what is already "
-            "stored is served), and the result shows each point's mean ± std over the seeds. "
-            "The address bar holds the sweep, so copying it shares it.")
+lang, tr = ui.language(), ui.tr
+st.title(tr("nav.sweeps"))
+st.markdown(tr("sweeps.intro"))
 
 # The link is read once per session; after that the form owns the sweep.
 if "sweep:plan" not in st.session_state:
@@ -27,26 +25,26 @@ if "sweep:plan" not in st.session_state:
         try:
             st.session_state["sweep:plan"] = sweep.from_query(link)
         except ConfigError as error:
-            st.warning(f"This link names no sweep that can run: {error}")
+            st.warning(tr("sweeps.bad_link", reason=error.text(lang)))
 plan: sweep.Sweep | None = st.session_state["sweep:plan"]
 
 keys = list(registry.KEYS)
 if plan and plan.algorithm in keys:  # the link's choice becomes the widgets' starting value
     st.session_state.setdefault("sweep:algorithm", plan.algorithm)
 left, middle, right = st.columns(3)
-algorithm = left.selectbox("Algorithm", keys, key="sweep:algorithm", persist_state=KEEP,
-                           format_func=lambda k: registry.card(k).title)
+algorithm = left.selectbox(tr("col.algorithm"), keys, key="sweep:algorithm", persist_state=KEEP,
+                           format_func=lambda k: i18n.title(registry.card(k), lang))
 card = registry.card(algorithm)
 from_link = plan if plan and plan.algorithm == algorithm else None
 variants = list(card.variants)
-variant = middle.selectbox("Variant", variants, key=f"sweep:{algorithm}:variant",
+variant = middle.selectbox(tr("page.variant"), variants, key=f"sweep:{algorithm}:variant",
                            index=variants.index(from_link.variant) if from_link else 0,
-                           format_func=lambda v: f"{v}: {card.variants[v]}")
+                           format_func=lambda v: f"{v}: {i18n.variant_text(card, v, lang)}")
 presets = list(card.presets)
 preset = right.segmented_control(
-    "Preset", presets, key=f"sweep:{algorithm}:preset", required=True,
+    tr("ui.preset"), presets, key=f"sweep:{algorithm}:preset", required=True,
     default=from_link.preset if from_link and from_link.preset in presets else "quick",
-    help="the settings not in the grid come from this preset")
+    format_func=lambda p: i18n.preset_name(p, lang), help=tr("sweeps.preset_help"))
 fields = {f.name: f for f in dataclasses.fields(card.config_cls)}
 defaults = card.default_config(preset)
 
@@ -54,29 +52,32 @@ defaults = card.default_config(preset)
 def allowed(name: str) -> str:
     meta = fields[name].metadata
     if meta.get("choices"):
-        return "one of " + ", ".join(map(str, meta["choices"]))
-    return f"between {meta['lo']:g} and {meta['hi']:g}"
+        return tr("sweeps.one_of", options=", ".join(map(str, meta["choices"])))
+    return tr("sweeps.between", lo=f"{meta['lo']:g}", hi=f"{meta['hi']:g}")
 
 
 with st.form(f"sweep:{algorithm}:form"):
-    chosen = st.multiselect("Settings to vary", list(fields),
+    chosen = st.multiselect(tr("sweeps.to_vary"), list(fields),
                             default=list(from_link.grid) if from_link else list(fields)[3:4],
-                            key=f"sweep:{algorithm}:fields",
-                            help="one value list per setting; the grid is every combination")
+                            key=f"sweep:{algorithm}:fields", help=tr("sweeps.to_vary_help"),
+                            format_func=lambda name: name if lang == i18n.ENGLISH else
+                            f"{i18n.setting_label(card, name, lang)} ({name})")
     values = {}
     columns = st.columns(3)
     for i, name in enumerate(chosen):
         start = from_link.grid.get(name) if from_link else None
         text = ",".join(sweep.value_text(v) for v in (start or [defaults[name]]))
         values[name] = columns[i % 3].text_input(
-            f"{name} values", text, key=f"sweep:{algorithm}:values:{name}",
-            help=f"comma-separated, each {allowed(name)}; {fields[name].metadata['help']}")
-    seeds = st.text_input("Seeds", sweep.format_seeds(from_link.seeds) if from_link else "0-1",
-                          key=f"sweep:{algorithm}:seeds", help="e.g. 0-4 or 0,3,7")
+            tr("sweeps.values", name=name), text, key=f"sweep:{algorithm}:values:{name}",
+            help=tr("sweeps.values_help", allowed=allowed(name),
+                    help=i18n.setting_help(card, name, lang)))
+    seeds = st.text_input(tr("sweeps.seeds"),
+                          sweep.format_seeds(from_link.seeds) if from_link else "0-1",
+                          key=f"sweep:{algorithm}:seeds", help=tr("sweeps.seeds_help"))
     fixed = from_link.fixed if from_link else {}
     if fixed:
-        st.caption("Also fixed by the link: " + ", ".join(f"{k}={v}" for k, v in fixed.items()))
-    submitted = st.form_submit_button("Run sweep", type="primary")
+        st.caption(tr("sweeps.fixed", fixed=", ".join(f"{k}={v}" for k, v in fixed.items())))
+    submitted = st.form_submit_button(tr("sweeps.run"), type="primary")
 
 if submitted:
     try:
@@ -84,15 +85,14 @@ if submitted:
         plan = sweep.build(algorithm, variant, preset, grid, sweep.parse_seeds(seeds),
                            {k: v for k, v in fixed.items() if k not in grid})
     except ConfigError as error:
-        st.error(str(error))
+        st.error(error.text(lang))
     else:
         st.session_state["sweep:plan"] = plan
-        st.query_params.from_dict(sweep.to_query(plan))
+        st.query_params.from_dict(sweep.to_query(plan) | {"lang": lang})
         ui.submit(plan.all_specs())
 
 if plan is None:
-    st.info("Choose settings and values above and press **Run sweep** (the quick preset "
-            "takes seconds per run).")
+    st.info(tr("sweeps.empty"))
     st.stop()
 
 ids = [i for point in plan.run_ids() for i in point]
@@ -107,11 +107,12 @@ def live() -> None:
     done, ended, overall = sweep.progress(plan, rows)
     still = any(r["status"] in ui.LIVE for r in rows.values())
     missing = len(ids) - len(rows)
-    text = (f"{plan.algorithm}/{plan.variant}: {done} of {len(ids)} runs done"
-            + (f", {ended - done} ended without a result" if ended > done else "")
-            + (f", {missing} not submitted (press Run sweep)" if missing else ""))
+    text = (tr("sweeps.progress", run=f"{plan.algorithm}/{plan.variant}", done=done,
+               total=len(ids))
+            + (tr("sweeps.progress_ended", n=ended - done) if ended > done else "")
+            + (tr("sweeps.progress_missing", n=missing) if missing else ""))
     st.progress(overall, text=text)
-    if still and st.button("Cancel the sweep", key="sweep:cancel"):
+    if still and st.button(tr("sweeps.cancel"), key="sweep:cancel"):
         for run_id, row in rows.items():
             if row["status"] in ui.LIVE:
                 ui.manager().cancel(run_id)
@@ -125,25 +126,26 @@ rows = ui.store().get_many(ids)
 table = sweep.summarize(plan, rows)
 best = sweep.best_index(plan, table)
 shown = table.copy()
-shown.insert(len(plan.grid), f"{plan_card.headline} mean ± std", [
-    "pending" if m != m else (f"{m:.4f}" if s != s else f"{m:.4f} ± {s:.4f}")
+shown.insert(len(plan.grid), tr("sweeps.mean_std_column", metric=plan_card.headline), [
+    tr("sweeps.pending") if m != m else (f"{m:.4f}" if s != s else f"{m:.4f} ± {s:.4f}")
     for m, s in zip(table["mean"], table["std"])])
-st.subheader(f"{plan_card.headline_label} over seeds {sweep.format_seeds(plan.seeds)}")
-st.dataframe(shown.drop(columns=["mean", "std"]), hide_index=True, width="stretch")
+st.subheader(tr("sweeps.over_seeds", label=i18n.headline_label(plan_card, lang),
+                seeds=sweep.format_seeds(plan.seeds)))
+st.dataframe(ui.headers(shown.drop(columns=["mean", "std"])), hide_index=True, width="stretch")
 if best is not None:
     point = plan.points[best]
     done_ids = [i for i in plan.run_ids()[best] if rows.get(i, {}).get("status") == "done"]
-    st.caption(f"Best point: **{sweep.point_label(point)}** "
-               f"({table.at[best, 'mean']:.4f}); standard deviation over seeds uses n − 1. "
-               f"[Open its runs in Compare](/compare?runs={','.join(done_ids)})")
+    st.caption(tr("sweeps.best", point=sweep.point_label(point),
+                  mean=f"{table.at[best, 'mean']:.4f}",
+                  link=f"/compare?runs={','.join(done_ids)}&lang={lang}"))
     fields_in_grid = list(plan.grid)
     if len(fields_in_grid) == 1:
-        figure = sweep_plots.one_field(table, fields_in_grid[0], plan_card.headline)
+        figure = sweep_plots.one_field(table, fields_in_grid[0], plan_card.headline, lang)
     elif len(fields_in_grid) == 2:
         figure = sweep_plots.two_fields(table, fields_in_grid[1], fields_in_grid[0],
-                                        plan_card.headline, plan_card.higher_is_better)
+                                        plan_card.headline, plan_card.higher_is_better, lang)
     else:
         figure = sweep_plots.parallel(table, fields_in_grid, plan_card.headline,
-                                      plan_card.higher_is_better)
+                                      plan_card.higher_is_better, lang)
     st.plotly_chart(figure, width="stretch", key="sweep:figure")
-st.caption("Link to this sweep: `?" + urlencode(sweep.to_query(plan)) + "`")
+st.caption(tr("sweeps.link", query=urlencode(sweep.to_query(plan) | {"lang": lang})))

@@ -16,14 +16,15 @@ if task == "sentiment" and shown:
     sequences.sentiment_table(card, shown)
 ui.comparison(card, shown, curve_metrics=("val/loss", "train/loss"))
 
+lang, tr = ui.language(), ui.tr
 if shown and task == "charlm":
     sequences.generation_panel("transformer", shown)
 
 if runs:
-    st.subheader("Where each position looks")
-    run = st.selectbox("Run", runs, format_func=ui.label, key="transformer:inspect")
+    st.subheader(tr("page.transformer.looks"))
+    run = st.selectbox(tr("page.run"), runs, format_func=ui.label, key="transformer:inspect")
     default = "ROMEO:\nBut soft, what light" if task == "charlm" else "not a bad film at all"
-    text = st.text_input("Input" if task == "charlm" else "Sentence", default,
+    text = st.text_input(tr("page.input") if task == "charlm" else tr("page.sentence"), default,
                          key="transformer:probe")
     restored = ui.restored(run)
     if restored is not None and text.strip():
@@ -33,11 +34,10 @@ if runs:
         except ValueError as error:
             st.error(str(error))
         else:  # maps: (layers, heads, T, T)
-            st.plotly_chart(text_plots.attention_grid(maps, tokens, "Attention weights (row: "
-                            "the position that looks; column: where it looks)"),
-                            width="stretch", key="transformer:attention")
-            st.caption("Each row sums to 1. In the character model the upper triangle is "
-                       "empty: the causal mask hides the future.")
+            st.plotly_chart(text_plots.attention_grid(
+                maps, tokens, tr("page.transformer.attention_title"), lang),
+                width="stretch", key="transformer:attention")
+            st.caption(tr("page.transformer.attention_caption"))
 
 if shown and task == "sentiment":
     sequences.sentiment_probe("transformer", shown)

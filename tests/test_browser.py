@@ -159,3 +159,44 @@ def test_a_fresh_server_serves_shared_links_through_our_navigation(app_url):
             assert "Compare" in nav and "DNN (multilayer perceptron)" in nav, nav
             assert not {"compare", "runs", "dnn", "home"} & set(nav), nav
         browser.close()
+
+
+@pytest.mark.slow
+def test_chinese_pages_and_the_switch_round_trip_through_the_url(app_url, tmp_path):
+    """?lang=zh gives Chinese pages (screenshots of Home and the DNN page, with a CJK font
+    the characters render as glyphs); moving between pages keeps it; the sidebar switch
+    writes ?lang=en, which a reload keeps; switching back writes ?lang=zh."""
+    from playwright.sync_api import sync_playwright
+
+    shots = tmp_path / "screenshots-zh"
+    shots.mkdir()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{app_url}/?lang=zh")
+        settle(page)
+        assert page.locator("h1").first.inner_text() == "深度学习十大算法"
+        assert page.get_by_role("button", name="全部训练（快速）").count() == 1
+        page.screenshot(path=shots / "home-zh.png", full_page=True)
+
+        page.get_by_role("link", name="DNN（多层感知机）").first.click()
+        settle(page)
+        page.wait_for_url(lambda url: "/dnn?" in url and "lang=zh" in url)
+        assert page.locator("h1").first.inner_text() == "DNN（多层感知机）"
+        assert page.locator('[data-testid="stException"]').count() == 0
+        page.get_by_text("随机种子").first.wait_for()  # the form's widgets have drawn
+        page.screenshot(path=shots / "dnn-zh.png", full_page=True)
+
+        page.get_by_text("English", exact=True).click()
+        page.wait_for_url(lambda url: "/dnn?" in url and "lang=en" in url)
+        settle(page)
+        assert page.locator("h1").first.inner_text() == "DNN (multilayer perceptron)"
+        page.reload()
+        settle(page)
+        assert "/dnn?" in page.url and "lang=en" in page.url
+        assert page.locator("h1").first.inner_text() == "DNN (multilayer perceptron)"
+        page.get_by_text("简体中文", exact=True).click()
+        page.wait_for_url(lambda url: "/dnn?" in url and "lang=zh" in url)
+        settle(page)
+        assert page.locator("h1").first.inner_text() == "DNN（多层感知机）"
+        browser.close()

@@ -181,3 +181,18 @@ def test_no_lang_in_the_url_follows_the_locale_and_writes_it_back():
     lang = app.markdown[0].value.removeprefix("lang=")
     assert lang in i18n.LANGS
     assert app.query_params["lang"] == lang
+
+
+@pytest.mark.parametrize("note", [
+    "seed 1, epoch 2/5", "step 1,000/10,000, eval median 23 over 5 seeds, 0 solved",
+    "seed 0: scoring 500 samples", "training the yardstick classifier: epoch 1/2",
+    "epoch 3/50, 5 models", "seed 2: sampled 250/1000", "step 500/2,000, agent 2/5",
+    "reading the corpus", "scoring the whole validation text", "evaluating",
+    "drawing the hidden layer in 2-D"])
+def test_progress_notes_read_in_chinese(note):
+    """The notes the training code writes (engine/algorithms): in zh no English word is
+    left (2-D stays), the numbers are kept, English gets the note unchanged."""
+    zh = i18n.note(note, "zh")
+    assert not re.search(r"[A-Za-z]{2,}", zh.replace("2-D", "")), zh
+    assert re.findall(r"[\d,/]+\d", zh) == re.findall(r"[\d,/]+\d", note), zh
+    assert i18n.note(note, "en") == note

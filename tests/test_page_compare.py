@@ -61,7 +61,7 @@ def test_selection_comes_from_the_link_and_goes_back_into_it(two):
     diff = at.dataframe[1].value
     assert list(diff.index) == ["seed", "hidden"]
     assert at.query_params == {"runs": f"{a['id']},{b['id']}", "metric": "val/acc",
-                               "x": "seconds", "baseline": b["id"]}
+                               "x": "seconds", "baseline": b["id"], "lang": "en"}
 
     # Changing the widgets rewrites the link.
     at.selectbox(key="compare:baseline").set_value(a["id"]).run()

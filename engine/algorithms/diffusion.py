@@ -60,8 +60,7 @@ class Config:
 
     def check(self) -> None:
         if self.ddim_steps > self.timesteps:
-            raise ConfigError(f"ddim_steps ({self.ddim_steps}) must not exceed timesteps "
-                              f"({self.timesteps}): DDIM visits a subset of the T steps")
+            raise ConfigError("error.ddim_steps", ddim=self.ddim_steps, timesteps=self.timesteps)
 
 
 # ---- the noise schedule (kept apart from the network) ------------------------------------

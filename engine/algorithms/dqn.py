@@ -65,11 +65,10 @@ class Config:
 
     def check(self) -> None:
         if self.learning_starts >= self.total_steps:
-            raise ConfigError(f"learning_starts ({self.learning_starts}) must be below total_steps "
-                              f"({self.total_steps}): the agent would never learn")
+            raise ConfigError("error.dqn_learning_starts", starts=self.learning_starts,
+                              total=self.total_steps)
         if self.buffer_size < self.batch_size:
-            raise ConfigError(f"buffer_size ({self.buffer_size}) must hold at least one batch "
-                              f"(batch_size {self.batch_size})")
+            raise ConfigError("error.dqn_buffer", buffer=self.buffer_size, batch=self.batch_size)
 
 
 class QNetwork(nn.Module):

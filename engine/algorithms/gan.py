@@ -55,9 +55,7 @@ class Config:
     def check(self) -> None:
         images = self.train_limit or 60000
         if images // self.batch_size == 0:
-            raise ConfigError(f"batch_size {self.batch_size} is more than the {images} training "
-                              "images: no optimiser step would run; lower batch_size or raise "
-                              "train_limit")
+            raise ConfigError("error.gan_batch", batch=self.batch_size, images=images)
 
 
 # ---- models --------------------------------------------------------------------------------

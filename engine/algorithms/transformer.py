@@ -63,8 +63,8 @@ class Config:
     def __post_init__(self):
         for heads, width in (("heads", "width"), ("sent_heads", "sent_width")):
             if getattr(self, width) % getattr(self, heads):
-                raise ConfigError(f"{heads} must divide {width}, got {getattr(self, heads)} "
-                                  f"{heads} for {width} {getattr(self, width)}")
+                raise ConfigError("error.heads_divide", heads=heads, width=width,
+                                  n_heads=getattr(self, heads), n_width=getattr(self, width))
 
 
 def sinusoidal(positions: int, width: int) -> torch.Tensor:

@@ -274,8 +274,7 @@ def run(spec, report) -> RunResult:
     sentences = load_corpus(cfg["corpus"], cfg["lowercase"], cfg["max_words"])
     words, counts = count_words(sentences, cfg["min_count"])
     if len(words) < 2:
-        raise ConfigError(f"only {len(words)} words occur {cfg['min_count']} times or more; "
-                         f"lower min_count or use more text")
+        raise ConfigError("error.too_few_words", n=len(words), min_count=cfg["min_count"])
     ids, sentence = encode(sentences, {w: i for i, w in enumerate(words)})
     generator = torch.Generator().manual_seed(seed)
     sample = monitor_sample(ids, sentence, cfg["window"], noise_distribution(counts),

@@ -69,5 +69,5 @@ def check_can_save(*paths: Path) -> None:
                 pass
         except OSError as error:
             why = error.strerror or error
-            raise ConfigError(f"cannot save {path.name} in {path.parent} ({why}); "
-                              "set TOP10_DATA_DIR to a writable folder") from None
+            raise ConfigError("error.data_not_writable", file=path.name, folder=path.parent,
+                              why=why) from None

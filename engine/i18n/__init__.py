@@ -23,6 +23,7 @@ import functools
 import hashlib
 import json
 import os
+import re
 import string
 import tomllib
 from pathlib import Path
@@ -54,7 +55,7 @@ def cli_lang() -> str:
         return ENGLISH
     lang = match(raw)
     if lang is None:
-        raise ConfigError(f"TOP10_LANG={raw!r}: use {' or '.join(LANGS)}")
+        raise ConfigError("error.lang_env", value=repr(raw), langs=" or ".join(LANGS))
     return lang
 
 
@@ -74,7 +75,7 @@ def _flatten(table: dict, prefix: str = "") -> dict[str, str]:
 def catalogue(lang: str) -> dict[str, str]:
     """The flat catalogue of one language: dotted key -> text (read once per process)."""
     if lang not in LANGS:
-        raise ConfigError(f"unknown language {lang!r}; known: {', '.join(LANGS)}")
+        raise ValueError(f"unknown language {lang!r}; known: {', '.join(LANGS)}")
     with open(HERE / f"{lang}.toml", "rb") as handle:
         return _flatten(tomllib.load(handle))
 
@@ -181,6 +182,32 @@ def metric_label(card: Card, metric: str, lang: str) -> str:
     if f"metric.{metric}" in catalogue(ENGLISH):
         return t(f"metric.{metric}", lang)
     return metric
+
+
+def optional(prefix: str, name: str, lang: str) -> str:
+    """`name` in `lang` when the catalogue has `<prefix>.<name>` (a table header, a status),
+    else `name` itself: identifiers such as metric keys stay as they are."""
+    key = f"{prefix}.{name}"
+    return t(key, lang) if key in catalogue(ENGLISH) else name
+
+
+def note(text: str, lang: str) -> str:
+    """A run's progress note (free text the training code writes, e.g. "seed 1, epoch 2/5")
+    in `lang`: each phrase of the `note` table (longest first, whole words) is replaced;
+    numbers and punctuation stay. English returns the note as it is."""
+    if lang == ENGLISH or not text:
+        return text
+    pattern, table = _note_table(lang)
+    text = pattern.sub(lambda m: table[m.group(0)], text).replace(", ", "，").replace(": ", "：")
+    return re.sub(r"\s+(?=[，：])", "", text)
+
+
+@functools.cache
+def _note_table(lang: str) -> tuple[re.Pattern, dict[str, str]]:
+    table = {key.removeprefix("note."): text for key, text in catalogue(lang).items()
+             if key.startswith("note.")}
+    phrases = sorted(table, key=len, reverse=True)
+    return re.compile(r"\b(?:" + "|".join(map(re.escape, phrases)) + r")\b"), table
 
 
 def family_name(family: str, lang: str) -> str:

@@ -9,6 +9,8 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
+from engine.i18n import t
+
 TEMPLATE = "plotly_white"
 
 
@@ -20,12 +22,13 @@ def history_frame(rows: list[tuple[int, float, str, float]], label: str) -> pd.D
 
 
 def curves(history: pd.DataFrame, metric: str, x: str = "step", title: str | None = None,
-           log_y: bool = False) -> go.Figure:
+           log_y: bool = False, lang: str = "en") -> go.Figure:
     """One line per run of `metric` against step or wall-clock seconds."""
     data = history[history["key"] == metric]
     fig = px.line(data, x=x, y="value", color="run", log_y=log_y, template=TEMPLATE,
-                  title=title or metric, labels={"value": metric, "seconds": "seconds",
-                                                 "step": "step"})
+                  title=title or metric, labels={"value": title or metric,
+                                                 "seconds": t("plot.seconds", lang),
+                                                 "step": t("plot.step", lang)})
     fig.update_layout(height=340, margin=dict(l=10, r=10, t=40, b=10), legend_title_text="")
     for trace in fig.data:  # a run with one point (a 1-epoch baseline) has no line to draw
         if len(trace.x) == 1:
@@ -72,28 +75,33 @@ def image_grid(images: np.ndarray, titles: list[str], columns: int = 8,
 
 
 def scatter_points(frame: pd.DataFrame, x: str, y: str, color: str, title: str,
-                   hover: list[str] | None = None, log_x: bool = False) -> go.Figure:
+                   hover: list[str] | None = None, log_x: bool = False,
+                   labels: dict[str, str] | None = None) -> go.Figure:
+    """labels: column name -> the text its axis, legend and hover show."""
     fig = px.scatter(frame, x=x, y=y, color=color, hover_data=hover, log_x=log_x,
-                     template=TEMPLATE, title=title)
+                     template=TEMPLATE, title=title, labels=labels)
     fig.update_traces(marker=dict(size=12))
     fig.update_layout(height=360, margin=dict(l=10, r=10, t=40, b=10))
     return fig
 
 
 def grouped_curves(history: pd.DataFrame, prefix: str, title: str, x: str = "step",
-                   log_y: bool = True) -> go.Figure:
+                   log_y: bool = True, lang: str = "en") -> go.Figure:
     """Every metric starting with `prefix` (e.g. "grad/") as its own line, for one run."""
     data = history[history["key"].str.startswith(prefix)].copy()
     data["series"] = data["key"].str.removeprefix(prefix)
     fig = px.line(data, x=x, y="value", color="series", log_y=log_y, template=TEMPLATE,
-                  title=title, labels={"value": "norm", "series": ""})
+                  title=title, labels={"value": t("plot.norm", lang), "series": "",
+                                       "step": t("plot.step", lang)})
     fig.update_layout(height=360, margin=dict(l=10, r=10, t=40, b=10))
     return fig
 
 
-def confusion(matrix: np.ndarray, classes: list[str], title: str) -> go.Figure:
+def confusion(matrix: np.ndarray, classes: list[str], title: str,
+              lang: str = "en") -> go.Figure:
     """(C, C) counts with rows = true class, columns = predicted class."""
-    return heatmap(matrix, classes, classes, title, x_title="predicted", y_title="true")
+    return heatmap(matrix, classes, classes, title, x_title=t("plot.predicted", lang),
+                   y_title=t("plot.true", lang))
 
 
 def thumbnail(history: pd.DataFrame, metric: str) -> go.Figure:

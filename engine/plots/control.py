@@ -8,6 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
+from engine.i18n import t
 from engine.plots import TEMPLATE
 
 COLORS = qualitative.Plotly
@@ -34,7 +35,8 @@ def seed_matrix(curves: list[dict], key: str, hold_last: bool) -> tuple[np.ndarr
 
 
 def seed_bands(runs: dict[str, list[dict]], key: str, title: str, y_title: str,
-               hold_last: bool = False, threshold: float | None = None) -> go.Figure:
+               hold_last: bool = False, threshold: float | None = None,
+               lang: str = "en") -> go.Figure:
     """One median line per run over its seeds, with a min-max band; `runs` maps a label to
     that run's per-seed curves. A run with no values for `key` (the random policy has no
     TD loss) is left out but keeps its colour slot, so colours match across figures."""
@@ -53,17 +55,17 @@ def seed_bands(runs: dict[str, list[dict]], key: str, title: str, y_title: str,
                                  hoverinfo="skip", showlegend=False, legendgroup=label))
         fig.add_trace(go.Scatter(x=steps, y=np.nanmedian(values, 0), mode="lines",
                                  line=dict(color=color, width=2), legendgroup=label,
-                                 name=f"{label}: median of {len(curves)} agents"))
+                                 name=t("plot.median_of", lang, label=label, n=len(curves))))
     if threshold is not None:
         fig.add_hline(y=threshold, line_dash="dot", line_color="grey",
-                      annotation_text=f"solved: {threshold:g}")
+                      annotation_text=t("plot.solved_at", lang, threshold=f"{threshold:g}"))
     fig.update_layout(title=title, template=TEMPLATE, height=360,
-                      margin=dict(l=10, r=10, t=40, b=10), xaxis_title="environment steps",
+                      margin=dict(l=10, r=10, t=40, b=10), xaxis_title=t("plot.env_steps", lang),
                       yaxis_title=y_title, legend=dict(orientation="h", y=-0.2))
     return fig
 
 
-def policy_map(grid: dict, action_names: list[str], title: str) -> go.Figure:
+def policy_map(grid: dict, action_names: list[str], title: str, lang: str = "en") -> go.Figure:
     """The greedy action over (angle, angular velocity); hover shows every Q-value.
     grid: angles (n,), velocities (n,), q (n velocities, n angles, A)."""
     q = grid["q"]
@@ -79,8 +81,8 @@ def policy_map(grid: dict, action_names: list[str], title: str) -> go.Figure:
     fig = go.Figure(go.Heatmap(
         z=best, x=grid["angles"], y=grid["velocities"], customdata=q, zmin=-0.5,
         zmax=n_actions - 0.5, colorscale=scale,
-        colorbar=dict(tickvals=list(range(n_actions)), ticktext=action_names, title="action"),
-        hovertemplate="angle %{x:.3f}<br>velocity %{y:.2f}<br>" + hover + "<extra></extra>"))
+        colorbar=dict(tickvals=list(range(n_actions)), ticktext=action_names, title=t("plot.action", lang)),
+        hovertemplate=t("plot.angle_velocity_hover", lang) + "<br>" + hover + "<extra></extra>"))
     fig.update_layout(title=title, template=TEMPLATE, height=420,
                       margin=dict(l=10, r=10, t=40, b=10), xaxis_title=grid["x_title"],
                       yaxis_title=grid["y_title"])
@@ -88,7 +90,7 @@ def policy_map(grid: dict, action_names: list[str], title: str) -> go.Figure:
 
 
 def episode_q_values(q_values: np.ndarray, actions: np.ndarray, action_names: list[str],
-                     title: str) -> go.Figure:
+                     title: str, lang: str = "en") -> go.Figure:
     """Q-values (T, A) of each action along an episode; markers show the action taken."""
     fig = go.Figure()
     steps = np.arange(len(q_values))
@@ -98,11 +100,11 @@ def episode_q_values(q_values: np.ndarray, actions: np.ndarray, action_names: li
                                  line=dict(color=color)))
         taken = actions == a
         fig.add_trace(go.Scatter(x=steps[taken], y=q_values[taken, a], mode="markers",
-                                 marker=dict(color=color, size=4), name=f"took {name}",
+                                 marker=dict(color=color, size=4), name=t("plot.took", lang, action=name),
                                  showlegend=False, hoverinfo="skip"))
     fig.update_layout(title=title, template=TEMPLATE, height=340,
-                      margin=dict(l=10, r=10, t=40, b=10), xaxis_title="step of the episode",
-                      yaxis_title="Q-value", legend=dict(orientation="h", y=-0.25))
+                      margin=dict(l=10, r=10, t=40, b=10), xaxis_title=t("plot.episode_step", lang),
+                      yaxis_title=t("plot.q_value", lang), legend=dict(orientation="h", y=-0.25))
     return fig
 
 

@@ -6,10 +6,11 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from engine.i18n import t
 from engine.plots import TEMPLATE, image_grid
 
-ANCHORS = {"eval/fid_floor": "floor: real vs real", "eval/fid_pixel": "per-pixel Gaussian",
-           "eval/fid_noise": "Gaussian noise"}
+ANCHORS = {"eval/fid_floor": "plot.anchor_floor", "eval/fid_pixel": "plot.anchor_pixel",
+           "eval/fid_noise": "plot.anchor_noise"}  # metric -> catalogue key of its name
 COLUMNS = {"eval/fid": "FID", "eval/fid_std": "FID std (seeds)",
            "eval/confidence": "mean confidence", "eval/hist_max_dev": "max class dev",
            "eval/fid_floor": "FID floor", "eval/fid_pixel": "FID pixel-Gauss",
@@ -26,43 +27,45 @@ def strip(images: np.ndarray, captions: list[str], title: str) -> go.Figure:
     return image_grid(images, captions, columns=len(images), title=title)
 
 
-def class_histograms(histograms: dict[str, list[float]], classes: list[str]) -> go.Figure:
+def class_histograms(histograms: dict[str, list[float]], classes: list[str],
+                     lang: str = "en") -> go.Figure:
     """Grouped bars: the share of samples the classifier puts in each class, per run,
     against the 10% a generator covering every class evenly would give."""
     fig = go.Figure()
     for name, shares in histograms.items():
         fig.add_bar(x=classes, y=shares, name=name)
-    fig.add_hline(y=1 / len(classes), line_dash="dot", annotation_text="uniform")
+    fig.add_hline(y=1 / len(classes), line_dash="dot", annotation_text=t("plot.uniform", lang))
     fig.update_layout(template=TEMPLATE, height=340, barmode="group", yaxis_tickformat=".0%",
-                      title="Class histogram of the samples (as our classifier sees them)",
+                      title=t("plot.class_histogram", lang),
                       margin=dict(l=10, r=10, t=40, b=10), legend_title_text="")
     return fig
 
 
-def fid_with_anchors(scores: dict[str, float], anchors: dict[str, float]) -> go.Figure:
+def fid_with_anchors(scores: dict[str, float], anchors: dict[str, float],
+                     lang: str = "en") -> go.Figure:
     """Horizontal bars of FID per run (log scale), with the anchors as reference lines."""
     names = list(scores)
     fig = go.Figure(go.Bar(x=[scores[n] for n in names], y=names, orientation="h",
                            text=[f"{scores[n]:.1f}" for n in names], textposition="auto"))
-    for key, text in ANCHORS.items():
+    for key, name in ANCHORS.items():
         if key in anchors:
             fig.add_vline(x=anchors[key], line_dash="dot",
-                          annotation_text=f"{text} {anchors[key]:.1f}",
+                          annotation_text=f"{t(name, lang)} {anchors[key]:.1f}",
                           annotation_textangle=-90)
     fig.update_layout(template=TEMPLATE, height=120 + 40 * len(names), xaxis_type="log",
-                      title="FID on our classifier's features (lower is better)",
+                      title=t("plot.fid_title", lang),
                       margin=dict(l=10, r=10, t=40, b=10), xaxis_title="FID")
     return fig
 
 
-def schedules(alpha_bars: dict[str, np.ndarray]) -> go.Figure:
+def schedules(alpha_bars: dict[str, np.ndarray], lang: str = "en") -> go.Figure:
     """alpha-bar_t over t for each schedule: how much of the image is left at step t."""
     fig = go.Figure()
     for name, values in alpha_bars.items():
-        t = np.arange(1, len(values) + 1)
-        fig.add_scatter(x=t, y=values, mode="lines", name=name)
-    fig.update_layout(template=TEMPLATE, height=320, xaxis_title="step t",
-                      yaxis_title="alpha-bar (signal share)", title="Noise schedule",
+        steps = np.arange(1, len(values) + 1)
+        fig.add_scatter(x=steps, y=values, mode="lines", name=name)
+    fig.update_layout(template=TEMPLATE, height=320, xaxis_title=t("plot.step_t", lang),
+                      yaxis_title=t("plot.alpha_bar", lang), title=t("plot.noise_schedule", lang),
                       margin=dict(l=10, r=10, t=40, b=10), legend_title_text="")
     return fig
 

@@ -8,6 +8,7 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
+from engine.i18n import t
 from engine.plots import TEMPLATE
 
 PALETTE = px.colors.qualitative.Plotly  # one colour per class (Planetoid has at most 7)
@@ -19,7 +20,7 @@ def _layout(fig: go.Figure, title: str, height: int = 420) -> go.Figure:
     return fig
 
 
-def seed_bands(history: pd.DataFrame, metric: str = "val/acc") -> go.Figure:
+def seed_bands(history: pd.DataFrame, metric: str = "val/acc", lang: str = "en") -> go.Figure:
     """Mean curve of `metric` per run with a band of +- one std over its seeds (the run
     reports `metric` and `metric`_std every epoch)."""
     fig = go.Figure()
@@ -34,12 +35,12 @@ def seed_bands(history: pd.DataFrame, metric: str = "val/acc") -> go.Figure:
                                  hoverinfo="skip", showlegend=False, legendgroup=run))
         fig.add_trace(go.Scatter(x=mean.index, y=mean, name=run, line=dict(color=colour),
                                  legendgroup=run))
-    fig.update_xaxes(title="epoch")
+    fig.update_xaxes(title=t("plot.epoch", lang))
     fig.update_yaxes(title=metric)
-    return _layout(fig, f"{metric}: mean over seeds, band = +- 1 std", 380)
+    return _layout(fig, t("plot.seed_bands", lang, metric=metric), 380)
 
 
-def seed_points(per_seed: dict[str, list[float]]) -> go.Figure:
+def seed_points(per_seed: dict[str, list[float]], lang: str = "en") -> go.Figure:
     """Variant -> test accuracy of each seed: one dot per seed, a bar at the mean."""
     fig = go.Figure()
     for i, (name, values) in enumerate(per_seed.items()):
@@ -50,26 +51,28 @@ def seed_points(per_seed: dict[str, list[float]]) -> go.Figure:
         fig.add_trace(go.Scatter(x=[name], y=[float(np.mean(values))], mode="markers",
                                  marker=dict(symbol="line-ew-open", size=36, color=colour,
                                              line=dict(width=3)), showlegend=False,
-                                 hovertemplate=f"{name} mean %{{y:.4f}}<extra></extra>"))
-    fig.update_yaxes(title="test accuracy")
-    return _layout(fig, "Test accuracy of every seed (dash = mean)", 340)
+                                 hovertemplate=t("plot.mean_hover", lang, name=name)
+                                 + " %{y:.4f}<extra></extra>"))
+    fig.update_yaxes(title=t("metric.test/acc", lang))
+    return _layout(fig, t("plot.seed_points", lang), 340)
 
 
 def embedding_map(points: np.ndarray, true: np.ndarray, predicted: np.ndarray | None,
-                  title: str) -> go.Figure:
+                  title: str, lang: str = "en") -> go.Figure:
     """(N, 2) map of nodes coloured by true class; hover gives node id and predicted class.
     Wrongly predicted nodes are drawn as crosses."""
     fig = go.Figure()
     ids = np.arange(len(points))
     for c in np.unique(true):
         mask = true == c
-        hover = [f"node {i}<br>true class {c}" for i in ids[mask]]
+        hover = [t("plot.node_true", lang, node=i, c=c) for i in ids[mask]]
         symbols = "circle"
         if predicted is not None:
-            hover = [f"{h}<br>predicted class {p}" for h, p in zip(hover, predicted[mask])]
+            hover = [f"{h}<br>{t('plot.predicted_class', lang, c=p)}"
+                     for h, p in zip(hover, predicted[mask])]
             symbols = np.where(predicted[mask] == c, "circle", "x")
         fig.add_trace(go.Scattergl(x=points[mask, 0], y=points[mask, 1], mode="markers",
-                                   name=f"class {c}", text=hover, hoverinfo="text",
+                                   name=t("plot.class_n", lang, c=c), text=hover, hoverinfo="text",
                                    marker=dict(color=PALETTE[int(c) % len(PALETTE)], size=5,
                                                symbol=symbols, opacity=0.75)))
     fig.update_xaxes(visible=False)
@@ -97,7 +100,8 @@ def radial_layout(hops: list[int], edges: np.ndarray) -> np.ndarray:
 
 
 def neighbourhood(nodes: list[int], hops: list[int], edges: np.ndarray, true: np.ndarray,
-                  predicted: np.ndarray, split: list[str], title: str) -> go.Figure:
+                  predicted: np.ndarray, split: list[str], title: str,
+                  lang: str = "en") -> go.Figure:
     """A node's 2-hop subgraph: fill = predicted class, ring = true class, a cross where
     they differ; the chosen node is the big one in the middle. `edges` (2, e) index into
     `nodes`; `true`, `predicted` and `split` are per entry of `nodes`."""
@@ -112,28 +116,28 @@ def neighbourhood(nodes: list[int], hops: list[int], edges: np.ndarray, true: np
     for c in sorted(set(predicted.tolist())):
         idx = [i for i in range(len(nodes)) if predicted[i] == c]
         fig.add_trace(go.Scatter(
-            x=xy[idx, 0], y=xy[idx, 1], mode="markers", name=f"predicted class {c}",
+            x=xy[idx, 0], y=xy[idx, 1], mode="markers", name=t("plot.predicted_class", lang, c=c),
             marker=dict(color=PALETTE[c % len(PALETTE)],
                         size=[26 if i == 0 else 13 for i in idx],
                         symbol=["circle" if predicted[i] == true[i] else "x" for i in idx],
                         line=dict(color=[PALETTE[true[i] % len(PALETTE)] for i in idx],
                                   width=3)),
-            text=[f"node {nodes[i]} ({split[i]}, {hops[i]} hop)<br>true class {true[i]}"
-                  f"<br>predicted class {predicted[i]}" for i in idx], hoverinfo="text"))
+            text=[t("plot.node_hover", lang, node=nodes[i], split=split[i], hops=hops[i],
+                    true=true[i], predicted=predicted[i]) for i in idx], hoverinfo="text"))
     wrong = int((predicted != true).sum())
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False, scaleanchor="x")
-    _layout(fig, f"{title}: {wrong} of {len(nodes)} wrong", 480)
+    _layout(fig, t("plot.n_wrong", lang, title=title, wrong=wrong, n=len(nodes)), 480)
     fig.update_layout(legend=dict(orientation="h", yanchor="top", y=0, x=0))
     return fig
 
 
 def attention(weights: np.ndarray, senders: list[str], columns: list[str],
-              title: str) -> go.Figure:
+              title: str, lang: str = "en") -> go.Figure:
     """(senders, columns) attention weights of one node's incoming edges."""
     fig = go.Figure(go.Heatmap(z=weights, x=columns, y=senders, colorscale="Purples",
                                texttemplate="%{z:.2f}" if len(senders) <= 15 else None,
                                hovertemplate="%{y}, %{x}: %{z:.3f}<extra></extra>"))
-    fig.update_xaxes(title="attention head")
-    fig.update_yaxes(title="incoming edge from", autorange="reversed")
+    fig.update_xaxes(title=t("plot.attention_head", lang))
+    fig.update_yaxes(title=t("plot.incoming_from", lang), autorange="reversed")
     return _layout(fig, title, max(240, 100 + 28 * len(senders)))

@@ -6,6 +6,7 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
+from engine.i18n import t
 from engine.plots import TEMPLATE, image_grid, scatter_points
 
 
@@ -24,17 +25,18 @@ def filters(weights: np.ndarray, title: str, limit: int = 32) -> go.Figure:
                       columns=min(8, len(shown)), title=title)
 
 
-def feature_maps(maps: list[tuple[str, np.ndarray]], channels: int = 8) -> list[go.Figure]:
+def feature_maps(maps: list[tuple[str, np.ndarray]], channels: int = 8,
+                 lang: str = "en") -> list[go.Figure]:
     """One figure per layer: the first `channels` maps of (C, H, W), each stretched."""
     figures = []
     for name, activation in maps:
         shown = _stretch(np.asarray(activation, dtype=float)[:channels])
-        figures.append(image_grid(shown, [f"ch {i}" for i in range(len(shown))],
+        figures.append(image_grid(shown, [t("plot.channel", lang, i=i) for i in range(len(shown))],
                                   columns=channels, title=name))
     return figures
 
 
-def digit(image: np.ndarray, title: str = "what the models see (28 x 28)") -> go.Figure:
+def digit(image: np.ndarray, title: str) -> go.Figure:
     """A (28, 28) uint8 digit as the models get it."""
     fig = px.imshow(np.asarray(image), color_continuous_scale="gray", zmin=0, zmax=255,
                     template=TEMPLATE, title=title)
@@ -44,22 +46,26 @@ def digit(image: np.ndarray, title: str = "what the models see (28 x 28)") -> go
     return fig
 
 
-def probabilities(probs: dict[str, np.ndarray], classes: list[str]) -> go.Figure:
+def probabilities(probs: dict[str, np.ndarray], classes: list[str],
+                  lang: str = "en") -> go.Figure:
     """Variant -> (C,) class probabilities, as grouped bars: one colour per variant."""
     frame = pd.DataFrame([{"variant": name, "class": cls, "probability": float(p)}
                           for name, row in probs.items() for cls, p in zip(classes, row)])
     fig = px.bar(frame, x="class", y="probability", color="variant", barmode="group",
-                 template=TEMPLATE, title="Class probabilities, each variant",
-                 range_y=[0, 1])
+                 template=TEMPLATE, title=t("plot.class_probabilities", lang),
+                 range_y=[0, 1], labels={"class": t("plot.class", lang),
+                                         "probability": t("plot.probability", lang)})
     fig.update_layout(height=340, margin=dict(l=10, r=10, t=40, b=10), legend_title_text="")
     fig.update_xaxes(type="category")
     return fig
 
 
 def params_vs_accuracy(table: pd.DataFrame, accuracy: str = "test/acc",
-                       label: str = "variant") -> go.Figure:
+                       label: str = "variant", lang: str = "en") -> go.Figure:
     """Each run a point: parameters (log scale) against test accuracy."""
     return scatter_points(table, x="params", y=accuracy, color=label,
-                          title="Parameters vs test accuracy",
+                          title=t("plot.params_vs_accuracy", lang),
                           hover=["train seconds"] if "train seconds" in table else None,
-                          log_x=True)
+                          log_x=True, labels={"params": t("col.params", lang),
+                                              "train seconds": t("col.train seconds", lang),
+                                              accuracy: t(f"metric.{accuracy}", lang)})

@@ -16,19 +16,47 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from engine import compare, inspect, plots, registry, settings
+from engine import compare, i18n, inspect, plots, registry, settings
 from engine.core import ConfigError, RunSpec
 from engine.jobs import JobManager
 from engine.core import Card
 from engine.markup import capped, escape_markdown  # noqa: F401 (for pages: user text in Markdown)
-from engine.public import NOTICE as PUBLIC_NOTICE, Policy
+from engine.public import Policy
 from engine.store import Store, StoreError, target_of
+from engine.ui import lang as visitor_lang
 
 LIVE = ("queued", "running")
 # Streamlit's Material icons: Debian's chromium draws status emoji as empty boxes
 STATUS_ICONS = {"queued": ":material/schedule:", "running": ":material/settings:",
                 "done": ":material/check_circle:", "failed": ":material/error:",
                 "cancelled": ":material/cancel:", "interrupted": ":material/warning:"}
+
+
+# ---- the visitor's language ---------------------------------------------------------------
+def language() -> str:
+    """The language of this run (the URL's ?lang=, else the session's, else the browser's)."""
+    return visitor_lang.current()
+
+
+def tr(key: str, **fields) -> str:
+    """An interface string (engine/i18n/en.toml, zh.toml) in the visitor's language."""
+    return i18n.t(key, language(), **fields)
+
+
+def headers(frame: pd.DataFrame) -> pd.DataFrame:
+    """A table with its column names in the visitor's language, for display only; names
+    with no `col.<name>` entry (metric keys, run labels) stay as they are."""
+    lang = language()
+    return frame.rename(columns=lambda name: i18n.optional("col", str(name), lang))
+
+
+def axis_name(x: str) -> str:
+    """'step' or 'seconds' (the identifiers of an x axis) in the visitor's language."""
+    return {"step": tr("plot.step"), "seconds": tr("plot.seconds")}[x]
+
+
+def status_name(status: str) -> str:
+    return i18n.optional("status", status, language())
 
 
 # ---- shared resources -------------------------------------------------------------------
@@ -74,7 +102,7 @@ class Restored:
     artifacts: dict
 
 
-@st.cache_resource(show_spinner="Loading the trained model...", max_entries=32)
+@st.cache_resource(show_spinner=False, max_entries=32)
 def _restored(store_path: str, run_id: str, finished: float | None) -> tuple[Any, dict] | None:
     found = manager().artifacts(run_id)  # checksums verified; None: damaged and requeued
     if found is None:
@@ -86,10 +114,10 @@ def restored(run: dict) -> Restored | None:
     """The one way a page gets a finished run's model and artifacts: built once per run
     (keyed by run id and finish time, so a re-run is rebuilt) and shared by every rerun
     and visitor. Damaged stored files give one warning and None; the run is requeued."""
-    pair = _restored(str(store().root), run["id"], run["finished"])
+    with st.spinner(tr("ui.loading_model")):
+        pair = _restored(str(store().root), run["id"], run["finished"])
     if pair is None:
-        st.warning(f"{label(run)}: its stored files were damaged, so it has been queued to "
-                   "train again.")
+        st.warning(tr("ui.damaged", run=label(run)))
         return None
     return Restored(run, *pair)
 
@@ -106,21 +134,26 @@ def stored_runs(algorithm: str, status: str | None = "done") -> list[dict]:
 def label(run: dict) -> str:
     """A short, unique-enough name for a run in legends and tables: "lstm · quick · seed 0"."""
     spec = run["spec"]
-    return f"{spec['variant']} · {spec['preset']} · seed {spec['seed']}"
+    return tr("ui.run_label", variant=spec["variant"], seed=spec["seed"],
+              preset=i18n.preset_name(spec["preset"], language()))
 
 
 # ---- page parts ---------------------------------------------------------------------------
 def header(card: Card) -> None:
     through_navigation()
-    st.title(card.title)
-    st.markdown(f"*{card.summary}*")
-    with st.expander("How it works", expanded=False):
-        st.markdown(card.explanation)
+    lang = language()
+    st.title(i18n.title(card, lang))
+    st.markdown(f"*{i18n.summary(card, lang)}*")
+    with st.expander(tr("ui.how_it_works"), expanded=False):
+        st.markdown(i18n.explanation(card, lang))
 
 
 def _widget(card: Card, field: dataclasses.Field, value: Any, key: str) -> Any:
-    meta, text = field.metadata, field.metadata.get("help", "")
-    name = field.name.replace("_", " ")
+    meta, lang = field.metadata, language()
+    text = i18n.setting_help(card, field.name, lang)
+    name = i18n.setting_label(card, field.name, lang)
+    if lang == i18n.ENGLISH:
+        name = name.replace("_", " ")
     if meta.get("choices"):
         options = list(meta["choices"])
         return st.selectbox(name, options, index=options.index(value), help=text, key=key)
@@ -142,9 +175,11 @@ def config_form(card: Card, variants: list[str] | None = None) -> list[RunSpec]:
     specs the page shows: the last ones trained in this session for that task, else the
     preset's defaults (so a stored run at those defaults shows at once)."""
     state_key = f"{card.key}:specs"
+    lang = language()
     asked = url_settings(card)
-    preset = st.segmented_control("Preset", list(card.presets), default=asked["preset"],
+    preset = st.segmented_control(tr("ui.preset"), list(card.presets), default=asked["preset"],
                                   key=f"{card.key}:preset", required=True,
+                                  format_func=lambda p: i18n.preset_name(p, lang),
                                   help=preset_help(card))
     if preset != asked["preset"]:
         asked = {"preset": preset, "overrides": {}, "seed": 0, "variants": None}
@@ -154,17 +189,19 @@ def config_form(card: Card, variants: list[str] | None = None) -> list[RunSpec]:
     chosen_task = {}  # {"task": ...} where a run is one of several tasks (LSTM, Transformer)
     if "task" in defaults:
         task_field = next(f for f in fields if f.name == "task")
-        task = st.segmented_control("Task", list(task_field.metadata["choices"]),
+        task = st.segmented_control(i18n.setting_label(card, "task", lang),
+                                    list(task_field.metadata["choices"]),
                                     default=asked["overrides"].get("task", defaults["task"]),
                                     key=f"{card.key}:task",
-                                    required=True, help=task_field.metadata["help"])
+                                    required=True, help=i18n.setting_help(card, "task", lang))
         chosen_task = {"task": task} if task != defaults["task"] else {}
         fields = [f for f in fields if f.name != "task" and f.metadata["task"] in (None, task)]
     with st.form(f"{card.key}:form"):
-        chosen = st.multiselect("Variants", all_variants,
+        chosen = st.multiselect(tr("ui.variants"), all_variants,
                                 default=[v for v in asked["variants"] or all_variants
                                          if v in all_variants],
-                                format_func=lambda v: f"{v}: {card.variants[v]}".replace("`", ""),
+                                format_func=lambda v: f"{v}: "
+                                f"{i18n.variant_text(card, v, lang)}".replace("`", ""),
                                 key=f"{card.key}:variants")
         values = {}
         columns = st.columns(4, vertical_alignment="bottom")  # checkboxes line up with inputs
@@ -174,20 +211,18 @@ def config_form(card: Card, variants: list[str] | None = None) -> list[RunSpec]:
                                              asked["overrides"].get(field.name, defaults[field.name]),
                                              key=f"{card.key}:{preset}:{field.name}")
         seed = columns[len(values) % 4].number_input(
-            "seed", 0, 2**31 - 1, asked["seed"], key=f"{card.key}:seed",
-            help="The run's random seed" + ("; with 'seeds' above, the run trains seeds seed, "
-                                            "seed+1, ... and reports their mean"
-                                            if "seeds" in defaults else ""))
-        submitted = st.form_submit_button("Train", type="primary")
+            tr("ui.seed"), 0, 2**31 - 1, asked["seed"], key=f"{card.key}:seed",
+            help=tr("ui.seed_help") + (tr("ui.seed_help_seeds") if "seeds" in defaults else ""))
+        submitted = st.form_submit_button(tr("ui.train"), type="primary")
     overrides = {**chosen_task, **{k: v for k, v in values.items() if v != defaults[k]}}
     if submitted:
         if not chosen:
-            st.error("Choose at least one variant.")
+            st.error(tr("ui.choose_variant"))
         else:
             try:
                 specs = [registry.build_spec(card.key, v, preset, overrides, seed) for v in chosen]
             except ConfigError as error:
-                st.error(str(error))
+                st.error(error.text(lang))
             else:
                 st.session_state[state_key] = specs
                 submit(specs)
@@ -205,7 +240,7 @@ def config_form(card: Card, variants: list[str] | None = None) -> list[RunSpec]:
     return [registry.build_spec(card.key, v, preset, chosen_task) for v in all_variants]
 
 
-URL_KEYS = ("preset", "seed", "variants")  # the query keys besides the settings' own names
+URL_KEYS = ("preset", "seed", "variants", "lang")  # the query keys besides the settings' own names
 
 
 def url_settings(card: Card) -> dict:
@@ -253,14 +288,13 @@ def keep_in_url(preset: str, overrides: dict, seed: int, chosen: list[str],
         query["seed"] = str(seed)
     if chosen != all_variants:
         query["variants"] = ",".join(chosen)
-    st.query_params.from_dict(query)
+    st.query_params.from_dict(query | {"lang": language()})
 
 
 def preset_help(card: Card) -> str:
     """The preset picker's help: what each preset is for and, where the card states it,
     its measured training seconds on 2 idle cores (`python -m engine bench quick`)."""
-    return ("quick: a smoke test that shows the page working; standard: a real, small "
-            "result; full: reaches the quality figures (long)")
+    return tr("ui.preset_help")
 
 
 def policy() -> Policy:
@@ -288,7 +322,7 @@ def refused(specs: list[RunSpec], force: bool = False) -> str | None:
     everyone = [r["id"] for r in store().list_runs(status="running")
                 + store().list_runs(status="queued")]
     mine = sum(target_of(i) in my_runs() for i in everyone)
-    return rules.refuse_training(specs, new, mine, len(everyone))
+    return rules.refuse_training(specs, new, mine, len(everyone), language())
 
 
 def submit(specs: list[RunSpec], force: bool = False) -> bool:
@@ -326,8 +360,7 @@ def run_panel(card: Card, specs: list[RunSpec]) -> list[dict]:
         for spec, run_id in zip(specs, ids):
             run = now.get(run_id)
             if run is None:
-                st.caption(f"**{spec.variant}**: not trained yet with these settings; "
-                           "press Train.")
+                st.caption(tr("ui.not_trained", variant=spec.variant))
                 continue
             _status_line(run)
         still = any(r["status"] in LIVE for r in now.values())
@@ -344,19 +377,20 @@ def _status_line(run: dict) -> None:
     if status in LIVE:
         left, right = st.columns([6, 1])
         elapsed = time.time() - (run["started"] or run["created"])
-        text = f"{icon} **{variant}** {status}: {run['note']} ({elapsed:.0f}s)"
+        text = tr("ui.live_line", icon=icon, variant=variant, status=status_name(status),
+                  note=i18n.note(run["note"], language()), seconds=f"{elapsed:.0f}")
         left.progress(float(run["progress"] or 0.0), text=text)
         if (not policy().public or target_of(run["id"]) in my_runs()) and right.button(
-                "Cancel", key=f"cancel:{run['id']}"):
+                tr("ui.cancel"), key=f"cancel:{run['id']}"):
             manager().cancel(run["id"])
             st.rerun(scope="fragment")
     elif status == "done":
-        badge = " · served from the store" if run["id"] in st.session_state.get(
+        badge = tr("ui.served_from_store") if run["id"] in st.session_state.get(
             "cached_runs", set()) else ""
         if run.get("shipped") is not None:
-            badge = " · :material/inventory_2: shipped result"
-        text = (f"{icon} **{variant}** done in {run['train_seconds']:.1f} s of training"
-                f"{prep_note(run)}{badge} · run `{run['id']}`")
+            badge = tr("ui.shipped_badge")
+        text = tr("ui.done_line", icon=icon, variant=variant, badge=badge, run_id=run["id"],
+                  seconds=f"{run['train_seconds']:.1f}", prep=prep_note(run))
         if run.get("shipped") is None:
             st.caption(text)
             return
@@ -364,13 +398,14 @@ def _status_line(run: dict) -> None:
         left.caption(text)
         provenance_popover(run, right)
     else:
-        reason = (run["error"] or status).split("\n")[0]
-        st.warning(f"{icon} **{variant}** {status}: {reason}. Press Train to run it again.")
+        reason = (run["error"] or status_name(status)).split("\n")[0]
+        st.warning(tr("ui.ended_line", icon=icon, variant=variant, status=status_name(status),
+                      reason=reason))
 
 
 def provenance_popover(run: dict, where=None) -> None:
     """A shipped run's provenance (commit, date, device, threads, the command), one click away."""
-    box = (where or st).popover("Provenance", help="Where and how this shipped run was trained")
+    box = (where or st).popover(tr("ui.provenance"), help=tr("ui.provenance_help"))
     with box:
         shown = run.get("shipped") or {}
         for key in ("command", "commit", "trained", "device", "gpu", "cpu", "threads", "torch"):
@@ -394,14 +429,7 @@ def metrics_table(card: Card, runs: list[dict], extra: tuple[str, ...] = ()) -> 
 
 
 # cards whose quick preset is only a smoke test: what its numbers are not, where to look
-SMOKE_TESTS = {
-    "gan": "a few hundred images and one epoch: the samples are still blobs and the FID is "
-           "far above the anchors. It shows the page working, not what a GAN learns",
-    "diffusion": "twenty training steps: the samples are still noise, worse than the Gaussian "
-                 "baseline. It shows the page working, not what diffusion learns",
-    "word2vec": "a small slice of text and two passes: neighbours and analogies are mostly "
-                "chance. It shows the page working, not what the vectors learn",
-}
+SMOKE_TESTS = ("gan", "diffusion", "word2vec")  # their quick preset only shows the page working
 
 
 def smoke_test_note(card: Card, runs: list[dict]) -> None:
@@ -410,62 +438,73 @@ def smoke_test_note(card: Card, runs: list[dict]) -> None:
     if card.key not in SMOKE_TESTS or not any(r["spec"]["preset"] == "quick" for r in runs):
         return
     ready = any(r["spec"]["preset"] == "standard" for r in stored_runs(card.key))
-    where = ("choose **standard** above: a stored result shows at once" if ready else
-             "choose **standard** above and press Train for the real thing")
-    st.info(f"Smoke test: the quick preset uses {SMOKE_TESTS[card.key]}. To see it, {where}.",
+    where = tr("ui.smoke_ready") if ready else tr("ui.smoke_train")
+    st.info(tr("ui.smoke", what=tr(f"ui.smoke_{card.key}"), where=where),
             icon=":material/science:")
 
 
 def comparison(card: Card, runs: list[dict], curve_metrics: tuple[str, ...] = ()) -> None:
     """The side-by-side: one metrics table and overlaid curves of the chosen runs."""
     if not runs:
-        st.info("No finished runs for these settings yet. Press **Train** above.")
+        st.info(tr("ui.no_finished"))
         return
-    st.subheader("Side by side")
+    lang = language()
+    st.subheader(tr("ui.side_by_side"))
     smoke_test_note(card, runs)
     table = metrics_table(card, runs)
     best = table[card.headline].max() if card.higher_is_better else table[card.headline].min()
     st.dataframe(table.style.highlight_max(subset=[card.headline], color="#dbeafe")
                  if card.higher_is_better else table, hide_index=True, width="stretch",
                  column_config=table_columns(card, table))
-    st.caption(f"Headline: **{card.headline_label}**; best here "
-               f"{compare.format_metric(card.headline, best)}.")
+    st.caption(tr("ui.headline_caption", label=i18n.headline_label(card, lang),
+                  best=compare.format_metric(card.headline, best)))
     frame = pd.concat([plots.history_frame(history(r), label(r)) for r in runs])
     keys = sorted(frame["key"].unique())
     wanted = [m for m in curve_metrics if m in keys] or keys[:2]
     left, right = st.columns([3, 1])
-    chosen = left.multiselect("Curves", keys, default=wanted, key=f"{card.key}:curves")
-    x_axis = right.radio("x axis", ["step", "seconds"], horizontal=True, key=f"{card.key}:x")
+    chosen = left.multiselect(tr("ui.curves"), keys, default=wanted, key=f"{card.key}:curves",
+                              format_func=lambda m: i18n.metric_label(card, m, lang)
+                              if lang != i18n.ENGLISH else m)
+    x_axis = right.radio(tr("ui.x_axis"), ["step", "seconds"], horizontal=True,
+                         key=f"{card.key}:x", format_func=axis_name)
     columns = st.columns(2)
     for i, metric in enumerate(chosen):
-        columns[i % 2].plotly_chart(plots.curves(frame, metric, x=x_axis), width="stretch",
+        title = i18n.metric_label(card, metric, lang) if lang != i18n.ENGLISH else metric
+        columns[i % 2].plotly_chart(plots.curves(frame, metric, x=x_axis, title=title,
+                                                 lang=lang), width="stretch",
                                     key=f"{card.key}:curve:{metric}")
 
 
 def table_columns(card: Card, table: pd.DataFrame) -> dict:
     """st.dataframe column_config for a metrics table: headers from the card's metric
-    labels, accuracies as percentages, times with units, other numbers to 4 digits."""
+    labels (in the visitor's language), accuracies as percentages, times with units, other
+    numbers to 4 digits; variant, preset and seed get their header only."""
+    lang = language()
     config = {}
     for column in table.columns:
         if column in ("variant", "preset", "seed"):
+            config[column] = i18n.optional("col", column, lang)
             continue
-        config[column] = st.column_config.NumberColumn(
-            compare.metric_label(card, column), format=compare.number_format(column))
+        label = compare.metric_label(card, column) if lang == i18n.ENGLISH else \
+            i18n.optional("col", column, lang) if column in compare.EXTRA else \
+            i18n.metric_label(card, column, lang)
+        config[column] = st.column_config.NumberColumn(label,
+                                                       format=compare.number_format(column))
     return config
 
 
 def prep_note(run: dict) -> str:
-    """' (+ 12.3 s preparing: ...)' when the run spent time on a preparatory step."""
+    """' (+ 12.3 s of preparation)' when the run spent time on a preparatory step."""
     prep = run["metrics"].get("prep/seconds") if run["metrics"] else None
-    return f" (+ {prep:.1f} s of preparation)" if prep else ""
+    return tr("ui.prep_note", seconds=f"{prep:.1f}") if prep else ""
 
 
-def source(card: Card, title: str = "The code that ran") -> None:
+def source(card: Card) -> None:
     """The functions and classes the card names as its code, as the page's last section;
     shown once the store holds a finished run of the card (before that, nothing ran)."""
     if not stored_runs(card.key):
         return
-    with st.expander(title):
+    with st.expander(tr("ui.code_that_ran")):
         for obj in card.code:
             st.code(getsource(obj), language="python")
 
@@ -478,22 +517,26 @@ NAVIGATED = "top10:navigated"  # session key: this session's runs go through nav
 def navigate() -> None:
     """Page configuration, the navigation (pages grouped by family), the shared sidebar,
     then the page the address asks for. Home.py calls it; so does through_navigation()."""
-    st.set_page_config(page_title="Deep Learning Top-10", page_icon=":material/neurology:",
+    lang = language()
+    st.set_page_config(page_title=tr("nav.app_title"), page_icon=":material/neurology:",
                        layout="wide")
-    sections = {"Overview": [st.Page(PAGES / "home.py", title="Home", default=True)]}
+    sections = {tr("nav.overview"): [st.Page(PAGES / "home.py", title=tr("nav.home"),
+                                             default=True)]}
     for family, keys in registry.FAMILIES.items():
-        sections[family] = [st.Page(PAGES / f"{key}.py", title=registry.card(key).title,
-                                    url_path=key) for key in keys]
-    sections["Tools"] = [st.Page(PAGES / f"{name}.py", title=title, url_path=name)
-                         for name, title in (("compare", "Compare"), ("runs", "Runs"),
-                                             ("sweeps", "Sweeps"))]
+        sections[i18n.family_name(family, lang)] = [
+            st.Page(PAGES / f"{key}.py", title=i18n.title(registry.card(key), lang),
+                    url_path=key) for key in keys]
+    sections[tr("nav.tools")] = [
+        st.Page(PAGES / "compare.py", title=tr("nav.compare"), url_path="compare"),
+        st.Page(PAGES / "runs.py", title=tr("nav.runs"), url_path="runs"),
+        st.Page(PAGES / "sweeps.py", title=tr("nav.sweeps"), url_path="sweeps")]
     page = st.navigation(sections, expanded=True)
     st.session_state[NAVIGATED] = True
     inspect.use_threads(settings.inference_threads())
     sidebar = st.sidebar.container()  # its place at the top, filled after the page ran
+    visitor_lang.switch()  # below it; drawn now, as a page may stop early (st.stop)
     if missing := unknown_page(st.context.url or ""):
-        st.error(f"There is no page called “{missing}”. Here is Home; the pages are "
-                 "listed on the left.", icon=":material/error:")
+        st.error(tr("ui.unknown_page", page=missing), icon=":material/error:")
     try:
         page.run()
     finally:  # after the page, so a job its Train button queued in this run shows at once
@@ -504,7 +547,7 @@ def unknown_page(url: str) -> str:
     """The last path part of `url` when no page has it, else '' (st.navigation quietly
     shows the default page for an unknown path, so the caller says so)."""
     path = url.split("?")[0].rstrip("/").rsplit("/", 1)[-1]
-    known = {"", "home", *registry.KEYS, "compare", "runs"}
+    known = {"", "home", *registry.KEYS, "compare", "runs", "sweeps"}
     return "" if path in known or ":" in path else path
 
 
@@ -538,7 +581,7 @@ def training_device() -> str:
     try:
         device = settings.device()
     except ConfigError as error:
-        return f":material/warning: {error}"
+        return f":material/warning: {error.text(language())}"
     if device.type == "cuda":
         import torch
 
@@ -557,40 +600,45 @@ def jobs_sidebar(place) -> None:
         queued = store().list_runs(status="queued")
         batch = st.session_state.get("batch")
         if not (running or queued or batch):
-            st.caption("No training in progress.")
+            st.caption(tr("ui.no_training"))
             return
         for run in running:
             elapsed = time.time() - (run["started"] or run["created"])
             st.progress(float(run["progress"] or 0), text=f"{STATUS_ICONS['running']} "
-                        f"{run['algorithm']}/{run['variant']}: {run['note']} ({elapsed:.0f} s)")
+                        f"{run['algorithm']}/{run['variant']}: "
+                        f"{i18n.note(run['note'], language())} ({elapsed:.0f} s)")
         for run in queued:
-            st.caption(f"{STATUS_ICONS['queued']} queued: {run['algorithm']}/{run['variant']}"
-                       f" ({run['spec']['preset']})")
+            st.caption(tr("ui.queued_one", icon=STATUS_ICONS["queued"],
+                          run=f"{run['algorithm']}/{run['variant']}",
+                          preset=i18n.preset_name(run["spec"]["preset"], language())))
         if batch:
             rows = store().get_many(batch["ids"])
             ended = sum(r["status"] not in LIVE for r in rows.values())
             done = sum(r["status"] == "done" for r in rows.values())
             st.progress(ended / max(len(batch["ids"]), 1),
-                        text=f"Train all ({batch['preset']}): {done}/{len(batch['ids'])} done")
+                        text=tr("ui.batch_progress", preset=i18n.preset_name(batch["preset"],
+                                                                             language()),
+                                done=done, total=len(batch["ids"])))
             if ended < len(batch["ids"]):
-                if st.button("Cancel train all", key="batch:cancel"):
+                if st.button(tr("ui.cancel_train_all"), key="batch:cancel"):
                     for run_id, row in rows.items():
                         if row["status"] in LIVE:
                             manager().cancel(run_id)
                     st.rerun(scope="fragment")
-            elif st.button("Clear", key="batch:clear"):
+            elif st.button(tr("ui.clear"), key="batch:clear"):
                 del st.session_state["batch"]
                 st.rerun(scope="fragment")
 
     with place:
         if policy().public:
-            st.info(PUBLIC_NOTICE)
-        st.markdown("**Training**")
+            st.info(tr("public.notice"))
+        st.markdown(f"**{tr('ui.training')}**")
         panel()
-        st.caption(f"Training runs on: {training_device()}")
+        st.caption(tr("ui.training_device", device=training_device()))
 
 
-def apply_action(manager: JobManager, action: str, runs: list[dict]) -> list[str]:
+def apply_action(manager: JobManager, action: str, runs: list[dict],
+                 lang: str = i18n.ENGLISH) -> list[str]:
     """Apply a Runs-page action (compare.ACTIONS) through a job manager to the runs it
     fits; return a summary line and one line per run it could not handle. (It changes the
     store, so it lives here and not among compare's pure functions.)"""
@@ -598,15 +646,14 @@ def apply_action(manager: JobManager, action: str, runs: list[dict]) -> list[str
     shipped = [r for r in fits if r.get("shipped") is not None and action == "delete"]
     fits = [r for r in fits if r not in shipped]
     rules = policy()
-    why = rules.refuse_action(action, [target_of(r["id"]) for r in fits], my_runs())
+    why = rules.refuse_action(action, [target_of(r["id"]) for r in fits], my_runs(), lang)
     if why is None and action in ("rerun", "requeue"):
         why = refused([RunSpec(**r["spec"]) for r in fits], force=True)
     if why is not None:
         return [why]
     problems, handled = [], 0
     if shipped:
-        problems.append(f"{len(shipped)} shipped result(s) left as they are: shipped runs are "
-                        "read-only")
+        problems.append(i18n.t("runs.shipped_left", lang, n=len(shipped)))
     for run in fits:
         if action == "delete":
             manager.store.delete(run["id"])
@@ -620,11 +667,11 @@ def apply_action(manager: JobManager, action: str, runs: list[dict]) -> list[str
                 submitted = manager.submit(RunSpec(**run["spec"]),
                                            force=action == "rerun" or attempt)
             except ConfigError as error:
-                problems.append(f"{compare.run_label(run)}: {error}")
+                problems.append(f"{compare.run_label(run, lang)}: {error.text(lang)}")
                 continue
             my_runs().add(submitted.run_id)
             if submitted.run_id != target_of(run["id"]):
-                problems.append(f"{compare.run_label(run)} was queued as {submitted.run_id}: the "
-                                "algorithm's code changed since it ran")
+                problems.append(i18n.t("runs.requeued_as", lang, run=compare.run_label(run, lang),
+                                       run_id=submitted.run_id))
         handled += 1
-    return [compare.DONE_WORDS[action].format(n=handled), *problems]
+    return [i18n.t(f"runs.done.{action}", lang, n=handled), *problems]

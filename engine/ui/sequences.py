@@ -2,6 +2,7 @@
 ours, text generation, and the sentiment probe. Both pages call these with their own card."""
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from engine import registry, ui
@@ -9,6 +10,7 @@ from engine.inspect import text
 from engine.plots import text as text_plots
 
 RIVAL = {"lstm": ("transformer", "learned", "Transformer"), "transformer": ("lstm", "lstm", "LSTM")}
+TR = ui.tr
 
 
 def runs_with_rival(card, specs) -> tuple[list[dict], list[dict]]:
@@ -21,7 +23,7 @@ def runs_with_rival(card, specs) -> tuple[list[dict], list[dict]]:
             if r["algorithm"] == card.key]
     rival = text.best_run(ui.stored_runs(other), task)
     if rival is None:
-        if st.button(f"Train the {other_title} on {task} too (standard preset)",
+        if st.button(TR("seq.train_rival", other=other_title, task=task),
                      key=f"{card.key}:rival"):
             spec = registry.build_spec(other, other_variant, "standard", {"task": task})
             st.session_state[extra_key] = [spec]
@@ -34,29 +36,29 @@ def runs_with_rival(card, specs) -> tuple[list[dict], list[dict]]:
 
 
 def sentiment_table(card, shown: list[dict]) -> None:
-    st.subheader("Test accuracy")
+    st.subheader(TR("metric.test/acc"))
     table = ui.metrics_table(card, shown, extra=("test/acc", "val/acc", "best_epoch"))
-    st.dataframe(table[["variant", "preset", "test/acc", "val/acc", "best_epoch", "params",
-                        "train seconds"]], hide_index=True, width="stretch")
+    st.dataframe(ui.headers(table[["variant", "preset", "test/acc", "val/acc", "best_epoch",
+                                   "params", "train seconds"]]), hide_index=True, width="stretch")
 
 
 def generation_panel(key: str, shown: list[dict]) -> None:
     """Prompt, length, temperature and top-k; every run's continuation side by side."""
-    st.subheader("Generate text")
+    st.subheader(TR("seq.generate_title"))
     with st.form(f"{key}:generate"):
-        prompt = st.text_input("Prompt", "ROMEO:\n", key=f"{key}:prompt")
+        prompt = st.text_input(TR("seq.prompt"), "ROMEO:\n", key=f"{key}:prompt")
         a, b, c = st.columns(3)
-        length = a.slider("Characters", 20, 1000, 300, key=f"{key}:length")
-        temperature = b.slider("Temperature (0 = always the likeliest)", 0.0, 2.0, 0.8, 0.05,
+        length = a.slider(TR("seq.characters"), 20, 1000, 300, key=f"{key}:length")
+        temperature = b.slider(TR("seq.temperature"), 0.0, 2.0, 0.8, 0.05,
                                key=f"{key}:temperature")
-        top_k = c.number_input("Top-k (0 = all 65)", 0, 65, 0, key=f"{key}:topk")
-        go = st.form_submit_button("Generate")
+        top_k = c.number_input(TR("seq.top_k"), 0, 65, 0, key=f"{key}:topk")
+        go = st.form_submit_button(TR("seq.generate"))
     if not go:
         return
     columns = st.columns(min(len(shown), 3))
     for i, restored in enumerate(ui.restored_all(shown)):
         try:
-            with st.spinner(f"{ui.label(restored.run)}: writing {length} characters..."):
+            with st.spinner(TR("seq.writing", run=ui.label(restored.run), n=length)):
                 continuation = text.generate(
                     restored.model, prompt, length, temperature=temperature, top_k=top_k,
                     context=restored.run["spec"]["config"]["context"])
@@ -70,17 +72,18 @@ def generation_panel(key: str, shown: list[dict]) -> None:
 
 def sentiment_probe(key: str, shown: list[dict]) -> None:
     """A visitor's sentence -> each run's probability of positive; a run's worst mistakes."""
-    st.subheader("Your sentence")
-    sentence = st.text_input("A movie-review sentence", "a gorgeous, witty and moving film",
+    st.subheader(TR("seq.your_sentence"))
+    sentence = st.text_input(TR("seq.review_sentence"), "a gorgeous, witty and moving film",
                              key=f"{key}:sentence")
     restored = ui.restored_all(shown)
     if sentence.strip() and restored:
         probabilities = {ui.label(r.run): text.p_positive(r.model, r.artifacts["words"], sentence)
                          for r in restored}
-        st.plotly_chart(text_plots.positive_bars(probabilities, "Probability of positive"),
+        st.plotly_chart(text_plots.positive_bars(probabilities, TR("seq.p_positive_title"),
+                                                 ui.language()),
                         width="stretch", key=f"{key}:bars")
-    run = st.selectbox("Most confident test mistakes of", shown, format_func=ui.label,
+    run = st.selectbox(TR("seq.mistakes_of"), shown, format_func=ui.label,
                        key=f"{key}:mistakes")
     found = ui.restored(run)
     if found is not None:
-        st.dataframe(found.artifacts["mistakes"], hide_index=True, width="stretch")
+        st.dataframe(ui.headers(pd.DataFrame(found.artifacts["mistakes"])), hide_index=True, width="stretch")
