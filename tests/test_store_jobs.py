@@ -159,6 +159,6 @@ def test_sidebar_names_a_bad_device_setting_instead_of_failing(monkeypatch):
     from engine import ui
 
     monkeypatch.setenv("TOP10_DEVICE", "tpu")
-    assert ui.training_device().startswith("⚠️ TOP10_DEVICE='tpu'")
+    assert ui.training_device().startswith(":material/warning: TOP10_DEVICE='tpu'")
     monkeypatch.setenv("TOP10_DEVICE", "cpu")
     assert ui.training_device() == "CPU"
