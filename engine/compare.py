@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Iterable, Mapping
 
 import pandas as pd
 
 from engine import i18n, registry
-from engine.core import ConfigError
+from engine.core import Card, ConfigError
 from engine.plots import history_frame
-from engine.core import Card
 
 X_AXES = ("step", "seconds")
 EXTRA = ("params", "train seconds")  # compared like metrics, after them

@@ -17,13 +17,13 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Protocol
 
 from engine import registry, settings
-from engine.core import (ConfigError, NonFiniteMetric, RunCancelled, RunResult, RunSpec,
-                         check_finite)
+from engine.core import ConfigError, NonFiniteMetric, RunCancelled, RunResult, RunSpec, check_finite
 from engine.data import DataMissing
 from engine.settings import FLUSH_SECONDS, HEARTBEAT_SECONDS
 from engine.store import LIVE, CorruptArtifact, Store
@@ -107,7 +107,7 @@ class Heartbeat:
             except Exception as error:  # a busy database now and then: the next beat retries
                 log.warning("heartbeat of %s failed: %s", run_id, error)
 
-    def __enter__(self) -> "Heartbeat":
+    def __enter__(self) -> Heartbeat:
         self.thread.start()
         return self
 

@@ -10,6 +10,7 @@ import statistics
 import numpy as np
 import torch
 
+
 # ---- FID ------------------------------------------------------------------------------
 def gaussian_stats(features: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
     """(N, D) features -> mean (D,) and covariance (D, D), in float64."""

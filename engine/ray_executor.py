@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from engine import settings
 from engine.core import ConfigError, RunSpec
@@ -91,7 +92,7 @@ def _loopback_only(active: bool = True) -> Iterator[None]:
     for the machine's routable address (and a local Ray binds every interface). Ray's switch
     for "one machine only" is read once at import, so it is set on the module for the call,
     and in the environment for the processes a local Ray starts."""
-    ray = _ray()
+    _ray()  # imported (and checked) before its private constants
     from ray._private import ray_constants
 
     name = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"

@@ -6,8 +6,18 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from engine.algorithms import (cnn, diffusion, dnn, dqn, gan, gnn, lstm, resnet, transformer,
-                               word2vec)
+from engine.algorithms import (
+    cnn,
+    diffusion,
+    dnn,
+    dqn,
+    gan,
+    gnn,
+    lstm,
+    resnet,
+    transformer,
+    word2vec,
+)
 from engine.core import Card, ConfigError, RunSpec, make_config
 
 CARDS: dict[str, Card] = {module.CARD.key: module.CARD for module in (

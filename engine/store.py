@@ -31,9 +31,10 @@ import shutil
 import socket
 import sqlite3
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from engine import settings
 from engine.core import RunSpec

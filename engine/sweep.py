@@ -11,8 +11,8 @@ import itertools
 import math
 import sys
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Mapping
 
 import pandas as pd
 
@@ -256,9 +256,8 @@ def train(store: Store, sweep: Sweep, kind: str = "process", force: bool = False
 
 def command(args, store: Store) -> int:
     """`python -m engine sweep ...` (arguments parsed in engine/cli.py)."""
-    from engine.cli import parse_sets
-
     from engine import settings
+    from engine.cli import parse_sets
 
     kind = args.executor or settings.executor()
     sweep = build(args.algorithm, args.variant, args.preset, parse_grid(args.grid),

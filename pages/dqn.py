@@ -51,7 +51,7 @@ if found:
 
     st.subheader(tr("page.dqn.steps_to", threshold=f"{threshold:g}", env=env_id))
     rows = []
-    for label, (run, art) in found.items():
+    for label, (_run, art) in found.items():
         summary = inspect_control.solve_summary(art)
         not_reached = tr("page.dqn.not_reached")
         rows.append({

@@ -4,7 +4,6 @@ box). Real server, real chromium; slow."""
 from __future__ import annotations
 
 import pytest
-
 from test_browser import CHROMIUM, FLAGS, app_url, settle  # noqa: F401 (app_url: a fixture)
 
 SESSIONS = int(__import__("os").environ.get("TOP10_COLD_SESSIONS", "10"))

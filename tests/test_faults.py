@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from engine import registry, store as store_module
+from engine import registry
+from engine import store as store_module
 from engine.core import ConfigError, RunCancelled
 from engine.jobs import InlineExecutor, JobManager, StoreReport, execute
 from engine.store import Store, StoreDamaged, StoreReadOnly

@@ -5,9 +5,9 @@ part, badged as shipped; the writable store gains no run."""
 from __future__ import annotations
 
 import pytest
-from apptest_tools import HOME, open_page
 from streamlit.testing.v1 import AppTest
 
+from apptest_tools import HOME, open_page
 from engine import registry
 from engine.cli import main
 from engine.store import Store

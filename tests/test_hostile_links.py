@@ -2,7 +2,6 @@
 Compare links render no link, image, heading or colour; a 3,000-id link a short warning."""
 from __future__ import annotations
 
-
 import pytest
 from markdown_it import MarkdownIt
 

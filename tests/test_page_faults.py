@@ -7,10 +7,8 @@ import time
 import pytest
 
 from apptest_tools import open_page
-
 from engine import store as store_module
 from engine.store import Store
-
 
 
 @pytest.mark.parametrize("page", ["runs", "compare"])

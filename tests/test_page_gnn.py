@@ -1,7 +1,7 @@
 """AppTest for the GNN page: it loads, a quick run of all four variants started from the
 page finishes in the worker process and its results show (table, maps, neighbourhood
-viewer, GAT attention); picking another node and other variants redraws the viewer, and cutting the node's edges
-reruns the stored models."""
+viewer, GAT attention); picking another node and other variants redraws the viewer, and
+cutting the node's edges reruns the stored models."""
 from __future__ import annotations
 
 import pytest

@@ -8,7 +8,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from streamlit.testing.v1 import AppTest
 
 from apptest_tools import HOME, open_page

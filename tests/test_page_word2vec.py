@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 
 from apptest_tools import open_page, wait_for_results
-
 from engine.markup import escape_markdown
 
 PAGE = "word2vec"

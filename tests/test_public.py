@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import pytest
-from apptest_tools import open_page
 from streamlit.testing.v1 import AppTest
 
+from apptest_tools import open_page
 from engine import registry
 from engine.core import ConfigError
 from engine.public import Policy

@@ -24,8 +24,13 @@ from torch import nn
 
 from engine import metrics, settings
 from engine.algorithms import yardstick
-from engine.algorithms.common import (count_params, precision_setting, resolve_precision,
-                                      save_atomically, update_average)
+from engine.algorithms.common import (
+    count_params,
+    precision_setting,
+    resolve_precision,
+    save_atomically,
+    update_average,
+)
 from engine.core import Card, ConfigError, RunResult, setting
 from engine.data import check_can_save
 from engine.data.images import load_images
@@ -345,7 +350,8 @@ def run(spec, report) -> RunResult:
                                torch.randn(STRIP, 1, 28, 28, generator=rng), sched["alpha_bar"])
             artifacts = {
                 "samples": samples[:64],
-                "forward": torch.cat([metrics.to_uint8(digit), metrics.to_uint8(forward)]),  # x_0, then x_t at ts
+                # x_0, then x_t at ts
+                "forward": torch.cat([metrics.to_uint8(digit), metrics.to_uint8(forward)]),
                 "forward_t": [0] + (ts + 1).tolist(),
                 "reverse": metrics.to_uint8(torch.stack([*reverse, x[0, 0]])),  # x_T .. x_0
                 "alpha_bar": sched["alpha_bar"],
@@ -400,7 +406,8 @@ CARD = Card(
     key="diffusion",
     title="Diffusion (DDPM and DDIM)",
     family="Generative",
-    summary="A network learns to remove noise step by step; run backwards from pure noise it draws new digits.",
+    summary="A network learns to remove noise step by step; run backwards from pure noise it draws "
+            "new digits.",
     explanation=EXPLANATION,
     variants={
         "ddpm_linear": "linear noise schedule, full ancestral sampler (T steps)",

@@ -20,8 +20,12 @@ from torch import nn
 
 from engine import metrics, settings
 from engine.algorithms import yardstick
-from engine.algorithms.common import (count_params, precision_setting, resolve_precision,
-                                      update_average)
+from engine.algorithms.common import (
+    count_params,
+    precision_setting,
+    resolve_precision,
+    update_average,
+)
 from engine.core import Card, ConfigError, RunResult, setting
 from engine.data import check_can_save
 from engine.data.images import load_images

@@ -1,15 +1,16 @@
 """The one image-classification loop behind DNN, CNN and ResNet, so their numbers compare.
 
 Data stays as uint8 tensors in memory; a batch is one index into them, normalised and
-(optionally) shifted on the fly, then moved to the training device (TOP10_DEVICE). This is what makes the loop several times faster than
-a DataLoader that calls PIL and ToTensor once per image. Convolutional models may also
-train in bfloat16 (autocast, weights stay float32) with channels-last tensors, which the
-CPU's matrix units (AMX / AVX512-BF16) run several times faster than float32.
+(optionally) shifted on the fly, then moved to the training device (TOP10_DEVICE). This is
+what makes the loop several times faster than a DataLoader that calls PIL and ToTensor once
+per image. Convolutional models may also train in bfloat16 (autocast, weights stay float32)
+with channels-last tensors, which the CPU's matrix units (AMX / AVX512-BF16) run several
+times faster than float32.
 """
 from __future__ import annotations
 
 import time
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 import torch
 import torch.nn.functional as F

@@ -20,8 +20,13 @@ from torch import nn
 from engine import registry, settings
 from engine.algorithms import cnn
 from engine.algorithms.common import resolve_precision
-from engine.bench.vision import (dataloader_images_per_second, inference_table, load_line,
-                                 our_loop, ratio_line)
+from engine.bench.vision import (
+    dataloader_images_per_second,
+    inference_table,
+    load_line,
+    our_loop,
+    ratio_line,
+)
 from engine.core import PrintReport
 from engine.jobs import seed_everything
 

@@ -19,8 +19,8 @@ import torch
 
 from engine import registry, settings
 from engine.algorithms import dqn
-from engine.terminal import OneLineParser, parse_sets
 from engine.core import PrintReport
+from engine.terminal import OneLineParser, parse_sets
 
 # rl-baselines3-zoo's hyperparams/dqn.yml for CartPole-v1. Its budget is 5e4 steps with
 # exploration over the first 16% of them; the peer runs to our budget instead (both train the

@@ -29,7 +29,6 @@ from engine.core import PrintReport
 from engine.data.graphs import DATASETS, load_planetoid
 from engine.jobs import seed_everything
 
-
 # The settings of PyG's examples/gcn.py and examples/gat.py, in our config's terms.
 PYG_RECIPES = {"gcn": {"hidden": 16, "dropout": 0.5, "lr": 0.01, "weight_decay": 5e-4},
                "gat": {"hidden": 64, "heads": 8, "dropout": 0.6, "lr": 0.005,

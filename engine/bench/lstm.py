@@ -12,9 +12,9 @@ import argparse
 import sys
 
 from engine import registry, settings
-from engine.terminal import parse_sets
 from engine.jobs import InlineExecutor, JobManager
 from engine.store import Store
+from engine.terminal import parse_sets
 
 
 def parser(key: str) -> argparse.ArgumentParser:

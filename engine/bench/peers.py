@@ -171,10 +171,10 @@ def diffusion_row(budget: dict) -> list[Figure]:
     for sampler, variant in (("ddpm", "ddpm_cosine"), ("ddim", "ddim_cosine")):
         torch.manual_seed(20_000)
         ours_images, ours_ms = peer.sampled(
-            lambda x: diffusion.sample(variant, model, sched, x, cfg)[0], noise)
+            lambda x, variant=variant: diffusion.sample(variant, model, sched, x, cfg)[0], noise)
         torch.manual_seed(20_000)
         peer_images, peer_ms = peer.sampled(
-            lambda x: peer.sample_peer(theirs, schedulers[sampler], x, bf16), noise)
+            lambda x, sampler=sampler: peer.sample_peer(theirs, schedulers[sampler], x, bf16), noise)
         ours_s, peer_s = (peer.scored(images, cfg["dataset"])
                           for images in (ours_images, peer_images))
         for name, s in (("ours", ours_s), ("diffusers", peer_s)):

@@ -15,9 +15,9 @@ import torch
 from engine import registry, settings
 from engine.algorithms import resnet
 from engine.bench.vision import load_line
-from engine.terminal import parse_sets
 from engine.core import PrintReport
 from engine.jobs import seed_everything
+from engine.terminal import parse_sets
 
 
 def main(argv: list[str]) -> int:

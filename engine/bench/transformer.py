@@ -15,9 +15,8 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict
-
-from typing import Callable
 
 import torch
 from torch import nn

@@ -20,7 +20,8 @@ def state_heatmap(values: np.ndarray, chars: str, title: str, lang: str = "en") 
     fig = go.Figure(go.Heatmap(z=values.T, x=_shown(chars), colorscale="RdBu", zmid=0,
                                colorbar=dict(thickness=10)))
     fig.update_layout(title=title, template=TEMPLATE, height=360,
-                      xaxis_title=t("plot.input_character", lang), yaxis_title=t("plot.unit", lang), margin=dict(l=10, r=10, t=40, b=10))
+                      xaxis_title=t("plot.input_character", lang), yaxis_title=t("plot.unit", lang),
+                      margin=dict(l=10, r=10, t=40, b=10))
     return fig
 
 
@@ -31,7 +32,8 @@ def unit_gates(series: dict[str, np.ndarray], chars: str, title: str,
     for name, values in series.items():
         fig.add_trace(go.Scatter(x=_shown(chars), y=values, mode="lines+markers", name=name))
     fig.update_layout(title=title, template=TEMPLATE, height=340,
-                      xaxis_title=t("plot.input_character", lang), margin=dict(l=10, r=10, t=40, b=10), legend_title_text="")
+                      xaxis_title=t("plot.input_character", lang), margin=dict(l=10, r=10, t=40, b=10),
+                      legend_title_text="")
     return fig
 
 
@@ -43,12 +45,12 @@ def attention_grid(maps: np.ndarray, tokens: list[str], title: str,
     labels = _shown("".join(tokens)) if all(len(token) == 1 for token in tokens) else \
         [f"{token}<sub>{i}</sub>" for i, token in enumerate(tokens)]
     fig = make_subplots(rows=layers, cols=heads, horizontal_spacing=0.02, vertical_spacing=0.04,
-                        subplot_titles=[t("plot.layer_head", lang, layer=l + 1, head=h + 1)
-                                        for l in range(layers) for h in range(heads)])
-    for l in range(layers):
+                        subplot_titles=[t("plot.layer_head", lang, layer=layer + 1, head=h + 1)
+                                        for layer in range(layers) for h in range(heads)])
+    for layer in range(layers):
         for h in range(heads):
-            fig.add_trace(go.Heatmap(z=maps[l, h], x=labels, y=labels, zmin=0, zmax=1,
-                                     colorscale="Blues", showscale=False), row=l + 1, col=h + 1)
+            fig.add_trace(go.Heatmap(z=maps[layer, h], x=labels, y=labels, zmin=0, zmax=1,
+                                     colorscale="Blues", showscale=False), row=layer + 1, col=h + 1)
     fig.update_yaxes(autorange="reversed", showticklabels=False)
     fig.update_xaxes(showticklabels=False)
     # the characters (or words) on the outer axes: left column and bottom row

@@ -17,9 +17,8 @@ import pandas as pd
 import streamlit as st
 
 from engine import compare, i18n, inspect, plots, registry, settings
-from engine.core import ConfigError, RunSpec
+from engine.core import Card, ConfigError, RunSpec
 from engine.jobs import JobManager
-from engine.core import Card
 from engine.markup import capped, escape_markdown  # noqa: F401 (for pages: user text in Markdown)
 from engine.public import Policy
 from engine.store import Store, StoreError, target_of
