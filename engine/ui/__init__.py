@@ -532,14 +532,14 @@ def navigate() -> None:
     page = st.navigation(sections, expanded=True)
     st.session_state[NAVIGATED] = True
     inspect.use_threads(settings.inference_threads())
-    sidebar = st.sidebar.container()  # its place at the top, filled after the page ran
-    visitor_lang.switch()  # below it; drawn now, as a page may stop early (st.stop)
+    # Drawn before the page: a page may end early with st.stop(), and nothing drawn after that
+    # reaches the browser. The panel polls every 2 s, so a job a Train press queues in this
+    # run shows there within one tick.
+    jobs_sidebar(st.sidebar.container())
+    visitor_lang.switch()
     if missing := unknown_page(st.context.url or ""):
         st.error(tr("ui.unknown_page", page=missing), icon=":material/error:")
-    try:
-        page.run()
-    finally:  # after the page, so a job its Train button queued in this run shows at once
-        jobs_sidebar(sidebar)
+    page.run()
 
 
 def unknown_page(url: str) -> str:
