@@ -35,6 +35,9 @@ DROP: dict[str, tuple[str, ...]] = {
     "lstm": ("sample",), "transformer": ("sample",),  # pages generate text from the weights
     "word2vec": ("counts",),
 }
+# Artifacts cut to their first N entries when exporting: the pages show at most 32 samples,
+# the trained store keeps every sample the yardstick scored (the metrics come from all).
+TRIM: dict[str, dict[str, int]] = {"gan": {"samples": 32}, "diffusion": {"samples": 32}}
 
 
 def current_id(spec: dict) -> str | None:
@@ -193,7 +196,9 @@ def export(store, target: Path, preset: str | None = None,
         for name in artifacts:
             shutil.copyfile(source / f"{name}.pt", into / f"{name}.pt")
         body = json.loads((source / MANIFEST).read_text())
-        body.update(artifacts=artifacts, provenance=provenance(run))
+        trim(into, run["algorithm"], artifacts)
+        body.update(artifacts=artifacts, provenance=provenance(run),
+                    trimmed=TRIM.get(run["algorithm"], {}))
         (into / MANIFEST).write_text(json.dumps(body, indent=1, sort_keys=True))
         size = sum(p.stat().st_size for p in into.iterdir())
         sizes[run["algorithm"]] = sizes.get(run["algorithm"], 0) + size
@@ -208,6 +213,20 @@ def export(store, target: Path, preset: str | None = None,
         sizes["feature_nets"] = sizes.get("feature_nets", 0) + net.stat().st_size
     write_index(target)
     return sizes
+
+
+def trim(folder: Path, algorithm: str, artifacts: dict[str, str]) -> None:
+    """Cut the algorithm's TRIM artifacts in folder to their first entries, in place, and
+    record their new checksums in `artifacts` (name -> sha256)."""
+    import hashlib
+
+    import torch
+
+    for name, keep in TRIM.get(algorithm, {}).items():
+        if name in artifacts:
+            path = folder / f"{name}.pt"
+            torch.save(torch.load(path, weights_only=True)[:keep].clone(), path)
+            artifacts[name] = hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def write_index(target: Path) -> None:

@@ -3,6 +3,7 @@ to ../shared/data); each test gets its own empty store, and the session one data
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -23,8 +24,15 @@ os.environ.setdefault("TOP10_STORE_MIRROR", "")
 @pytest.fixture(scope="session")
 def shared_data_dir(tmp_path_factory) -> Path:
     """One writable data folder for the whole session: what is processed or trained once
-    there (PyG's processed graphs, the FID feature network) is reused, as in real use."""
-    return tmp_path_factory.mktemp("data")
+    there (PyG's processed graphs) is reused, as in real use. It starts with the yardstick
+    networks the repository ships in results/feature_nets, as a fresh install finds them, so
+    the GAN and diffusion tests do not train a classifier first (its training is the CNN
+    page's loop, which the CNN tests run)."""
+    folder = tmp_path_factory.mktemp("data")
+    shipped = ROOT / "results" / "feature_nets"
+    if shipped.is_dir():
+        shutil.copytree(shipped, folder / "feature_nets")
+    return folder
 
 
 @pytest.fixture

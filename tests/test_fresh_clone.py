@@ -1,15 +1,14 @@
-"""From a fresh clone: an empty writable store and a shipped folder (here made by this test
-with `store refresh --preset quick`, as results/ is made at the standard preset). Without any
+"""From a fresh clone: an empty writable store and the repository's own shipped results
+(results/, made by `python -m engine store refresh results/ --preset standard`). Without any
 training, Home shows a result on all ten cards and every page its comparison and interactive
-part, badged as shipped; the writable store gains no run."""
+part, badged as shipped; the writable store gains no run and no worker starts."""
 from __future__ import annotations
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from apptest_tools import HOME, open_page
+from apptest_tools import HOME, ROOT, open_page
 from engine import registry
-from engine.cli import main
 from engine.store import Store
 
 # A heading of each page's interactive part (what only a restored model can draw).
@@ -20,18 +19,9 @@ INTERACTIVE = {"dnn": "Where each variant goes wrong", "cnn": "Draw a digit",
                "dqn": "Replay one greedy episode"}
 
 
-@pytest.fixture(scope="module")
-def shipped_quick(tmp_path_factory, shared_data_dir):
-    folder = tmp_path_factory.mktemp("results")
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("TOP10_DATA_DIR", str(shared_data_dir))
-        assert main(["store", "refresh", str(folder), "--preset", "quick"]) == 0
-    return folder
-
-
 @pytest.fixture
-def fresh_clone(shipped_quick, store_dir, monkeypatch):
-    monkeypatch.setenv("TOP10_STORE_MIRROR", str(shipped_quick))
+def fresh_clone(store_dir, monkeypatch):
+    monkeypatch.setenv("TOP10_STORE_MIRROR", str(ROOT / "results"))
     monkeypatch.setattr("engine.jobs.ProcessExecutor.wake",
                         lambda self: pytest.fail("a worker was started"))
     yield store_dir
@@ -44,16 +34,16 @@ def test_home_shows_all_ten_cards(fresh_clone):
     assert not at.exception
     assert not any(c.value == "not trained yet" for c in at.caption)
     assert len([m for m in at.metric if m.label.startswith("best ")]) == len(registry.KEYS)
-    assert sum("📦 shipped" in c.value for c in at.caption) == len(registry.KEYS)
+    assert sum("shipped" in c.value for c in at.caption) == len(registry.KEYS)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("key", registry.KEYS)
 def test_every_page_from_shipped_runs(fresh_clone, key):
-    at = open_page(key, 120).run()
-    at.segmented_control(key=f"{key}:preset").set_value("quick").run()
+    at = open_page(key, 120).run()  # opens on the preset that has stored results: standard
     assert not at.exception, at.exception[0].value
+    assert at.segmented_control(key=f"{key}:preset").value == "standard"
     assert at.dataframe, "no comparison table"
-    assert any("📦 shipped result" in c.value for c in at.caption)
+    assert any("shipped result" in c.value for c in at.caption)
     headers = [s.value for s in at.subheader]
     assert "Side by side" in headers and INTERACTIVE[key] in headers, headers
