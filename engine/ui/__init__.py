@@ -224,8 +224,11 @@ def config_form(card: Card, variants: list[str] | None = None) -> list[RunSpec]:
                 st.error(error.text(lang))
             else:
                 st.session_state[state_key] = specs
-                submit(specs)
+                queued = submit(specs) and any(registry.run_id(s) not in
+                                               st.session_state["cached_runs"] for s in specs)
                 keep_in_url(preset, overrides, seed, chosen, all_variants)
+                if queued:
+                    st.rerun()  # the sidebar, drawn before this page, then shows the new job
     trained = st.session_state.get(state_key)
     if trained and all(s.config.get("task") == (defaults | chosen_task).get("task")
                        for s in trained):
@@ -592,11 +595,17 @@ def jobs_sidebar(place) -> None:
     """Shared sidebar: overall progress of the queue and of a "Train all" batch, on every
     page, so it survives page changes; cancel for the batch."""
 
-    @st.fragment(run_every=2.0)  # always: a Train pressed on this page must show up here
+    live_at_start = bool(store().list_runs(status="running") or store().list_runs(status="queued"))
+
+    # Every 2 s while jobs are live; every 5 s when idle, so a job started elsewhere (another
+    # visitor, the CLI) shows soon without ten idle sessions keeping the server busy.
+    @st.fragment(run_every=2.0 if live_at_start else 5.0)
     def panel() -> None:
         manager().refresh()
         running = store().list_runs(status="running")
         queued = store().list_runs(status="queued")
+        if bool(running or queued) != live_at_start:
+            st.rerun()  # jobs started or all ended: redraw the page, the poll follows
         batch = st.session_state.get("batch")
         if not (running or queued or batch):
             st.caption(tr("ui.no_training"))
