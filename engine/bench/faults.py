@@ -64,23 +64,25 @@ def lost_results(store: Store, done_ids: set[str]) -> list[str]:
 def campaign(root: Path, kills: int, seed: int, echo=print) -> Tally:
     """Run the kill campaign in the store at root; return the tally."""
     rng = random.Random(seed)
-    store = Store(root)
+    store = Store(root, mirrors=[])  # the campaign's own runs only, no shipped ones
     inline = JobManager(store, InlineExecutor(store))
     first = inline.submit(spec_for(0))  # one finished run before the first kill
     done_ids = {first.run_id} if store.get(first.run_id)["status"] == "done" else set()
     tally, next_seed = Tally(), 1
     for round_ in range(kills):
         manager = JobManager(store, ProcessExecutor(store))
+        forced = round_ % 2 == 1 and done_ids
+        if forced:  # queued first, so the worker takes it first and a kill can hit it on any machine
+            again = RunSpec(**store.get(rng.choice(sorted(done_ids)))["spec"])
+            manager.submit(again, force=True, wake=False)
         manager.submit(spec_for(next_seed), wake=False)
         next_seed += 1
         for run in store.list_runs(status="interrupted"):  # killed last round: ask again
             manager.submit(RunSpec(**run["spec"]), force=run["id"].endswith(".retry"), wake=False)
-        forced = round_ % 2 == 1 and done_ids
-        if forced:
-            again = RunSpec(**store.get(rng.choice(sorted(done_ids)))["spec"])
-            manager.submit(again, force=True, wake=False)
         manager.executor.wake()
-        time.sleep(rng.uniform(0.5, 16.0))  # start-up alone takes seconds: spread over all of it
+        # Start-up alone takes seconds: spread the kills over all of it, and in forced rounds
+        # kill inside the first two seconds, while the re-run is still queued or starting.
+        time.sleep(rng.uniform(0.3, 2.0) if forced else rng.uniform(0.5, 16.0))
         in_flight = any(r["id"].endswith(".retry") for r in store.list_runs()
                         if r["status"] in ("queued", "running"))
         os.kill(manager.executor.process.pid, signal.SIGKILL)
