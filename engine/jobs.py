@@ -129,11 +129,14 @@ def train(spec: RunSpec, report) -> RunResult:
     return result
 
 
+EXPECTED_FAILURES = (NonFiniteMetric, ConfigError, DataMissing)  # one line, no trace
+
+
 def failure(error: Exception) -> tuple[str, str]:
     """(status, message) to store for a run that raised `error`."""
     if isinstance(error, RunCancelled):
         return "cancelled", "cancelled by request"
-    if isinstance(error, (NonFiniteMetric, ConfigError, DataMissing)):
+    if isinstance(error, EXPECTED_FAILURES):
         return "failed", str(error)
     # a bug or a resource problem: keep the trace for the Runs page
     detail = "".join(traceback.format_exception(error))[-4000:]
@@ -155,7 +158,7 @@ def execute(store: Store, run: dict, echo: Callable[[float, str], None] | None =
         except Exception as error:
             status, message = failure(error)
             store.end(run_id, status, message)
-            if "\n\n" in message:  # a bug or a resource problem, not a bad setting or a cancel
+            if not isinstance(error, (RunCancelled, *EXPECTED_FAILURES)):  # a bug or resources
                 log.error("run %s failed: %s", run_id, message)
             return status
 
