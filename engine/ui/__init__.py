@@ -179,7 +179,7 @@ def config_form(card: Card, variants: list[str] | None = None) -> list[RunSpec]:
     preset = st.segmented_control(tr("ui.preset"), list(card.presets), default=asked["preset"],
                                   key=f"{card.key}:preset", required=True,
                                   format_func=lambda p: i18n.preset_name(p, lang),
-                                  help=preset_help(card))
+                                  help=tr("ui.preset_help"))
     if preset != asked["preset"]:
         asked = {"preset": preset, "overrides": {}, "seed": 0, "variants": None}
     all_variants = variants or list(card.variants)
@@ -291,12 +291,6 @@ def keep_in_url(preset: str, overrides: dict, seed: int, chosen: list[str],
     if chosen != all_variants:
         query["variants"] = ",".join(chosen)
     st.query_params.from_dict(query | {"lang": language()})
-
-
-def preset_help(card: Card) -> str:
-    """The preset picker's help: what each preset is for and, where the card states it,
-    its measured training seconds on 2 idle cores (`python -m engine bench quick`)."""
-    return tr("ui.preset_help")
 
 
 def policy() -> Policy:
