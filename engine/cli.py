@@ -175,11 +175,15 @@ def command_ship(args) -> int:
     return 0
 
 
+# benchmarks of the whole product, beside one per algorithm (engine/bench/<name>.py)
+PRODUCT_BENCHMARKS = ("app", "faults", "peers", "quick", "standard", "sweep", "threads")
+
+
 def command_bench(args) -> int:
-    if args.algorithm not in (*registry.KEYS, "app", "faults", "peers", "quick", "sweep", "threads"):
+    known = (*registry.KEYS, *PRODUCT_BENCHMARKS)
+    if args.algorithm not in known:
         raise ConfigError("error.unknown_benchmark", name=repr(args.algorithm),
-                          known=", ".join([*registry.KEYS, "app", "faults", "peers", "quick",
-                                           "sweep", "threads"]))
+                          known=", ".join(known))
     try:
         module = importlib.import_module(f"engine.bench.{args.algorithm}")
     except ModuleNotFoundError:
