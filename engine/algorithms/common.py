@@ -15,10 +15,13 @@ from engine.core import setting
 PRECISIONS = ("auto", "bf16", "fp32")
 
 
-def precision_setting():
-    """The `precision` config field every convolutional algorithm shares."""
-    return setting("auto", "training arithmetic: bf16 autocast where the training device has it "
-                   "natively (auto), or always bf16 / fp32", choices=PRECISIONS)
+def precision_setting(task: str | None = None):
+    """The `precision` config field the convolutional algorithms and the Transformer share;
+    task: the one task of a two-task card that uses it (its form shows it for that task only)."""
+    where = {"task": task} if task else {}
+    return setting("auto", f"{task + ': ' if task else ''}training arithmetic: bf16 autocast "
+                   "where the training device has it natively (auto), or always bf16 / fp32",
+                   choices=PRECISIONS, **where)
 
 
 def resolve_precision(precision: str, device: torch.device | None = None) -> str:

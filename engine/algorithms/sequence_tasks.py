@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine import settings
-from engine.algorithms.common import count_params
+from engine.algorithms.common import count_params, resolve_precision
 from engine.core import Report, RunResult
 from engine.data.text import load_polarity, load_shakespeare
 
@@ -69,15 +69,19 @@ def char_loss(model: nn.Module, ids: torch.Tensor, context: int, max_windows: in
 
 def train_charlm(spec, report: Report, model: nn.Module, *, steps: int, batch_size: int,
                  context: int, lr: float, weight_decay: float, warmup: int, eval_every: int,
-                 eval_windows: int = 200, stop_at: float = 0.0) -> RunResult:
+                 eval_windows: int = 200, stop_at: float = 0.0,
+                 precision: str = "fp32") -> RunResult:
     """Train `model` as a character LM; report train/loss often and val/loss, val/bpc every
     `eval_every` steps (on `eval_windows` windows of the validation text; the final figure
     uses all of it). With stop_at > 0, training stops at the first evaluation whose
-    validation loss is at or below it (the benchmark's time-to-target). Trains on
-    settings.device(); the model comes back on the CPU."""
+    validation loss is at or below it (the benchmark's time-to-target). precision: 'fp32',
+    'bf16' or 'auto' (resolve_precision): bf16 runs the forward and backward pass in
+    bfloat16 autocast (weights, optimiser and loss stay float32); validation runs in float32.
+    Trains on settings.device(); the model comes back on the CPU."""
     corpus = load_shakespeare()
     device = settings.device()
     model.to(device)
+    bf16 = resolve_precision(precision, device) == "bf16"
     generator = torch.Generator().manual_seed(spec.seed)
     opt = make_optimizer(model, lr, weight_decay)
     offsets = torch.arange(context + 1)
@@ -93,8 +97,9 @@ def train_charlm(spec, report: Report, model: nn.Module, *, steps: int, batch_si
         starts = torch.randint(0, len(corpus.train) - context - 1, (batch_size,),
                                generator=generator)
         windows = corpus.train[starts[:, None] + offsets].to(device)  # (B, T+1)
-        logits = model(windows[:, :-1])  # (B, T, V)
-        loss = F.cross_entropy(logits.flatten(0, 1), windows[:, 1:].flatten())
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+            logits = model(windows[:, :-1])  # (B, T, V)
+        loss = F.cross_entropy(logits.float().flatten(0, 1), windows[:, 1:].flatten())
         opt.zero_grad(set_to_none=True)
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), 1.0)
