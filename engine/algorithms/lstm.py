@@ -17,6 +17,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from engine.algorithms.common import precision_setting
 from engine.algorithms.sequence_tasks import train_charlm, train_sentiment
 from engine.core import Card, RunResult, setting
 
@@ -58,6 +59,7 @@ class Config:
     sent_batch_size: int = setting(64, "sentiment: sentences per gradient step", lo=1, hi=1024,
                                    task="sentiment")
     weight_decay: float = setting(0.01, "AdamW weight decay on weight matrices", lo=0.0, hi=1.0)
+    precision: str = precision_setting(task="charlm")
 
 
 class CharRNN(nn.Module):
@@ -136,7 +138,7 @@ def run(spec, report) -> RunResult:
         return train_charlm(spec, report, model, steps=cfg["steps"], batch_size=cfg["batch_size"],
                             context=cfg["context"], lr=cfg["lr"],
                             weight_decay=cfg["weight_decay"], warmup=min(100, cfg["steps"] // 10 + 1),
-                            eval_every=cfg["eval_every"])
+                            eval_every=cfg["eval_every"], precision=cfg["precision"])
     from engine.data.text import load_polarity
 
     model = build_model(spec.variant, cfg, len(load_polarity().words))
@@ -183,6 +185,7 @@ and keep the largest value of each unit over the sentence (max pooling).
 """
 
 CARD = Card(
+    version=2,  # v2: charlm trains in bf16 autocast where the CPU/GPU has it (precision=auto)
     code=(CharRNN, SentenceRNN, train_charlm),
     key="lstm",
     title="LSTM (recurrent networks)",
