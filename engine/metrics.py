@@ -77,10 +77,18 @@ def class_histogram(probs: torch.Tensor) -> torch.Tensor:
 
 
 # What every GAN and diffusion run returns, and how the pages label it.
-GENERATIVE_METRICS = ("eval/fid", "eval/fid_std", "eval/confidence", "eval/hist_max_dev",
-                      "eval/fid_floor", "eval/fid_noise", "eval/fid_pixel", "feature/test_acc",
+GENERATIVE_METRICS = ("eval/fid", "eval/fid_std", "eval/precision", "eval/recall",
+                      "eval/class_entropy", "eval/confidence", "eval/hist_max_dev",
+                      "eval/fid_floor", "eval/precision_floor", "eval/recall_floor",
+                      "eval/fid_noise", "eval/fid_pixel", "feature/test_acc",
                       "time/sample_ms_per_image")
-GENERATIVE_LABELS = {"eval/fid": "FID", "eval/confidence": "mean confidence",
+GENERATIVE_LABELS = {"eval/fid": "FID",
+                     "eval/precision": "precision (share of samples among real images)",
+                     "eval/recall": "recall (share of real images the samples cover)",
+                     "eval/class_entropy": "class entropy (1 = every digit equally often)",
+                     "eval/precision_floor": "precision of real images (the anchor to reach)",
+                     "eval/recall_floor": "recall of real images (the anchor to reach)",
+                     "eval/confidence": "mean confidence",
                      "eval/hist_max_dev": "max class deviation from 10%",
                      "eval/fid_floor": "FID floor (real vs real)",
                      "eval/fid_pixel": "FID per-pixel Gaussian",

@@ -52,4 +52,7 @@ def test_feature_net_is_cached_on_disk_and_anchors_are_ordered(store_dir):
     real, anchors = yardstick.reference("mnist", 300)
     assert len(real) == 300
     # Real digits are far closer to real digits than either naive baseline is.
-    assert anchors["floor"] * 3 < min(anchors["noise"], anchors["pixel"])
+    assert anchors["fid_floor"] * 3 < min(anchors["fid_noise"], anchors["fid_pixel"])
+    # ... and inside their manifold, where noise is not
+    assert anchors["precision_floor"] > 0.5 and anchors["recall_floor"] > 0.5
+    assert anchors["precision_noise"] == 0.0

@@ -37,7 +37,7 @@ from engine.data.images import load_images
 
 NET_VERSION = 2  # bump when the network or its training changes (cached weights go stale);
 # v2: channels c, 2c, 4c and attention at 7x7 (v1: c, 2c, 2c and no attention)
-VERSION = 3  # the card's: v3 = the v2 U-Net, scored with the v2 yardstick
+VERSION = 4  # the card's: v3 = the v2 U-Net, scored with the v2 yardstick; v4: + precision/recall
 STRIP = 10  # images in the forward / reverse strips
 
 
@@ -340,6 +340,7 @@ def run(spec, report) -> RunResult:
         score = yardstick.evaluate_samples(samples, cfg["dataset"], report)
         scores.append(score)
         report(step0 + cfg["train_steps"], {"eval/fid": score["eval/fid"],
+                                            "eval/precision": score["eval/precision"],
                                             "eval/confidence": score["eval/confidence"]})
         if k == 0:
             x, reverse = sample(spec.variant, model, sched, noise[:1], cfg, keep=STRIP)

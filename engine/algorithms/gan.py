@@ -246,7 +246,8 @@ def run(spec, report) -> RunResult:
         report.progress(step, total_steps, f"seed {seed}: scoring {len(z)} samples")
         score = yardstick.evaluate_samples(samples, cfg["dataset"], report)
         scores.append(score)
-        report(step, {"eval/fid": score["eval/fid"], "eval/confidence": score["eval/confidence"]})
+        report(step, {"eval/fid": score["eval/fid"], "eval/precision": score["eval/precision"],
+                      "eval/confidence": score["eval/confidence"]})
         if k == 0:  # the pictures come from the first seed
             pair = torch.randn(2, cfg["z_dim"], generator=rng)
             artifacts = {
@@ -326,6 +327,7 @@ CARD = Card(
     higher_is_better=False,
     config_cls=Config,
     run=run,
-    version=3,  # v3: DCGAN with a third level (4c channels) and sampling from the EMA
+    version=4,  # v3: DCGAN with a third level (4c channels) and sampling from the EMA;
+    # v4: scored with precision/recall and class entropy as well
     metric_labels=metrics.GENERATIVE_LABELS,
 )

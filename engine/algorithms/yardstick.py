@@ -5,8 +5,11 @@ the shared vision loop and cached on disk) looks at generated and real images. F
 penultimate-layer features we compute the Frechet distance (FID, on our features, so the
 numbers are comparable between our pages, not with published Inception-FIDs); from its
 softmax we get the class histogram of the samples (mode collapse shows as a skewed
-histogram) and their mean confidence. Anchors put a score in context: the FID between two
-disjoint sets of real images (the floor) and the FIDs of two naive baselines.
+histogram), its entropy and the samples' mean confidence. Confidence alone misleads: the
+classifier was ~1.0 sure of near-noise diffusion samples (FID 3240). Precision and recall in
+the same feature space cannot be fooled that way: noise lies outside the real images'
+manifold, so its precision is 0. Anchors put every score in context: the same scores for
+disjoint real images (the floor: what a perfect generator gets) and two naive baselines.
 """
 from __future__ import annotations
 
@@ -23,7 +26,7 @@ from engine.algorithms.common import save_atomically
 from engine.algorithms.image_classifier import train_classifier
 from engine.core import PrintReport, RunSpec
 from engine.data.images import STATS, load_images, normalise
-from engine.metrics import class_histogram, fid
+from engine.metrics import class_entropy, class_histogram, fid, precision_recall
 
 FEATURE_VERSION = 2  # bump when the feature network or its training changes
 FEATURE_MODEL = ("cnn", "modern")  # the vision page's CNN, default config
@@ -135,7 +138,9 @@ def score_samples(images: torch.Tensor, real_features: torch.Tensor, net: Featur
     """Generated (N, 28, 28) uint8 images against the real reference features."""
     features, probs = net.features_and_probs(images)
     histogram = class_histogram(probs)
-    return {"fid": fid(features, real_features),
+    precision, recall = precision_recall(real_features, features)
+    return {"fid": fid(features, real_features), "precision": precision, "recall": recall,
+            "class_entropy": class_entropy(histogram),
             "confidence": float(probs.max(1).values.mean()),
             "hist_max_dev": float((histogram - 1 / len(histogram)).abs().max()),
             "histogram": histogram.tolist()}
@@ -155,7 +160,8 @@ def naive_baselines(dataset: str, n: int, generator: torch.Generator) -> dict[st
 
 @functools.lru_cache(maxsize=4)
 def reference(dataset: str, n: int) -> tuple[torch.Tensor, dict[str, float]]:
-    """The real reference features (the first n test images) and the anchors at the same n:
+    """The real reference features (the first n test images) and the anchors at the same n,
+    as {"fid_floor": ..., "precision_floor": ..., "recall_floor": ..., "fid_noise": ...}:
     floor  - n real training images (disjoint from the test images) against the reference;
     noise, pixel - the naive baselines above against the reference."""
     data = load_images(dataset)
@@ -164,21 +170,25 @@ def reference(dataset: str, n: int) -> tuple[torch.Tensor, dict[str, float]]:
     generator = torch.Generator().manual_seed(1234)
     others = {"floor": data.train_x[torch.randperm(len(data.train_x), generator=generator)[:n]],
               **naive_baselines(dataset, n, generator)}
-    anchors = {name: fid(net.features_and_probs(images)[0], real)
-               for name, images in others.items()}
+    anchors = {}
+    for name, images in others.items():
+        features = net.features_and_probs(images)[0]
+        anchors[f"fid_{name}"] = fid(features, real)
+        anchors[f"precision_{name}"], anchors[f"recall_{name}"] = precision_recall(real, features)
     return real, anchors
 
 
 def evaluate_samples(images: torch.Tensor, dataset: str, report=None) -> dict:
     """Score N generated uint8 images (N real test images as reference) and add anchors.
 
-    Returns eval/fid, eval/confidence, eval/hist_max_dev, eval/fid_floor, eval/fid_noise,
-    eval/fid_pixel, feature/test_acc and prep/seconds (plain floats) plus `histogram`."""
+    Returns eval/fid, eval/precision, eval/recall, eval/class_entropy, eval/confidence,
+    eval/hist_max_dev, the anchors eval/{fid,precision,recall}_{floor,noise,pixel},
+    feature/test_acc and prep/seconds (plain floats) plus `histogram`."""
     net = feature_net(dataset, report)
     real, anchors = reference(dataset, len(images))
     scores = score_samples(images, real, net)
     out = {f"eval/{k}": v for k, v in scores.items() if k != "histogram"}
-    out.update({f"eval/fid_{k}": v for k, v in anchors.items()})
+    out.update({f"eval/{k}": v for k, v in anchors.items()})
     out["feature/test_acc"] = net.test_acc
     out["prep/seconds"] = net.prep_seconds  # apart from the generator's training time
     out["histogram"] = scores["histogram"]

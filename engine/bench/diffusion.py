@@ -17,7 +17,6 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine import metrics, settings
-from engine.algorithms import yardstick
 from engine.algorithms.common import resolve_precision, update_average
 from engine.bench.gan import bench
 from engine.data.images import load_images
@@ -111,18 +110,6 @@ def sample_peer(model: nn.Module, scheduler, noise: torch.Tensor, bf16: bool) ->
             eps = model(x, t).sample.float()
         x = scheduler.step(eps, t, x).prev_sample
     return x
-
-
-def scored(images: torch.Tensor, dataset: str) -> dict:
-    """FID and its anchors (yardstick.evaluate_samples) plus the two measures that noise
-    cannot fool: precision/recall in the yardstick's feature space and the class entropy."""
-    scores = yardstick.evaluate_samples(images, dataset)
-    real, _ = yardstick.reference(dataset, len(images))
-    features, _ = yardstick.feature_net(dataset).features_and_probs(images)
-    precision, recall = metrics.precision_recall(real, features)
-    scores.update({"eval/precision": precision, "eval/recall": recall,
-                   "eval/class_entropy": metrics.class_entropy(torch.tensor(scores["histogram"]))})
-    return scores
 
 
 def sampled(fn, noise: torch.Tensor, batch: int = 250) -> tuple[torch.Tensor, float]:

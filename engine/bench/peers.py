@@ -147,7 +147,7 @@ def transformer_row(budget: dict) -> list[Figure]:
 
 def diffusion_row(budget: dict) -> list[Figure]:
     from engine import registry
-    from engine.algorithms import diffusion
+    from engine.algorithms import diffusion, yardstick
     from engine.bench import diffusion as peer
     from engine.core import PrintReport
 
@@ -181,7 +181,7 @@ def diffusion_row(budget: dict) -> list[Figure]:
         torch.manual_seed(20_000)
         peer_images, peer_ms = peer.sampled(
             lambda x, sampler=sampler: peer.sample_peer(theirs, schedulers[sampler], x, bf16), noise)
-        ours_s, peer_s = (peer.scored(images, cfg["dataset"])
+        ours_s, peer_s = (yardstick.evaluate_samples(images, cfg["dataset"])
                           for images in (ours_images, peer_images))
         for name, s in (("ours", ours_s), ("diffusers", peer_s)):
             print(f"diffusion {sampler}: {name}: FID {s['eval/fid']:.1f} (floor "

@@ -12,8 +12,11 @@ from engine.plots import TEMPLATE, image_grid
 ANCHORS = {"eval/fid_floor": "plot.anchor_floor", "eval/fid_pixel": "plot.anchor_pixel",
            "eval/fid_noise": "plot.anchor_noise"}  # metric -> catalogue key of its name
 COLUMNS = {"eval/fid": "FID", "eval/fid_std": "FID std (seeds)",
+           "eval/precision": "precision", "eval/recall": "recall",
+           "eval/class_entropy": "class entropy",
            "eval/confidence": "mean confidence", "eval/hist_max_dev": "max class dev",
-           "eval/fid_floor": "FID floor", "eval/fid_pixel": "FID pixel-Gauss",
+           "eval/fid_floor": "FID floor", "eval/precision_floor": "precision real vs real",
+           "eval/recall_floor": "recall real vs real", "eval/fid_pixel": "FID pixel-Gauss",
            "time/sample_ms_per_image": "sample ms/img"}
 
 
