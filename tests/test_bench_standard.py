@@ -25,3 +25,11 @@ def test_unknown_algorithm_exits_2_in_one_line(capsys):
         assert stop.code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "tetris" in err
+
+
+def test_against_trains_each_card_with_the_setting_first_and_gives_the_ratio(capsys):
+    assert cli.main(["bench", "standard", "--preset", "quick", "--algorithms", "lstm",
+                     "--against", "precision=fp32"]) == 0
+    out = capsys.readouterr().out
+    assert "lstm precision=fp32:" in out and "x as fast)" in out
+    assert "(not in the total)" in out

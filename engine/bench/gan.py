@@ -3,7 +3,8 @@
 
 Trains (or fetches from the store) the GAN variants at a preset and prints the shared
 yardstick for each: FID (mean, std and worst over the preset's seeds) beside its anchors,
-mean confidence and the class histogram's largest deviation from 10% (worst seed), and
+precision and recall beside real-vs-real, the class entropy, mean confidence and the class
+histogram's largest deviation from 10% (worst seed), and
 the issue's three criteria. With --baseline-iters N it also times N iterations of a
 plain DCGAN at 64x64 with pytorch/examples' defaults (nz 100, ngf = ndf = 64, batch 64,
 MNIST upscaled), the reference the issue quotes. Wrap it in `flock /tmp/top10-cpu.lock`.
@@ -61,7 +62,10 @@ def bench(key: str, argv: list[str]) -> int:
         print(f"{spec.variant:12s} seeds {c['seeds']} N {c['fid_n']}: "
               f"FID {m['eval/fid']:.2f} (std {m['eval/fid_std']:.2f}, worst "
               f"{m['eval/fid_worst']:.2f}) | floor {m['eval/fid_floor']:.2f} pixel-Gauss "
-              f"{m['eval/fid_pixel']:.1f} noise {m['eval/fid_noise']:.1f} | conf "
+              f"{m['eval/fid_pixel']:.1f} noise {m['eval/fid_noise']:.1f} | precision "
+              f"{m['eval/precision']:.3f} recall {m['eval/recall']:.3f} (real vs real "
+              f"{m['eval/precision_floor']:.3f} / {m['eval/recall_floor']:.3f}) | class entropy "
+              f"{m['eval/class_entropy']:.3f} | conf "
               f"{m['eval/confidence']:.3f} (worst {m['eval/confidence_worst']:.3f}) | hist dev "
               f"{m['eval/hist_max_dev']:.3f} (worst {m['eval/hist_max_dev_worst']:.3f}) | "
               f"classifier acc {m['feature/test_acc']:.4f} | train {run['train_seconds']:.0f}s "

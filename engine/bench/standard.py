@@ -1,7 +1,7 @@
 """The whole product's budget: what Home's "Train all (standard)" costs, card by card.
 
     python -m engine bench standard [--preset standard] [--algorithms dnn,cnn,...]
-                                    [--train-yardstick]
+                                    [--train-yardstick] [--against KEY=VALUE]
 
 Trains every variant of every card at the preset's defaults, one card after the other, into
 a fresh temporary store and data folder (no shipped runs, no trained network left from an
@@ -12,6 +12,11 @@ per variant, the total, and the load average before and after each card.
 The GAN and diffusion yardstick (a classifier trained once per dataset) is copied in from
 the shipped results, as a hosted deploy has it; --train-yardstick trains it instead, inside
 the first card that needs it (its seconds show as prep/seconds).
+
+--against KEY=VALUE (e.g. precision=fp32): a before/after row per card in this one command:
+each card first trains with that setting (before), then as the preset has it (after), and
+the line gives both wall times, their ratio and both headlines. Cards without the setting
+train once.
 """
 from __future__ import annotations
 
@@ -24,7 +29,7 @@ import time
 from pathlib import Path
 
 from engine import registry, settings
-from engine.terminal import OneLineParser, Progress
+from engine.terminal import OneLineParser, Progress, parse_sets
 
 
 def load() -> str:
@@ -39,16 +44,16 @@ def headline_text(card, metrics: dict) -> str:
     return text + (f" (prep {prep:.0f} s)" if prep else "")
 
 
-def train_card(key: str, preset: str) -> tuple[float, list[str], bool]:
-    """Every variant of `key` at `preset` into the current (fresh) store; returns (wall
-    seconds, one 'variant: headline' text per variant, all done?)."""
+def train_card(key: str, preset: str, overrides: dict | None = None) -> tuple[float, list[str], bool]:
+    """Every variant of `key` at `preset` (with `overrides`) into the current (fresh)
+    store; returns (wall seconds, one 'variant: headline' text per variant, all done?)."""
     from engine.jobs import InlineExecutor, JobManager
     from engine.store import Store
 
     card = registry.card(key)
     store = Store(settings.store_dir())
     manager = JobManager(store, InlineExecutor(store))
-    specs = [registry.build_spec(key, variant, preset) for variant in card.variants]
+    specs = [registry.build_spec(key, variant, preset, overrides) for variant in card.variants]
     texts, all_done, started = [], True, time.perf_counter()
     for spec in specs:
         progress = Progress(f"{key}/{spec.variant}")
@@ -90,7 +95,10 @@ def main(argv: list[str]) -> int:
                         help=f"comma-separated, from: {','.join(registry.KEYS)}")
     parser.add_argument("--train-yardstick", action="store_true",
                         help="train the GAN/diffusion yardstick instead of using the shipped one")
+    parser.add_argument("--against", metavar="KEY=VALUE",
+                        help="also train each card with this setting first: a before/after row")
     args = parser.parse_args(argv)
+    against = parse_sets([args.against]) if args.against else {}
     keys = [k.strip() for k in args.algorithms.split(",") if k.strip()]
     if not keys or any(k not in registry.KEYS for k in keys):
         parser.error(f"--algorithms takes some of {','.join(registry.KEYS)}; got {args.algorithms!r}")
@@ -109,16 +117,26 @@ def main(argv: list[str]) -> int:
               f"; fresh store and data folder; {load()}")
         rows, total, failed = [], 0.0, False
         for key in keys:
+            baseline = None  # wall seconds with --against's setting
+            if against and set(against) <= set(registry.card(key).default_config(args.preset)):
+                before = load()
+                baseline, texts, done = train_card(key, args.preset, against)
+                failed |= not done
+                label = key + " " + ",".join(f"{k}={v}" for k, v in against.items())
+                rows.append((label, baseline, texts, before, load()))
+                print(f"{label}: {baseline:7.1f} s  {before} -> {load()}  " + "; ".join(texts))
             before = load()
             seconds, texts, done = train_card(key, args.preset)
             total += seconds
             failed |= not done
             rows.append((key, seconds, texts, before, load()))
-            print(f"{key:12s} {seconds:7.1f} s  {before} -> {load()}  " + "; ".join(texts))
+            ratio = f"  ({baseline / seconds:.2f}x as fast)" if baseline else ""
+            print(f"{key:12s} {seconds:7.1f} s{ratio}  {before} -> {load()}  " + "; ".join(texts))
     print(f"\n# every card at {args.preset}, one after the other "
           f"({settings.threads()} threads)")
     for key, seconds, texts, before, after in rows:
-        print(f"{key:12s} {seconds:7.1f} s  {before} -> {after}")
+        print(f"{key:12s} {seconds:7.1f} s  {before} -> {after}"
+              + ("  (not in the total)" if " " in key else ""))
         for text in texts:
             print(f"{'':14s}{text}")
     print(f"{'total':12s} {total:7.1f} s ({total / 60:.1f} min)")

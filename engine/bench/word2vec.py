@@ -6,7 +6,10 @@
              them): WordSim-353, analogy, coverage, random baseline, words/s, and our
              PyTorch skip-gram relative to gensim skip-gram;
   speed      gensim inside our run (callbacks: loss and WordSim-353 every epoch) against a
-             plain `Word2Vec(sentences, ...)` call with the same settings, alternated.
+             plain `Word2Vec(sentences, ...)` call with the same settings, alternated;
+  step       one training step of our skip-gram (brown's vocabulary size, the preset's
+             batch, dim and noise words): autograd's sparse SGD against SkipGram.sgd_step,
+             the gradient written out, alternated on the same batches.
 Run it under `flock /tmp/top10-cpu.lock` when quoting timings.
 """
 from __future__ import annotations
@@ -113,10 +116,49 @@ def speed(preset: str, rounds: int, epochs: int) -> None:
                   f" ratio {o / p:.1%}", flush=True)
 
 
+def step(preset: str, rounds: int, steps: int = 200) -> None:
+    """ms per training step: autograd + torch.optim.SGD on sparse gradients (how the loop
+    stepped before) against SkipGram.sgd_step, on the same batches, rounds alternated."""
+    cfg = registry.card("word2vec").default_config(preset)
+    vocab, batch, k = 14_163, cfg["batch_size"], cfg["negative"]  # brown at min_count 5
+    g = torch.Generator().manual_seed(0)
+    noise = w2v.noise_distribution(torch.randint(5, 5_000, (vocab,), generator=g).double())
+    batches = [(torch.randint(0, vocab, (batch,), generator=g),
+                torch.randint(0, vocab, (batch,), generator=g),
+                torch.multinomial(noise, batch * k, replacement=True, generator=g).view(batch, k))
+               for _ in range(steps)]
+
+    def autograd(model: w2v.SkipGram) -> None:
+        opt = torch.optim.SGD(model.parameters(), lr=cfg["alpha"])
+        for centre, context, negatives in batches:
+            loss = model(centre, context, negatives).sum()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+
+    def written_out(model: w2v.SkipGram) -> None:
+        for centre, context, negatives in batches:
+            model.sgd_step(centre, context, negatives, cfg["alpha"])
+
+    print(f"step: vocabulary {vocab:,}, dim {cfg['dim']}, batch {batch}, {k} noise words, "
+          f"{steps} steps per timing, {torch.get_num_threads()} threads", flush=True)
+    found = {"autograd": [], "sgd_step": []}
+    for _ in range(rounds):
+        for name, fn in (("autograd", autograd), ("sgd_step", written_out)):
+            model = w2v.SkipGram(vocab, cfg["dim"])
+            started = time.perf_counter()
+            fn(model)
+            found[name].append(1000 * (time.perf_counter() - started) / steps)
+    before, after = (statistics.median(found[n]) for n in ("autograd", "sgd_step"))
+    print(f"step ({rounds} rounds, median): autograd sparse SGD {before:.2f} ms, sgd_step "
+          f"{after:.2f} ms, {before / after:.2f}x", flush=True)
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m engine bench word2vec")
-    parser.add_argument("--part", action="append", choices=("reference", "quality", "speed"),
-                        help="repeatable; default: all three")
+    parser.add_argument("--part", action="append",
+                        choices=("reference", "quality", "speed", "step"),
+                        help="repeatable; default: all four")
     parser.add_argument("--preset", default="full", choices=registry.PRESETS)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--force", action="store_true", help="retrain stored quality runs")
@@ -124,11 +166,13 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--speed-epochs", type=int, default=3, help="speed: epochs per call")
     args = parser.parse_args(argv)
     torch.set_num_threads(settings.threads())
-    parts = args.part or ["reference", "quality", "speed"]
+    parts = args.part or ["reference", "quality", "speed", "step"]
     if "reference" in parts:
         reference()
     if "quality" in parts:
         quality(args.preset, args.seed, args.force)
     if "speed" in parts:
         speed(args.preset, args.rounds, args.speed_epochs)
+    if "step" in parts:
+        step(args.preset, args.rounds)
     return 0
