@@ -1,6 +1,8 @@
 """GAN building blocks: shapes of both variants, the latent interpolation and config errors."""
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
@@ -68,3 +70,14 @@ def test_run_counts_the_weights_of_both_networks(store_dir):
     generator, discriminator = gan.build_model("dcgan", config)
     expected = sum(p.numel() for net in (generator, discriminator) for p in net.parameters())
     assert result.params == expected
+
+
+def test_fid_chart_puts_each_anchor_label_at_its_value_on_the_log_axis():
+    from engine.plots import generative
+
+    fig = generative.fid_with_anchors({"dcgan": 132.4, "mlp": 624.1},
+                                      {"eval/fid_floor": 52.7, "eval/fid_pixel": 1433.7})
+    assert fig.layout.xaxis.type == "log"
+    labels = {a.text.split()[-1]: a.x for a in fig.layout.annotations if a.text[-1].isdigit()}
+    assert labels == {"52.7": pytest.approx(math.log10(52.7)), "1433.7": pytest.approx(math.log10(1433.7))}
+    assert sorted(shape.x0 for shape in fig.layout.shapes) == [52.7, 1433.7]

@@ -2,6 +2,8 @@
 plotly Figure (or DataFrame) out, no Streamlit calls."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -52,9 +54,12 @@ def fid_with_anchors(scores: dict[str, float], anchors: dict[str, float],
                            text=[f"{scores[n]:.1f}" for n in names], textposition="auto"))
     for key, name in ANCHORS.items():
         if key in anchors:
-            fig.add_vline(x=anchors[key], line_dash="dot",
-                          annotation_text=f"{t(name, lang)} {anchors[key]:.1f}",
-                          annotation_textangle=-90)
+            fig.add_vline(x=anchors[key], line_dash="dot")
+            # On a log axis an annotation's x is log10 of the value (a line's is the value
+            # itself): given the value, the label sat at 10^52.7 and stretched the axis there.
+            fig.add_annotation(x=math.log10(anchors[key]), y=1, yref="paper", showarrow=False,
+                               text=f"{t(name, lang)} {anchors[key]:.1f}", textangle=-90,
+                               xanchor="left", yanchor="top")
     fig.update_layout(template=TEMPLATE, height=120 + 40 * len(names), xaxis_type="log",
                       title=t("plot.fid_title", lang),
                       margin=dict(l=10, r=10, t=40, b=10), xaxis_title="FID")
