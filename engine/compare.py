@@ -36,8 +36,13 @@ LABELS = {"test/acc": "test accuracy", "val/acc": "validation accuracy",
 
 
 def metric_label(card: Card | None, key: str) -> str:
-    """A column header: the card's own label for the key, else a common one, else the key."""
-    return (card.metric_labels.get(key) if card else None) or LABELS.get(key, key)
+    """A column header: the card's own label for the key, else a common one (LABELS, then
+    the catalogue's shared `metric.<key>` labels, e.g. "FID, std over seeds"), else the key."""
+    if card and key in card.metric_labels:
+        return card.metric_labels[key]
+    if key in LABELS or card is None:
+        return LABELS.get(key, key)
+    return i18n.metric_label(card, key, i18n.ENGLISH)
 
 
 def is_share(key: str) -> bool:

@@ -9,7 +9,7 @@ import math
 import pandas as pd
 import pytest
 
-from engine import compare, ui
+from engine import compare, registry, ui
 from engine.jobs import InlineExecutor, JobManager
 from engine.plots.compare import final_bars
 
@@ -161,3 +161,11 @@ def test_actions_fit_statuses_and_report_what_they_could_not_do(store, three):
     assert ui.apply_action(manager, "delete", [a, c]) == [
         "Deleted 2 run(s) and their artifact folders."]
     assert store.get(a["id"]) is None and store.get(c["id"]) is None and store.get(b["id"])
+
+
+def test_a_metric_without_a_card_label_takes_the_shared_catalogue_label():
+    card = registry.card("gan")
+    assert "eval/fid_std" not in card.metric_labels
+    assert compare.metric_label(card, "eval/fid_std") == "FID, std over seeds"
+    assert compare.metric_label(card, "eval/precision").startswith("precision")  # the card's own
+    assert compare.metric_label(card, "no/such_metric") == "no/such_metric"
