@@ -23,12 +23,12 @@ from engine.algorithms.common import resolve_precision
 from engine.bench.vision import (
     dataloader_images_per_second,
     inference_table,
-    load_line,
     our_loop,
     ratio_line,
 )
 from engine.core import PrintReport
 from engine.jobs import seed_everything
+from engine.terminal import load_line
 
 
 def examples_net() -> nn.Module:

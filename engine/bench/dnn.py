@@ -14,8 +14,9 @@ import torch
 
 from engine import settings
 from engine.algorithms import dnn
-from engine.bench.vision import dataloader_images_per_second, load_line, our_loop, ratio_line
+from engine.bench.vision import dataloader_images_per_second, our_loop, ratio_line
 from engine.core import make_config
+from engine.terminal import load_line
 
 
 def main(argv: list[str]) -> int:

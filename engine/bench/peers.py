@@ -19,7 +19,6 @@ minutes on 2 idle cores (smaller budgets, fewer seeds; each row says what it ran
 from __future__ import annotations
 
 import importlib.util
-import os
 import statistics
 import sys
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from dataclasses import dataclass
 import torch
 
 from engine import settings
+from engine.terminal import load_line
 
 INSTALL = "pip install -r requirements-bench.txt"
 
@@ -67,11 +67,6 @@ def shown(value: float | None) -> str:
     if value is None:
         return "not reached"
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
-
-
-def load() -> str:
-    one, five, _ = os.getloadavg()
-    return f"load average {one:.2f} (1 min) {five:.2f} (5 min), {os.cpu_count()} CPUs"
 
 
 # ---- the rows ------------------------------------------------------------------------------
@@ -301,11 +296,11 @@ def main(argv: list[str]) -> int:
             print(f"\n## {row}: skipped: the peer ({peer}) is not installed "
                   f"(missing {', '.join(absent)}); install it with `{INSTALL}`")
             continue
-        print(f"\n## {row} against {peer}; before: {load()}")
+        print(f"\n## {row} against {peer}; before: {load_line()}")
         found = run(BUDGETS[row]["quick" if args.quick else "full"])
         for figure in found:
             print(figure.line())
-        print(f"## {row} done; after: {load()}")
+        print(f"## {row} done; after: {load_line()}")
         figures += found
     if figures:
         print(f"\n# all rows ({torch.get_num_threads()} threads; ratio > 1 favours ours)")

@@ -14,10 +14,9 @@ import torch
 
 from engine import registry, settings
 from engine.algorithms import resnet
-from engine.bench.vision import load_line
 from engine.core import PrintReport
 from engine.jobs import seed_everything
-from engine.terminal import parse_sets
+from engine.terminal import load_line, parse_sets
 
 
 def main(argv: list[str]) -> int:

@@ -29,12 +29,7 @@ import time
 from pathlib import Path
 
 from engine import registry, settings
-from engine.terminal import OneLineParser, Progress, parse_sets
-
-
-def load() -> str:
-    one, five, _ = os.getloadavg()
-    return f"load {one:.2f}/{five:.2f}"
+from engine.terminal import OneLineParser, Progress, load_line, parse_sets
 
 
 def headline_text(card, metrics: dict) -> str:
@@ -114,29 +109,29 @@ def main(argv: list[str]) -> int:
         print(f"# bench standard: preset {args.preset}, {settings.threads()} threads "
               f"(TOP10_THREADS), torch {torch.__version__}, device {settings.device()}, "
               f"yardstick {'trained here' if args.train_yardstick else 'from the shipped results'}"
-              f"; fresh store and data folder; {load()}")
-        rows, total, failed = [], 0.0, False
+              f"; fresh store and data folder; {load_line()}")
+        rows, total, failed = [], 0.0, False  # rows: (label, s, texts, load before, after, in total?)
         for key in keys:
             baseline = None  # wall seconds with --against's setting
             if against and set(against) <= set(registry.card(key).default_config(args.preset)):
-                before = load()
+                before = load_line()
                 baseline, texts, done = train_card(key, args.preset, against)
                 failed |= not done
                 label = key + " " + ",".join(f"{k}={v}" for k, v in against.items())
-                rows.append((label, baseline, texts, before, load()))
-                print(f"{label}: {baseline:7.1f} s  {before} -> {load()}  " + "; ".join(texts))
-            before = load()
+                rows.append((label, baseline, texts, before, load_line(), False))
+                print(f"{label}: {baseline:7.1f} s  {before} -> {load_line()}  " + "; ".join(texts))
+            before = load_line()
             seconds, texts, done = train_card(key, args.preset)
             total += seconds
             failed |= not done
-            rows.append((key, seconds, texts, before, load()))
+            rows.append((key, seconds, texts, before, load_line(), True))
             ratio = f"  ({baseline / seconds:.2f}x as fast)" if baseline else ""
-            print(f"{key:12s} {seconds:7.1f} s{ratio}  {before} -> {load()}  " + "; ".join(texts))
+            print(f"{key:12s} {seconds:7.1f} s{ratio}  {before} -> {load_line()}  " + "; ".join(texts))
     print(f"\n# every card at {args.preset}, one after the other "
           f"({settings.threads()} threads)")
-    for key, seconds, texts, before, after in rows:
-        print(f"{key:12s} {seconds:7.1f} s  {before} -> {after}"
-              + ("  (not in the total)" if " " in key else ""))
+    for label, seconds, texts, before, after, counted in rows:
+        print(f"{label:12s} {seconds:7.1f} s  {before} -> {after}"
+              + ("" if counted else "  (not in the total)"))
         for text in texts:
             print(f"{'':14s}{text}")
     print(f"{'total':12s} {total:7.1f} s ({total / 60:.1f} min)")

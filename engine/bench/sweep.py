@@ -18,8 +18,8 @@ import tempfile
 import time
 
 from engine import sweep
-from engine.bench.vision import load_line
 from engine.store import Store
+from engine.terminal import load_line
 
 
 def _timed_sweep(plan: sweep.Sweep, kind: str, executor_of=None):

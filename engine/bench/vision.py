@@ -8,7 +8,6 @@ so the only differences are how a batch is made (and, for ours, the arithmetic p
 """
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 
@@ -88,8 +87,3 @@ def ratio_line(label: str, ours: float, baseline: float) -> str:
     return (f"{label}: ours {ours:,.0f} images/s, DataLoader loop {baseline:,.0f} images/s, "
             f"ratio {ours / baseline:.2f}x")
 
-
-def load_line() -> str:
-    """The machine's load averages: a benchmark on a shared machine says how busy it was."""
-    one, five, _ = os.getloadavg()
-    return f"load average {one:.2f} (1 min), {five:.2f} (5 min) on {os.cpu_count()} CPUs"
