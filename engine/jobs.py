@@ -26,7 +26,7 @@ from engine import registry, settings
 from engine.core import ConfigError, NonFiniteMetric, RunCancelled, RunResult, RunSpec, check_finite
 from engine.data import DataMissing
 from engine.settings import FLUSH_SECONDS, HEARTBEAT_SECONDS
-from engine.store import LIVE, CorruptArtifact, Store
+from engine.store import LIVE, CorruptArtifact, NotOwner, Store
 
 log = logging.getLogger(__name__)
 
@@ -155,6 +155,9 @@ def execute(store: Store, run: dict, echo: Callable[[float, str], None] | None =
                                 index, environment()):
                 return "interrupted"  # it was taken for dead and is no longer ours to record
             return "done"
+        except NotOwner as error:  # taken for dead and taken over: the new owner's result stands
+            log.info("%s; its outcome is discarded", error)
+            return "interrupted"
         except Exception as error:
             status, message = failure(error)
             store.end(run_id, status, message)

@@ -85,6 +85,11 @@ class StoreReadOnly(StoreError):
     """A write was asked of a store opened read-only."""
 
 
+class NotOwner(StoreError):
+    """This process no longer owns the run it was training (taken for dead and taken over):
+    its outcome is discarded, never written over the new owner's."""
+
+
 class BadRow(ValueError):
     """One row of the index cannot be decoded."""
 
@@ -168,6 +173,7 @@ class Store:
         mirrors: the shipped folders behind it (default settings.store_mirrors(); check and
         repair use none)."""
         self.root = Path(root)
+        self._attempts: dict[str, str] = {}  # run id -> the folder bound when this claimed it
         self.mirror_roots = [] if not strict else (
             settings.store_mirrors() if mirrors is None else list(mirrors))
         self.artifact_root = self.root / "artifacts"
@@ -364,9 +370,25 @@ class Store:
             return []
         return [row["folder"] or row_id]
 
+    def _path(self, name: str) -> Path:
+        """artifacts/<name>, refused (one-line StoreDamaged) unless it lies directly inside
+        the store's artifacts folder: a row's folder column never reaches outside it."""
+        path = self.artifact_root / str(name)
+        if (not name or os.sep in str(name) or "/" in str(name)
+                or path.resolve().parent != self.artifact_root.resolve()):
+            raise StoreDamaged(f"a row of the run store index {self.path} names folder "
+                               f"{str(name)[:60]!r}, outside {self.artifact_root}; run "
+                               "`python -m engine store check`")
+        return path
+
     def _remove_folders(self, names: list[str]) -> None:
         for name in names:
-            shutil.rmtree(self.artifact_root / name, ignore_errors=True)
+            try:
+                path = self._path(name)
+            except StoreDamaged as error:
+                log.warning("not deleted: %s", error)
+                continue
+            shutil.rmtree(path, ignore_errors=True)
 
     def claim_next(self, run_id: str | None = None) -> dict[str, Any] | None:
         """Atomically move the oldest queued run (or the given one, if still queued) to
@@ -384,8 +406,11 @@ class Store:
             db.execute(
                 "UPDATE runs SET status = 'running', started = ?, heartbeat = ?, pid = ?,"
                 " host = ?, progress = 0, note = 'starting', cancel = 0 WHERE id = ?",
-                (now, now, os.getpid(), socket.gethostname(), row["id"]))
-        return self.get(row["id"])
+                (now, now, *self._owner(), row["id"]))
+        run = self.get(row["id"])
+        if run is not None:  # this attempt writes only into the folder it was claimed with
+            self._attempts[run["id"]] = run["folder"] or run["id"]
+        return run
 
     # Updates by the process running a run only apply while it still owns the row: a run
     # marked interrupted (silent too long) and taken over elsewhere is not written twice.
@@ -393,6 +418,30 @@ class Store:
 
     def _owner(self) -> tuple[int, str]:
         return os.getpid(), socket.gethostname()
+
+    def _bound(self, run_id: str) -> str:
+        """The folder name of this process's attempt at run_id: the one bound at claim time
+        (else, for a claim made through another Store object, the row's while we own it)."""
+        if run_id in self._attempts:
+            return self._attempts[run_id]
+        rows = self._read("SELECT folder FROM runs WHERE id = ?" + self.OWNED,
+                          (run_id, *self._owner()))
+        if not rows:
+            raise NotOwner(f"{run_id} is no longer this process's to record (taken over)")
+        return rows[0]["folder"] or check_run_id(run_id)
+
+    def _owns(self, db: sqlite3.Connection, run_id: str, name: str) -> bool:
+        """Inside a transaction: is run_id still this process's attempt with folder name?"""
+        return db.execute("SELECT 1 FROM runs WHERE id = ?" + self.OWNED
+                          + " AND coalesce(folder, id) = ?",
+                          (run_id, *self._owner(), name)).fetchone() is not None
+
+    def _discard(self, run_id: str, name: str) -> None:
+        """Drop a stale attempt's own folder (never one a row still names)."""
+        self._attempts.pop(run_id, None)
+        log.info("%s: this process's attempt was taken over; its outcome is discarded", run_id)
+        if not self._read("SELECT 1 FROM runs WHERE coalesce(folder, id) = ?", (name,)):
+            self._remove_folders([name])
 
     def beat(self, run_id: str, progress: float, note: str,
              rows: list[tuple[int, float, str, float]]) -> bool:
@@ -417,30 +466,47 @@ class Store:
     def finish(self, run_id: str, metrics: dict[str, float], params: int, train_seconds: float,
                artifacts: dict[str, str], env: dict[str, Any]) -> bool:
         """Record a run as done (a `.retry` attempt replaces its finished run here, in one
-        transaction). Writes the folder's manifest first, so the index can be rebuilt.
-        Returns False if the run was no longer this process's (nothing is recorded)."""
-        row = self.get(run_id)
+        transaction). Writes the attempt's manifest first (inside that transaction, once it
+        is sure this process still owns the row), so the index can be rebuilt. Returns False
+        if the run was no longer this process's: nothing is recorded and nothing written."""
         target = target_of(run_id)
         now = time.time()
-        if row is None or row["status"] != "running":
+        try:
+            name = self._bound(run_id)
+        except NotOwner:
             return False
-        self._write_manifest(row, target, metrics=metrics, params=int(params),
-                             train_seconds=float(train_seconds), artifacts=artifacts, env=env,
-                             finished=now, status="done", history=self.history(run_id))
+        folder = self._path(name)
+        old, owned = [], True
         with self._db(immediate=True) as db:
-            done = db.execute(
-                "UPDATE runs SET status = 'done', finished = ?, progress = 1, note = 'done',"
-                " metrics = ?, params = ?, train_seconds = ?, artifacts = ?, env = ?, error = NULL"
-                " WHERE id = ?" + self.OWNED,
-                (now, json.dumps(metrics), int(params), float(train_seconds),
-                 json.dumps(artifacts), json.dumps(env), run_id, *self._owner()))
-            if done.rowcount == 0:
-                return False
-            old = []
-            if target != run_id:
-                old = self._forget(db, target)
-                db.execute("UPDATE runs SET id = ? WHERE id = ?", (target, run_id))
-                db.execute("UPDATE history SET run_id = ? WHERE run_id = ?", (target, run_id))
+            if not self._owns(db, run_id, name):
+                owned = False
+            else:
+                row = _row(db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone())
+                history = [tuple(r) for r in db.execute(
+                    "SELECT step, seconds, key, value FROM history WHERE run_id = ?"
+                    " ORDER BY rowid", (run_id,))]
+                self._write_manifest(row, target, folder, metrics=metrics, params=int(params),
+                                     train_seconds=float(train_seconds), artifacts=artifacts,
+                                     env=env, finished=now, status="done", history=history)
+                try:
+                    db.execute(
+                        "UPDATE runs SET status = 'done', finished = ?, progress = 1, note ="
+                        " 'done', metrics = ?, params = ?, train_seconds = ?, artifacts = ?,"
+                        " env = ?, error = NULL WHERE id = ?",
+                        (now, json.dumps(metrics), int(params), float(train_seconds),
+                         json.dumps(artifacts), json.dumps(env), run_id))
+                    if target != run_id:
+                        old = self._forget(db, target)
+                        db.execute("UPDATE runs SET id = ? WHERE id = ?", (target, run_id))
+                        db.execute("UPDATE history SET run_id = ? WHERE run_id = ?",
+                                   (target, run_id))
+                except BaseException:
+                    (folder / MANIFEST).unlink(missing_ok=True)
+                    raise
+        if not owned:
+            self._discard(run_id, name)
+            return False
+        self._attempts.pop(run_id, None)
         self._remove_folders(old)
         return True
 
@@ -502,17 +568,28 @@ class Store:
 
     # ---- artifacts -----------------------------------------------------------------
     def save_artifacts(self, run_id: str, artifacts: dict[str, Any]) -> dict[str, str]:
-        """Write each artifact as <name>.pt (temp file, then rename); return name -> sha256."""
+        """Write each artifact as <name>.pt (temp file, then rename) into this attempt's own
+        folder, bound when it was claimed; return name -> sha256. Raises NotOwner (writing
+        nothing) once the run is no longer this process's."""
         import torch
 
-        folder = self.folder(run_id)
+        name = self._bound(run_id)
+        with self._db() as db:
+            if not self._owns(db, run_id, name):
+                owned = False
+            else:
+                owned = True
+        if not owned:
+            self._discard(run_id, name)
+            raise NotOwner(f"{run_id} is no longer this process's to record (taken over)")
+        folder = self._path(name)
         folder.mkdir(parents=True, exist_ok=True)
         index = {}
-        for name, value in artifacts.items():
-            final = folder / f"{name}.pt"
-            temp = folder / f".{name}.pt.tmp"
+        for key, value in artifacts.items():
+            final = folder / f"{key}.pt"
+            temp = folder / f".{key}.pt.tmp"
             torch.save(value, temp)
-            index[name] = hashlib.sha256(temp.read_bytes()).hexdigest()
+            index[key] = hashlib.sha256(temp.read_bytes()).hexdigest()
             os.replace(temp, final)
         return index
 
@@ -554,9 +631,8 @@ class Store:
         return problems
 
     # ---- manifests, check and repair -----------------------------------------------
-    def _write_manifest(self, row: dict, target: str, **fields) -> None:
+    def _write_manifest(self, row: dict, target: str, folder: Path, **fields) -> None:
         """manifest.json in the attempt's folder: enough to rebuild its index row."""
-        folder = self.folder(row["id"])
         folder.mkdir(parents=True, exist_ok=True)
         keep = ("algorithm", "variant", "preset", "seed", "spec", "created", "started")
         body = {"format": 1, "run_id": target, "folder": folder.name,

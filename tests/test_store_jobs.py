@@ -162,3 +162,29 @@ def test_sidebar_names_a_bad_device_setting_instead_of_failing(monkeypatch):
     assert ui.training_device().startswith(":material/warning: TOP10_DEVICE='tpu'")
     monkeypatch.setenv("TOP10_DEVICE", "cpu")
     assert ui.training_device() == "CPU"
+
+
+def test_stale_owner_writes_nothing_after_a_takeover(store, monkeypatch):
+    """A trainer paused past the stale limit is taken over; on waking, its artifact and
+    manifest writes are refused and the new owner's finished folder is left intact."""
+    from engine.store import NotOwner, Store
+
+    spec = tiny_spec()
+    manager = JobManager(store, NoWake())
+    run_id = manager.submit(spec).run_id
+    stale = store.claim_next()
+    assert stale["id"] == run_id
+    store.mark_interrupted(run_id, "no heartbeat; taken for dead")
+    assert manager.submit(spec).status == "queued"
+    takeover = Store(store.root)
+    monkeypatch.setattr(takeover, "_owner", lambda: (os.getpid() + 1, "elsewhere"))
+    assert takeover.claim_next()["id"] == run_id
+    digests = takeover.save_artifacts(run_id, {"model": {"w": [1.0, 2.0]}})
+    assert takeover.finish(run_id, {"val/acc": 0.5}, 10, 1.0, digests, {})
+    finished = store.get(run_id)
+    with pytest.raises(NotOwner):
+        store.save_artifacts(run_id, {"model": {"w": [9.0]}})
+    assert not store.finish(run_id, {"val/acc": 0.1}, 10, 1.0, {"model": "0" * 64}, {})
+    assert store.get(run_id) == finished
+    assert store.artifacts_intact(run_id)
+    assert stale["folder"] != finished["folder"]
