@@ -14,6 +14,7 @@ import sys
 
 from engine import i18n, registry, settings
 from engine.core import ConfigError
+from engine.core import shown as clip
 from engine.data import DataMissing
 from engine.jobs import InlineExecutor, JobManager
 from engine.store import Store, StoreError
@@ -47,12 +48,20 @@ def command_list(args) -> int:
 
 
 def command_run(args) -> int:
+    if args.algorithm not in registry.KEYS:  # the user's text, capped (registry repeats it whole)
+        raise ConfigError("error.unknown_algorithm", name=clip(args.algorithm),
+                          known=", ".join(registry.KEYS))
     card = registry.card(args.algorithm)
     variants = args.variant or list(card.variants)
+    for variant in variants:
+        if variant not in card.variants:
+            raise ConfigError("error.unknown_variant", variant=clip(variant),
+                              algorithm=args.algorithm, known=", ".join(card.variants))
     overrides = parse_sets(args.set or [])
     specs = [registry.build_spec(args.algorithm, v, args.preset, overrides, args.seed)
              for v in variants]  # validate all before running any
     settings.threads()  # a bad TOP10_THREADS is one line here, before anything is claimed
+    settings.executor()  # and a bad TOP10_EXECUTOR (run trains inline, but the value is wrong)
     store = Store(settings.store_dir())
     manager = JobManager(store, InlineExecutor(store))
     failed = False
@@ -80,6 +89,12 @@ def command_run(args) -> int:
 
 
 def command_runs(args) -> int:
+    from engine.store import STATUSES
+
+    if args.status is not None and args.status not in STATUSES:
+        print(f"error: unknown status {clip(args.status)}; known: {', '.join(STATUSES)}",
+              file=sys.stderr)
+        return 2
     store = Store(settings.store_dir())
     store.recover_interrupted()
     for row in store.list_runs(args.algorithm, args.status):
@@ -204,6 +219,15 @@ def command_worker(args) -> int:
     return 0
 
 
+def ascii_int(text: str) -> int:
+    """An integer written in ASCII digits (int() also takes '٣' and other Unicode digits)."""
+    body = text.strip()
+    if not (body.lstrip("+-").isascii() and body.lstrip("+-").isdigit()) or \
+            body[:2] in ("++", "--", "+-", "-+"):
+        raise argparse.ArgumentTypeError(f"expected an integer in ASCII digits, got {clip(text)}")
+    return int(body)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="python -m engine", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
@@ -213,7 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--variant", action="append", help="repeatable; default: all variants")
     run.add_argument("--preset", default="standard", choices=registry.PRESETS)
     run.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a setting")
-    run.add_argument("--seed", type=int, default=0)
+    run.add_argument("--seed", type=ascii_int, default=0)
     run.add_argument("--force", action="store_true", help="recompute even if stored")
     run.add_argument("--json", action="store_true", help="one JSON object per run on stdout")
     runs = sub.add_parser("runs", help="list stored runs")

@@ -68,3 +68,40 @@ def test_missing_data_is_one_clear_message(store_dir, monkeypatch, tmp_path):
     assert out.returncode == 1 and row["status"] == "failed"
     assert row["error"].startswith("MNIST is not available. Looked in:")
     assert "TOP10_DATA_MIRROR" in row["error"] and "Traceback" not in out.stderr
+
+
+def _code(args) -> int:
+    try:
+        return main(list(args))
+    except SystemExit as exit_:  # argparse's own errors
+        return exit_.code
+
+
+def test_seed_takes_ascii_digits_only(store_dir, capsys):
+    for seed in ("\u0663", "\uff13", "1_0", ""):
+        assert _code(["run", "dnn", "--variant", "mlp", "--seed", seed]) == 2, seed
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and err.count("\n") == 1 and "ASCII" in err, err
+
+
+def test_echoed_user_input_is_capped(store_dir, capsys):
+    for args in (("run", "dnn", "--variant", "x" * 10_000), ("run", "y" * 10_000),
+                 ("runs", "--status", "z" * 10_000)):
+        assert _code(args) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and err.count("\n") == 1 and len(err) < 400, len(err)
+        assert "…" in err
+
+
+def test_runs_unknown_status_exits_2_naming_valid_ones(store_dir, capsys):
+    assert _code(["runs", "--status", "weird"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "'weird'" in err and "done" in err and "queued" in err
+    assert _code(["runs", "--status", "done"]) == 0
+
+
+def test_run_rejects_unknown_executor(store_dir, monkeypatch, capsys):
+    monkeypatch.setenv("TOP10_EXECUTOR", "bogus")
+    assert _code(["run", "dnn", "--variant", "mlp", "--preset", "quick"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "bogus" in err and "process" in err and "ray" in err
