@@ -25,7 +25,12 @@ def data_mirrors() -> list[Path]:
 def store_dir() -> Path:
     """TOP10_STORE: the folder holding runs.sqlite and one artifact folder per run."""
     path = os.environ.get("TOP10_STORE")
-    return Path(path).expanduser() if path else _user_dir("XDG_DATA_HOME", ".local/share") / "store"
+    folder = Path(path).expanduser() if path else _user_dir("XDG_DATA_HOME", ".local/share") / "store"
+    if folder.exists() and not folder.is_dir():
+        from engine.core import ConfigError
+
+        raise ConfigError("error.store_is_file", path=repr(str(folder)[:80]))
+    return folder
 
 
 REPO_RESULTS = Path(__file__).resolve().parents[1] / "results"
@@ -98,7 +103,14 @@ def apply_wait_policy() -> None:
 
 def stale_seconds() -> float:
     """TOP10_STALE_SECONDS: a running run silent this long is marked interrupted (default 60)."""
-    return max(3 * HEARTBEAT_SECONDS, _whole_number("TOP10_STALE_SECONDS", str(int(STALE_SECONDS))))
+    seconds = _whole_number("TOP10_STALE_SECONDS", str(int(STALE_SECONDS)))
+    least = int(3 * HEARTBEAT_SECONDS)  # a live run beats every HEARTBEAT_SECONDS: allow 3 misses
+    if seconds < least:
+        from engine.core import ConfigError
+
+        raise ConfigError("error.env_at_least", var="TOP10_STALE_SECONDS", value=repr(str(seconds)),
+                          least=least, why=f"a live run beats every {HEARTBEAT_SECONDS:g} s")
+    return seconds
 
 
 EXECUTORS = ("process", "ray")

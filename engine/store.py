@@ -90,8 +90,8 @@ class NotOwner(StoreError):
     its outcome is discarded, never written over the new owner's."""
 
 
-class BadRow(ValueError):
-    """One row of the index cannot be decoded."""
+class BadRow(StoreDamaged):
+    """One row of the index cannot be decoded: damage, never a row to forget."""
 
 
 def check_run_id(run_id: str) -> str:
@@ -208,11 +208,37 @@ class Store:
                             "`python -m engine store check`, then `python -m engine store repair` "
                             "(it keeps the damaged file aside)")
 
+    def _wal_snapshot(self) -> Path | None:
+        """A private copy of the index and its write-ahead log, when a log is there and the
+        folder cannot be written: `immutable=1` would ignore the log, and with it every
+        commit a writer that died with its connection open had not yet checkpointed. The
+        copy (remade when either file changes) replays the log; None when there is none."""
+        wal = self.path.with_name(self.path.name + "-wal")
+        try:
+            key = (self.path.stat().st_mtime_ns, wal.stat().st_mtime_ns, wal.stat().st_size)
+        except OSError:
+            return None
+        if not key[2]:
+            return None
+        if getattr(self, "_snapshot_key", None) != key:
+            import tempfile
+
+            self._snapshot_dir = tempfile.TemporaryDirectory(prefix="top10-index-")
+            copy = Path(self._snapshot_dir.name) / self.path.name
+            shutil.copyfile(self.path, copy)
+            shutil.copyfile(wal, copy.with_name(copy.name + "-wal"))
+            self._snapshot_key, self._snapshot = key, copy
+        return self._snapshot
+
     def _connect(self) -> sqlite3.Connection:
         if self.read_only:
-            mode = "immutable=1" if self._immutable else "mode=ro"
-            db = sqlite3.connect(f"{self.path.resolve().as_uri()}?{mode}", uri=True, timeout=30,
-                                 isolation_level=None)
+            snapshot = self._wal_snapshot() if self._immutable else None
+            if snapshot is not None:  # our own copy: opened plainly, so its log is replayed
+                db = sqlite3.connect(snapshot, timeout=30, isolation_level=None)
+            else:
+                mode = "immutable=1" if self._immutable else "mode=ro"
+                db = sqlite3.connect(f"{self.path.resolve().as_uri()}?{mode}", uri=True,
+                                     timeout=30, isolation_level=None)
         else:
             db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         db.row_factory = sqlite3.Row
@@ -269,10 +295,10 @@ class Store:
 
     # ---- lookups -------------------------------------------------------------------
     def get(self, run_id: str) -> dict[str, Any] | None:
-        """The row (the store's own, else a shipped one), or None when there is none (or it
-        cannot be decoded: logged)."""
-        found = _rows(self._read("SELECT * FROM runs WHERE id = ?", (run_id,)))
-        return self._over(found[0] if found else None, run_id)
+        """The row (the store's own, else a shipped one), or None when there is none. Raises
+        BadRow (a one-line StoreDamaged) when the store's own row cannot be decoded."""
+        found = self._read("SELECT * FROM runs WHERE id = ?", (run_id,))
+        return self._over(_row(found[0]) if found else None, run_id)
 
     def get_many(self, run_ids: list[str]) -> dict[str, dict[str, Any]]:
         if not run_ids:
@@ -340,7 +366,8 @@ class Store:
         check_run_id(run_id)
         now = time.time()
         with self._db(immediate=True) as db:
-            row = db.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()
+            row = db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+            _row(row)  # an undecodable row is damage to repair, never one to replace
             status = row["status"] if row else None
             if status in LIVE or status == "done" and not force:
                 return run_id, False

@@ -94,6 +94,20 @@ def test_stale_seconds_setting_is_checked(monkeypatch):
         settings.stale_seconds()
     monkeypatch.setenv("TOP10_STALE_SECONDS", "600")
     assert settings.stale_seconds() == 600
+    monkeypatch.setenv("TOP10_STALE_SECONDS", "5")  # below 3 heartbeats: said, not raised
+    with pytest.raises(ConfigError, match="TOP10_STALE_SECONDS='5'.* 15 or more"):
+        settings.stale_seconds()
+
+
+def test_store_setting_naming_a_file_is_one_line(tmp_path, monkeypatch, capsys):
+    from engine.cli import main
+
+    monkeypatch.setenv("TOP10_STORE", str(tmp_path / "notes.txt"))
+    (tmp_path / "notes.txt").write_text("not a store")
+    for args in (["runs"], ["store", "check"]):
+        assert main(args) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "names a file" in err and "Traceback" not in err
 
 
 # ---- 2. recompute never destroys ----------------------------------------------------
@@ -218,6 +232,25 @@ def test_a_read_only_store_can_be_read_not_trained_into(store_dir, monkeypatch, 
     if unwritable:  # not even a WAL index file (a writable folder may get one: no harm)
         assert sorted(p.name for p in store_dir.iterdir()) == before
     assert Store(store_dir / "never-made", read_only=True).list_runs() == []
+
+
+def test_an_unwritable_store_reads_the_log_a_dead_writer_left(store_dir, monkeypatch):
+    """A writer that died with its connection open leaves commits only in the WAL file:
+    a read-only open of the unwritable folder must still see them (immutable=1 would not)."""
+    first = finished(Store(store_dir))
+    code = ("import os, sys; from engine.store import Store; from tests.test_faults import "
+            "finished; s = Store(sys.argv[1]); db = s._connect(); "  # held open, never closed
+            "db.execute('SELECT count(*) FROM runs').fetchall(); "
+            "finished(s, seed=7); os._exit(0)")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    subprocess.run([sys.executable, "-c", code, str(store_dir)], check=True, env=env)
+    assert store_dir.joinpath("runs.sqlite-wal").stat().st_size > 0, "the commit is in the log"
+    monkeypatch.setattr(store_module, "_writable", lambda folder: False)
+    before = sorted(p.name for p in store_dir.iterdir())
+    readonly = Store(store_dir, read_only=True)
+    ids = {r["id"] for r in readonly.list_runs()}
+    assert first["id"] in ids and len(ids) == 2
+    assert sorted(p.name for p in store_dir.iterdir()) == before, "nothing written"
 
 
 def test_cli_on_an_unwritable_store_lists_and_refuses_training_in_one_line(store_dir, capsys,

@@ -188,3 +188,22 @@ def test_stale_owner_writes_nothing_after_a_takeover(store, monkeypatch):
     assert store.get(run_id) == finished
     assert store.artifacts_intact(run_id)
     assert stale["folder"] != finished["folder"]
+
+
+@pytest.mark.parametrize("damage", ["status = 'weird'", "metrics = '{not json'",
+                                    "spec = '[1, 2]'"])
+def test_undecodable_row_is_damage_never_forgotten(store, damage):
+    from engine.store import StoreDamaged
+
+    spec = tiny_spec()
+    run_id = JobManager(store, InlineExecutor(store)).submit(spec).run_id
+    folder = store.folder(run_id)
+    with store._db(immediate=True) as db:
+        db.execute(f"UPDATE runs SET {damage} WHERE id = ?", (run_id,))
+    for attempt in (lambda: store.get(run_id),
+                    lambda: JobManager(store, InlineExecutor(store)).submit(spec)):
+        with pytest.raises(StoreDamaged) as error:
+            attempt()
+        assert "\n" not in str(error.value) and "store check" in str(error.value)
+    assert store._read("SELECT 1 FROM runs WHERE id = ?", (run_id,)), "the row is kept"
+    assert folder.is_dir() and (folder / "manifest.json").is_file()
