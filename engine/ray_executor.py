@@ -116,8 +116,12 @@ def loopback_cluster(cpus: tuple[int, ...] = (1, 1)) -> Iterator[Any]:
     --address=127.0.0.1:...` cannot make it, since Ray 2.60 swaps 127.0.0.1 for the
     machine's routable address there and then binds every interface."""
     _ray()
+    from ray._private.authentication.authentication_token_setup import ensure_token_if_auth_enabled
     from ray.cluster_utils import Cluster
 
+    # A new cluster needs the token file first, as `ray.init()` makes it for a local Ray:
+    # on a fresh machine (no ~/.ray/auth_token) its GCS would otherwise die at start.
+    ensure_token_if_auth_enabled(None, create_token_if_missing=True)
     node = {"node_ip_address": "127.0.0.1"}
     cluster = Cluster(initialize_head=True, head_node_args={
         **node, "num_cpus": cpus[0], "include_dashboard": False})
