@@ -179,8 +179,8 @@ def command_ship(args) -> int:
     for key, size in sorted(sizes.items()):
         print(f"{key:12s} {size / 1e6:8.2f} MB exported")
     total = shipped.folder_bytes(target)
-    print(f"{target}: {total / 1e6:.1f} MB in all" + ("  (over the 40 MB budget)"
-                                                      if total > 40e6 else ""))
+    over = f"  (over the {shipped.BUDGET_BYTES / 1e6:.0f} MB budget)"
+    print(f"{target}: {total / 1e6:.1f} MB in all" + (over if total > shipped.BUDGET_BYTES else ""))
     if args.action == "refresh" and failed:
         print(f"not shipped, training failed: {', '.join(failed)}; the runs that trained stay "
               f"in {store.root}", file=sys.stderr)

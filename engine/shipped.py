@@ -28,6 +28,7 @@ from engine.store import MANIFEST, check_run_id
 
 INDEX = "index.json"
 FEATURE_NETS = "feature_nets"
+BUDGET_BYTES = 80e6  # results/ in git: standard and full runs of every card together
 # Artifacts left out when exporting, per algorithm: what no page (pages/, engine.inspect,
 # engine.ui, engine.plots) reads. They stay in the training store.
 DROP: dict[str, tuple[str, ...]] = {

@@ -101,6 +101,10 @@ def test_repository_results_are_current():
     assert main(["store", "export", str(ROOT / "results"), "--check"]) == 0
 
 
+def test_repository_results_fit_the_budget():
+    assert shipped.folder_bytes(ROOT / "results") <= shipped.BUDGET_BYTES
+
+
 def test_yardstick_comes_from_the_shipped_folder(tmp_path, monkeypatch):
     import torch
 
