@@ -172,7 +172,7 @@ def command_ship(args) -> int:
                 if done.status != "done":
                     failed.append(f"{key}/{variant}")
         store.mirror_roots = []  # export only what this refresh trained
-        for name in shipped.prune(target):
+        for name in shipped.prune(target, algorithms):
             print(f"removed stale {name}")
     sizes = shipped.export(store, target, None if args.action == "refresh" else args.preset,
                            algorithms)

@@ -235,7 +235,9 @@ def write_index(target: Path) -> None:
              "preset": b["preset"], "folder": b["folder"],
              "bytes": sum(p.stat().st_size for p in (target / "artifacts" / b["folder"]).iterdir())}
             for b in manifests(target)]
-    (target / INDEX).write_text(json.dumps({"format": 1, "runs": runs}, indent=1))
+    partial = target / f".{INDEX}.{os.getpid()}"  # whole or not at all, beside a second refresh
+    partial.write_text(json.dumps({"format": 1, "runs": runs}, indent=1))
+    os.replace(partial, target / INDEX)
 
 
 def folder_bytes(target: Path) -> int:
@@ -247,10 +249,13 @@ def stale(target: Path) -> list[str]:
     return Shipped(target).stale
 
 
-def prune(target: Path) -> list[str]:
-    """Remove stale runs' folders from target (a refresh replaces them); their names."""
-    current = {b["folder"] for b in manifests(target) if current_id(b["spec"]) == b["run_id"]}
-    gone = [b["folder"] for b in manifests(target) if b["folder"] not in current]
+def prune(target: Path, algorithms: list[str] | None = None) -> list[str]:
+    """Remove stale runs' folders (of algorithms, default all) from target (a refresh replaces
+    them); their names. A refresh of one card leaves the others alone: a card refreshed
+    beside it by a newer checkout would look stale to this process's older code."""
+    gone = [b["folder"] for b in manifests(target)
+            if (not algorithms or b["algorithm"] in algorithms)
+            and current_id(b["spec"]) != b["run_id"]]
     for name in gone:
         shutil.rmtree(target / "artifacts" / name)
     return gone

@@ -81,6 +81,7 @@ def test_stale_run_is_not_served_and_check_names_it(tmp_path, ship, capsys):
     assert main(["store", "export", str(folder), "--check"]) == 1
     out = capsys.readouterr().out
     assert run["id"] in out and "stale" in out
+    assert shipped.prune(folder, ["cnn"]) == []  # a refresh of another card keeps it
     assert shipped.prune(folder) == [manifest.parent.name]
     assert main(["store", "export", str(folder), "--check"]) == 0
 
