@@ -34,7 +34,8 @@ def test_quick_preset_finishes_with_declared_metrics(key, variant, store):
         assert math.isfinite(value), f"{name} = {value}"
     assert run["params"] >= 0 and run["train_seconds"] > 0
     assert store.history(submission.run_id), "no metric history was reported"
-    assert store.load_artifacts(submission.run_id) is not None
+    artifacts = store.load_artifacts(submission.run_id)  # raises on a missing or bad file
+    assert artifacts and set(artifacts) == set(run["artifacts"]), "every artifact loads"
     again = manager.submit(registry.build_spec(key, variant, "quick"))
     assert again.cached and again.run_id == submission.run_id
 
