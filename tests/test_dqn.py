@@ -140,3 +140,39 @@ def test_a_cancel_lands_after_one_agent_chunk():
     with pytest.raises(RunCancelled):
         dqn.run(registry.build_spec("dqn", "dqn", "quick", overrides), report)
     assert report.calls == 1 and not report.history  # before the three agents finished a chunk
+
+
+def test_learning_rate_falls_linearly_to_its_end_share_after_learning_starts():
+    cfg = tiny_config(lr=1e-3, lr_end_share=0.2, learning_starts=100, total_steps=600)
+    assert dqn.learning_rate(0, cfg) == pytest.approx(1e-3)  # still filling the buffer
+    assert dqn.learning_rate(100, cfg) == pytest.approx(1e-3)
+    assert dqn.learning_rate(350, cfg) == pytest.approx(1e-3 * 0.6)  # half way: (1 + 0.2) / 2
+    assert dqn.learning_rate(600, cfg) == pytest.approx(2e-4)
+    assert dqn.learning_rate(900, cfg) == pytest.approx(2e-4)  # past the budget it stays there
+    agent = dqn.Agent(cfg, "dqn", seed=0)
+    agent.advance(350)
+    assert agent.opt.param_groups[0]["lr"] == pytest.approx(dqn.learning_rate(348, cfg))
+
+
+def test_target_network_follows_by_tau_and_tau_one_is_a_copy():
+    agent = dqn.Agent(tiny_config(tau=0.25), "dqn", seed=0)
+    with torch.no_grad():
+        for p in agent.q.parameters():
+            p.fill_(1.0)
+        for p in agent.target.parameters():
+            p.fill_(0.0)
+    agent.update_target()
+    assert all(torch.allclose(p, torch.full_like(p, 0.25)) for p in agent.target.parameters())
+    agent.cfg = {**agent.cfg, "tau": 1.0}
+    agent.update_target()
+    assert all(torch.equal(t, q) for t, q in zip(agent.target.parameters(), agent.q.parameters()))
+
+
+@pytest.mark.parametrize("norm", [0.0, 1e-3])
+def test_gradient_steps_are_clipped_to_max_grad_norm(norm):
+    agent = dqn.Agent(tiny_config(max_grad_norm=norm), "dqn", seed=0)
+    agent.advance(120)  # fills the buffer past batch_size
+    agent.learn()
+    total = torch.linalg.vector_norm(torch.stack(
+        [torch.linalg.vector_norm(p.grad) for p in agent.q.parameters()]))
+    assert (total <= norm * 1.001) if norm else (total > 1e-3)

@@ -44,16 +44,24 @@ class Config:
                          lo=1, hi=10)
     hidden: int = setting(128, "units in each of the two hidden layers of the Q-network",
                           lo=8, hi=1024)
-    lr: float = setting(2.5e-3, "Adam learning rate", lo=1e-5, hi=0.1)
+    lr: float = setting(1e-3, "Adam learning rate at the start", lo=1e-5, hi=0.1)
+    lr_end_share: float = setting(0.0, "learning rate at the end of the budget as a share of lr "
+                                  "(it falls linearly after learning starts, so late updates "
+                                  "are small and a solved policy is not un-learned)",
+                                  lo=0.0, hi=1.0)
+    max_grad_norm: float = setting(10.0, "clip each gradient step to this norm (0: no clipping)",
+                                   lo=0.0, hi=1_000.0)
+    tau: float = setting(0.01, "share of the online network blended into the target network "
+                         "at each update (1: a hard copy)", lo=0.001, hi=1.0)
     gamma: float = setting(0.99, "discount factor of future rewards", lo=0.5, hi=0.9999)
     batch_size: int = setting(128, "transitions per gradient step", lo=8, hi=1024)
-    buffer_size: int = setting(50_000, "replay buffer capacity (transitions)",
+    buffer_size: int = setting(100_000, "replay buffer capacity (transitions)",
                                lo=500, hi=1_000_000)
     learning_starts: int = setting(1_000, "random steps that fill the buffer before learning",
                                    lo=0, hi=100_000)
     train_every: int = setting(4, "environment steps between gradient steps", lo=1, hi=100)
-    target_every: int = setting(250, "environment steps between copies of the online network "
-                                "into the target network", lo=1, hi=100_000)
+    target_every: int = setting(4, "environment steps between updates of the target network "
+                                "(a blend by tau, or a copy at tau = 1)", lo=1, hi=100_000)
     eps_start: float = setting(1.0, "exploration rate at the start", lo=0.0, hi=1.0)
     eps_end: float = setting(0.05, "exploration rate after the decay", lo=0.0, hi=1.0)
     explore_steps: int = setting(10_000, "steps over which epsilon decays linearly",
@@ -121,6 +129,13 @@ def solved_index(eval_returns: list[float], threshold: float,
 def epsilon(step: int, cfg: dict) -> float:
     fraction = min(1.0, step / cfg["explore_steps"])
     return cfg["eps_start"] + fraction * (cfg["eps_end"] - cfg["eps_start"])
+
+
+def learning_rate(step: int, cfg: dict) -> float:
+    """lr at learning_starts, falling linearly to lr * lr_end_share at total_steps."""
+    span = max(1, cfg["total_steps"] - cfg["learning_starts"])
+    fraction = min(1.0, max(0.0, (step - cfg["learning_starts"]) / span))
+    return cfg["lr"] * (1.0 - fraction * (1.0 - cfg["lr_end_share"]))
 
 
 @torch.inference_mode()
@@ -217,8 +232,17 @@ class Agent:
         loss = F.smooth_l1_loss(q_taken, y)
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
+        if self.cfg["max_grad_norm"] > 0:
+            nn.utils.clip_grad_norm_(self.q.parameters(), self.cfg["max_grad_norm"])
         self.opt.step()
         return float(loss.detach()), float(q_taken.detach().mean())
+
+    @torch.no_grad()
+    def update_target(self) -> None:
+        """target <- tau * online + (1 - tau) * target (tau = 1: a hard copy)."""
+        tau = self.cfg["tau"]
+        for target, online in zip(self.target.parameters(), self.q.parameters()):
+            target.lerp_(online, tau)
 
     def advance(self, steps: int) -> None:
         """Play (and learn) `steps` environment steps, then evaluate and record a point."""
@@ -240,11 +264,13 @@ class Agent:
             if not learner or self.step < cfg["learning_starts"]:
                 continue
             if self.step % cfg["train_every"] == 0:
+                for group in self.opt.param_groups:
+                    group["lr"] = learning_rate(self.step, cfg)
                 loss, q_mean = self.learn()
                 losses.append(loss)
                 qs.append(q_mean)
             if self.step % cfg["target_every"] == 0:
-                self.target.load_state_dict(self.q.state_dict())
+                self.update_target()
         eval_seed = 10_000 * (self.seed + 1) + self.step  # fresh starts at every evaluation
         eval_return = float(evaluate(self.eval_envs, self.q, eval_seed, self.rng).mean())
         self.seconds += time.perf_counter() - started
@@ -363,11 +389,13 @@ probability epsilon (which decays from 1 to 0.05), the best action otherwise. Ev
 transition (s, a, r, s', terminated) goes into a replay buffer. Every few steps a random
 batch is drawn from it and the network is pulled towards the Bellman target
 r + gamma * max_a' Q_target(s', a') with a Huber loss. Two tricks keep this stable: random
-replay breaks the correlation between consecutive steps, and the target network, a copy of
-the online network refreshed only every few hundred steps, keeps the regression target from
-moving with every update. Double DQN changes one line: the online network chooses the next
-action, the target network values it, so noise in the values is not systematically
-maximised into over-estimates.
+replay breaks the correlation between consecutive steps, and the target network, a slowly
+following average of the online network (every 4 steps it moves 1 % of the way), keeps the
+regression target from moving with every update. Two more keep a solved policy solved: the
+learning rate falls linearly to zero over the budget, so late updates are small, and each
+gradient step is clipped to norm 10, so one surprising batch cannot undo it. Double DQN
+changes one line: the online network chooses the next action, the target network values
+it, so noise in the values is not systematically maximised into over-estimates.
 
 **Strengths.** Learns control from raw experience and a reward signal only, with no model of
 the environment; off-policy, so every transition is reused many times; the same recipe
@@ -413,7 +441,9 @@ CARD = Card(
     higher_is_better=True,
     config_cls=Config,
     run=run,
-    version=2,  # v2: solved = two consecutive checks >= threshold; every agent trains to the budget
+    version=3,  # v2: solved = two consecutive checks >= threshold; every agent trains to the budget
+    # v3: lr 1e-3 decaying linearly to 0, gradients clipped to norm 10, a Polyak target
+    # (tau 0.01 every 4 steps), 100k buffer: at v2 most seeds solved and then forgot
     data_field="env",
     metric_labels={"eval/return": "evaluation return (median of seeds)",
                    "solve/steps": "env steps to reach the threshold (median seed)",
