@@ -21,6 +21,34 @@ os.environ.setdefault("TOP10_THREADS", "2")
 os.environ.setdefault("TOP10_STORE_MIRROR", "")
 
 
+PAGE_DRIVERS = ("AppTest", "open_page(")  # what runs a Streamlit script
+
+
+def _drives_a_page(item) -> bool:
+    """The test, or a fixture it uses, runs a page script (AppTest): seconds each."""
+    import inspect
+
+    funcs = [getattr(item, "function", None)]
+    for defs in getattr(item, "_fixtureinfo", None) and item._fixtureinfo.name2fixturedefs.values() or []:
+        funcs += [d.func for d in defs]
+    for func in filter(None, funcs):
+        try:
+            source = inspect.getsource(func)
+        except (OSError, TypeError):
+            continue
+        if any(marker in source for marker in PAGE_DRIVERS):
+            return True
+    return False
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark `page` every test that drives a page, so `-m "not slow and not page"` is the unit
+    loop (under 30 s) and `-m "not slow"` the fast loop with the pages."""
+    for item in items:
+        if item.module.__name__.startswith("test_page_") or _drives_a_page(item):
+            item.add_marker(pytest.mark.page)
+
+
 @pytest.fixture(scope="session")
 def shared_data_dir(tmp_path_factory) -> Path:
     """One writable data folder for the whole session: what is processed or trained once

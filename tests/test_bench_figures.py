@@ -21,6 +21,7 @@ def test_solved_needs_two_checks_in_a_row():
     assert dqn.solved_index([500, 100, 500], 475, checks=1) == 0
 
 
+@pytest.mark.slow  # trains
 def test_every_agent_trains_to_the_budget_and_reports_its_final_return(monkeypatch):
     # Every evaluation "reaches" the threshold: solved at the second check, still trained on.
     monkeypatch.setitem(dqn.ENVS, "CartPole-v1", (4, 2, 0.0))

@@ -3,7 +3,11 @@ store (never the user's), prints a wall time and headline per card and a total, 
 the caller's folders back."""
 import os
 
+import pytest
+
 from engine import cli, registry
+
+pytestmark = pytest.mark.slow  # every test here trains
 
 
 def test_trains_each_variant_in_a_fresh_store_and_prints_the_total(tmp_path, monkeypatch, capsys):

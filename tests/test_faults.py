@@ -190,8 +190,9 @@ def test_a_damaged_index_is_one_message_and_repair_rebuilds_it(store_dir, damage
     store = Store(store_dir)
     run = finished(store)
     history = store.history(run["id"])
-    with sqlite3.connect(store.path) as db:
-        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db = sqlite3.connect(store.path)  # closed before the damage: an open reader held the
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # log's locks, and each open waited 30 s
+    db.close()
     data = store.path.read_bytes()
     store.path.write_bytes({"truncate": data[: len(data) // 2], "header": b"garbage!" + data[8:],
                             "zero": b""}[damage])

@@ -124,6 +124,7 @@ def test_yardstick_comes_from_the_shipped_folder(tmp_path, monkeypatch):
     assert yardstick.feature_net("mnist").test_acc == pytest.approx(0.97)
 
 
+@pytest.mark.slow  # trains
 def test_refresh_trains_only_what_is_missing(tmp_path, store_dir, capsys):
     folder = tmp_path / "results"
     assert main(["store", "refresh", str(folder), "--preset", "quick", "--algorithm", "dnn"]) == 0
