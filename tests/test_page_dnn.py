@@ -23,9 +23,20 @@ def test_quick_run_from_the_page_shows_results(store_dir):
     assert (table["test/acc"] > 0.8).all()
     assert any(sub.value == "Where each variant goes wrong" for sub in at.subheader)
 
-    # The same request again is served from the store, not retrained.
+    # The same request again is served from the store, not retrained, and the page says so
+    # with the one click that trains a new seed instead.
     at.button[0].click().run()
     assert any("served from the store" in c.value for c in at.caption)
+    assert any(i.value.startswith("Already trained") for i in at.info)
+    new_seed = next(b for b in at.button if b.label == "Train a new run with seed 1")
+    new_seed.click().run()
+    assert not at.exception
+    from engine.store import Store
+
+    seeds = {r["spec"]["seed"] for r in Store(store_dir).list_runs("dnn")}
+    assert seeds == {0, 1}
+    assert at.number_input(key="dnn:seed").value == 1
+    assert not any(i.value.startswith("Already trained") for i in at.info)
 
 
 def test_bad_setting_gets_one_line(store_dir):

@@ -32,3 +32,10 @@ def test_the_form_shows_only_the_chosen_tasks_fields(key, store_dir):
     shown = {w.key for w in at.number_input}
     assert f"{key}:standard:sent_epochs" in shown and f"{key}:standard:steps" not in shown
     assert any("sentiment" in c.value or "not trained yet" in c.value for c in at.caption)
+
+
+def test_how_it_works_opens_on_a_first_visit_only(store_dir):
+    at = open_page("gnn", 60).run()
+    assert at.expander[0].label == "How it works" and at.expander[0].proto.expanded
+    at.run()  # any later run of the page in this session: the form comes first
+    assert not at.expander[0].proto.expanded

@@ -143,8 +143,10 @@ def header(card: Card) -> None:
     lang = language()
     st.title(i18n.title(card, lang))
     st.markdown(f"*{i18n.summary(card, lang)}*")
-    with st.expander(tr("ui.how_it_works"), expanded=False):
+    seen = st.session_state.setdefault("pages_seen", set())
+    with st.expander(tr("ui.how_it_works"), expanded=card.key not in seen):  # open on a first visit
         st.markdown(i18n.explanation(card, lang))
+    seen.add(card.key)
 
 
 def _widget(card: Card, field: dataclasses.Field, value: Any, key: str) -> Any:
@@ -212,7 +214,8 @@ def config_form(card: Card, variants: list[str] | None = None) -> list[RunSpec]:
         seed = columns[len(values) % 4].number_input(
             tr("ui.seed"), 0, 2**31 - 1, asked["seed"], key=f"{card.key}:seed",
             help=tr("ui.seed_help") + (tr("ui.seed_help_seeds") if "seeds" in defaults else ""))
-        submitted = st.form_submit_button(tr("ui.train"), type="primary")
+        submitted = st.form_submit_button(tr("ui.train"), type="primary") or \
+            st.session_state.pop(f"{card.key}:train_now", False)  # the new-seed button below
     overrides = {**chosen_task, **{k: v for k, v in values.items() if v != defaults[k]}}
     if submitted:
         if not chosen:
@@ -224,11 +227,14 @@ def config_form(card: Card, variants: list[str] | None = None) -> list[RunSpec]:
                 st.error(error.text(lang))
             else:
                 st.session_state[state_key] = specs
-                queued = submit(specs) and any(registry.run_id(s) not in
-                                               st.session_state["cached_runs"] for s in specs)
+                accepted = submit(specs)
+                queued = accepted and any(registry.run_id(s) not in
+                                          st.session_state["cached_runs"] for s in specs)
                 keep_in_url(preset, overrides, seed, chosen, all_variants)
                 if queued:
                     st.rerun()  # the sidebar, drawn before this page, then shows the new job
+                elif accepted:  # every run was there already: served, not trained
+                    served_notice(card, specs)
     trained = st.session_state.get(state_key)
     if trained and all(s.config.get("task") == (defaults | chosen_task).get("task")
                        for s in trained):
@@ -319,6 +325,26 @@ def refused(specs: list[RunSpec], force: bool = False) -> str | None:
                 + store().list_runs(status="queued")]
     mine = sum(target_of(i) in my_runs() for i in everyone)
     return rules.refuse_training(specs, new, mine, len(everyone), language())
+
+
+def served_notice(card: Card, specs: list[RunSpec]) -> None:
+    """Train on settings that were trained before serves the stored result at once, which
+    looks like nothing happened: say so, and offer the one click that trains a new seed."""
+    shipped = any((store().get(registry.run_id(s)) or {}).get("shipped") is not None
+                  for s in specs)
+    seed = specs[0].seed + 1
+    while seed < 2**31 - 1 and any(store().get(registry.run_id(dataclasses.replace(s, seed=seed)))
+                                   for s in specs):
+        seed += 1  # the next seed none of these variants has a run for
+
+    def train_new_seed() -> None:  # the seed box starts again from the address's seed
+        st.session_state.pop(f"{card.key}:seed", None)
+        st.query_params["seed"] = str(seed)
+        st.session_state[f"{card.key}:train_now"] = True
+
+    st.info(tr("ui.served_shipped" if shipped else "ui.served_own"))
+    st.button(tr("ui.train_new_seed", seed=seed), on_click=train_new_seed,
+              key=f"{card.key}:new_seed")
 
 
 def submit(specs: list[RunSpec], force: bool = False) -> bool:
