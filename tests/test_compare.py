@@ -169,3 +169,29 @@ def test_a_metric_without_a_card_label_takes_the_shared_catalogue_label():
     assert compare.metric_label(card, "eval/fid_std") == "FID, std over seeds"
     assert compare.metric_label(card, "eval/precision").startswith("precision")  # the card's own
     assert compare.metric_label(card, "no/such_metric") == "no/such_metric"
+
+
+def test_shipped_full_runs_stand_beside_the_visitors_runs_as_reference(monkeypatch):
+    def run(variant, preset, shipped=None, dataset="mnist", rid=None):
+        return {"id": rid or f"{variant}-{preset}-{dataset}", "variant": variant,
+                "shipped": shipped, "spec": {"preset": preset, "config": {"dataset": dataset}}}
+
+    full_mlp, full_logreg = run("mlp", "full", {}), run("logreg", "full", {})
+    fashion = run("mlp", "full", {}, dataset="fashion_mnist")
+    own_full = run("mlp", "full", None, rid="own")  # trained by the visitor: not a reference
+    monkeypatch.setattr(ui, "stored_runs", lambda key: [full_mlp, full_logreg, fashion, own_full])
+    card = registry.card("dnn")
+    mine = [run("mlp", "quick")]
+    assert ui.references(card, mine) == [full_mlp]  # same variant, same data; not logreg
+    assert ui.references(card, [run("mlp", "quick", dataset="fashion_mnist")]) == [fashion]
+    assert ui.references(card, [*mine, full_mlp]) == []  # the full run is shown already
+
+
+def test_reference_curves_are_dotted_and_the_visitors_solid():
+    from engine import plots
+
+    rows = [(1, 0.1, "val/acc", 0.5), (2, 0.2, "val/acc", 0.7)]
+    frame = pd.concat([plots.history_frame(rows, "mlp · quick · seed 0"),
+                       plots.history_frame(rows, "mlp · full · seed 0", reference=True)])
+    dash = {trace.name: trace.line.dash for trace in plots.curves(frame, "val/acc").data}
+    assert dash == {"mlp · quick · seed 0": "solid", "mlp · full · seed 0": "dot"}

@@ -14,10 +14,13 @@ from engine.i18n import t
 TEMPLATE = "plotly_white"
 
 
-def history_frame(rows: list[tuple[int, float, str, float]], label: str) -> pd.DataFrame:
-    """Store history rows (step, seconds, key, value) -> long frame with a `run` column."""
+def history_frame(rows: list[tuple[int, float, str, float]], label: str,
+                  reference: bool = False) -> pd.DataFrame:
+    """Store history rows (step, seconds, key, value) -> long frame with a `run` column and a
+    `reference` one (True for a shipped reference run, which curves() draws dotted)."""
     frame = pd.DataFrame(rows, columns=["step", "seconds", "key", "value"])
     frame["run"] = label
+    frame["reference"] = reference
     return frame
 
 
@@ -30,9 +33,12 @@ def curves(history: pd.DataFrame, metric: str, x: str = "step", title: str | Non
                                                  "seconds": t("plot.seconds", lang),
                                                  "step": t("plot.step", lang)})
     fig.update_layout(height=340, margin=dict(l=10, r=10, t=40, b=10), legend_title_text="")
+    references = set(data.loc[data["reference"], "run"]) if "reference" in data else set()
     for trace in fig.data:  # a run with one point (a 1-epoch baseline) has no line to draw
         if len(trace.x) == 1:
             trace.update(mode="markers", marker_size=10)
+        if trace.name in references:
+            trace.update(line_dash="dot")
     return fig
 
 

@@ -465,22 +465,42 @@ def smoke_test_note(card: Card, runs: list[dict]) -> None:
             icon=":material/science:")
 
 
+def references(card: Card, runs: list[dict]) -> list[dict]:
+    """The shipped full run of each variant shown, on the same data (and task), unless a full
+    run of that variant is shown already: what more training buys, beside the visitor's."""
+    fields = [card.data_field, "task"]
+
+    def same_data(a: dict, b: dict) -> bool:
+        return all(a["spec"]["config"].get(k) == b["spec"]["config"].get(k) for k in fields)
+
+    return [ref for ref in stored_runs(card.key)
+            if ref.get("shipped") is not None and ref["spec"]["preset"] == "full"
+            and any(r["variant"] == ref["variant"] and same_data(r, ref) for r in runs)
+            and not any(r["variant"] == ref["variant"] and r["spec"]["preset"] == "full"
+                        for r in runs)]
+
+
 def comparison(card: Card, runs: list[dict], curve_metrics: tuple[str, ...] = ()) -> None:
-    """The side-by-side: one metrics table and overlaid curves of the chosen runs."""
+    """The side-by-side: one metrics table and overlaid curves of the chosen runs, with the
+    shipped full runs of the same variants beside them as the reference."""
     if not runs:
         st.info(tr("ui.no_finished"))
         return
     lang = language()
     st.subheader(tr("ui.side_by_side"))
     smoke_test_note(card, runs)
+    shipped_refs = references(card, runs)
+    runs = runs + shipped_refs
     table = metrics_table(card, runs)
     best = table[card.headline].max() if card.higher_is_better else table[card.headline].min()
     st.dataframe(table.style.highlight_max(subset=[card.headline], color="#dbeafe")
                  if card.higher_is_better else table, hide_index=True, width="stretch",
                  column_config=table_columns(card, table))
     st.caption(tr("ui.headline_caption", label=i18n.headline_label(card, lang),
-                  best=compare.format_metric(card.headline, best)))
-    frame = pd.concat([plots.history_frame(history(r), label(r)) for r in runs])
+                  best=compare.format_metric(card.headline, best))
+               + (tr("ui.reference_caption") if shipped_refs else ""))
+    frame = pd.concat([plots.history_frame(history(r), label(r), reference=r in shipped_refs)
+                       for r in runs])
     keys = sorted(frame["key"].unique())
     wanted = [m for m in curve_metrics if m in keys] or keys[:2]
     left, right = st.columns([3, 1])
