@@ -493,12 +493,14 @@ def comparison(card: Card, runs: list[dict], curve_metrics: tuple[str, ...] = ()
     runs = runs + shipped_refs
     table = metrics_table(card, runs)
     best = table[card.headline].max() if card.higher_is_better else table[card.headline].min()
+    table["preset"] = [i18n.preset_name(p, lang) for p in table["preset"]]
     st.dataframe(table.style.highlight_max(subset=[card.headline], color="#dbeafe")
                  if card.higher_is_better else table, hide_index=True, width="stretch",
                  column_config=table_columns(card, table))
     st.caption(tr("ui.headline_caption", label=i18n.headline_label(card, lang),
                   best=compare.format_metric(card.headline, best))
-               + (tr("ui.reference_caption") if shipped_refs else ""))
+               + (tr("ui.reference_caption", preset=i18n.preset_name("full", lang))
+                  if shipped_refs else ""))
     frame = pd.concat([plots.history_frame(history(r), label(r), reference=r in shipped_refs)
                        for r in runs])
     keys = sorted(frame["key"].unique())
