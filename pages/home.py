@@ -50,6 +50,7 @@ for family, keys in registry.FAMILIES.items():
                           help=tr("home.best_help", variant=best["variant"],
                                   preset=i18n.preset_name(best["spec"]["preset"], lang)))
                 st.caption(tr("home.best_caption", variant=best["variant"],
+                              preset=i18n.preset_name(best["spec"]["preset"], lang),
                               seconds=f"{best['train_seconds']:.1f}", params=f"{best['params']:,}")
                            + (tr("home.shipped") if best.get("shipped") is not None else ""))
                 frame = plots.history_frame(ui.history(best), best["variant"])
