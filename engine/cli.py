@@ -147,12 +147,14 @@ def command_ship(args) -> int:
         registry.card(key)
     if args.action == "export" and args.check:
         stale = shipped.stale(target)
-        for line in stale:
+        problems = shipped.verify(target, seal=args.seal)
+        for line in stale + problems:
             print(line)
         current = len(shipped.Shipped(target).rows)
-        print(f"{target}: {current} current shipped run(s), {len(stale)} stale"
-              + ("; `python -m engine store refresh` remakes them" if stale else ""))
-        return 1 if stale else 0
+        print(f"{target}: {current} current shipped run(s), {len(stale)} stale, "
+              f"{len(problems)} damaged or unsealed"
+              + ("; `python -m engine store refresh` remakes stale runs" if stale else ""))
+        return 1 if stale or problems else 0
     if args.action == "export":
         store = Store(settings.store_dir(), mirrors=[])
     else:
@@ -253,7 +255,12 @@ def build_parser() -> argparse.ArgumentParser:
                             "(default standard)")
     store.add_argument("--algorithm", action="append", help="repeatable; default: all ten")
     store.add_argument("--check", action="store_true",
-                       help="export: list shipped runs that are stale (exit 1 if any)")
+                       help="export: list shipped runs that are stale, unfit, changed since "
+                            "export (artifact checksums, manifest digest) or unsealed; exit 1 "
+                            "if any")
+    store.add_argument("--seal", action="store_true",
+                       help="with --check: write the digest into manifests exported without "
+                            "one, once their artifacts match their checksums")
     bench = sub.add_parser("bench", help="speed/quality benchmark of one algorithm, `app`, or "
                            "`peers` (ours against the peers side by side)")
     bench.add_argument("algorithm")

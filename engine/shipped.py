@@ -16,6 +16,8 @@ from __future__ import annotations
 import datetime
 import functools
 import json
+import logging
+import math
 import os
 import platform
 import shutil
@@ -26,6 +28,7 @@ from typing import Any
 from engine.core import RunSpec
 from engine.store import MANIFEST, check_run_id
 
+log = logging.getLogger(__name__)
 INDEX = "index.json"
 FEATURE_NETS = "feature_nets"
 BUDGET_BYTES = 80e6  # results/ in git: standard and full runs of every card together
@@ -74,21 +77,121 @@ class Shipped:
         return self.root / "artifacts" / self.rows[run_id]["folder"]
 
 
-def manifests(root: Path) -> list[dict]:
-    """Every readable done manifest under root/artifacts (an unreadable one is skipped)."""
+MAX_MANIFEST_BYTES = 4_000_000  # the largest shipped today is 0.3 MB (history of a long run)
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def schema_problem(body: Any) -> str | None:
+    """What makes a manifest unfit to serve (None: fit). Checks the fields the pages and the
+    CLI read, with their types: a row that passed is never the cause of a traceback."""
+    if not isinstance(body, dict):
+        return "not a JSON object"
+    for key, kind in (("run_id", str), ("algorithm", str), ("variant", str), ("preset", str),
+                      ("seed", int), ("spec", dict), ("metrics", dict), ("artifacts", dict)):
+        if not isinstance(body.get(key), kind) or isinstance(body.get(key), bool):
+            return f"{key} missing or not a {kind.__name__}"
+    if not isinstance(body["spec"].get("config"), dict):
+        return "spec.config missing or not an object"
+    if not all(isinstance(k, str) and _number(v) for k, v in body["metrics"].items()):
+        return "metrics must map names to finite numbers"
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in body["artifacts"].items()):
+        return "artifacts must map names to checksums"
+    if not _number(body.get("train_seconds")):
+        return "train_seconds missing or not a number"
+    if body.get("params") is not None and not isinstance(body["params"], int):
+        return "params not an integer"
+    history = body.get("history", [])
+    if not isinstance(history, list) or not all(
+            isinstance(h, list) and len(h) == 4 and isinstance(h[0], int) and _number(h[1])
+            and isinstance(h[2], str) and _number(h[3]) for h in history):
+        return "history must be rows of [step, seconds, metric, value]"
+    return None
+
+
+def _read_manifest(folder: Path) -> tuple[dict | None, str | None]:
+    """(body, None) for a fit manifest; (None, why) for one that is not; (None, None) when
+    the folder holds none (an export in progress)."""
+    path = folder / MANIFEST
+    try:
+        size = path.stat().st_size
+        if size > MAX_MANIFEST_BYTES:  # read nothing: every process would hold it in memory
+            return None, f"manifest of {size / 1e6:.0f} MB, over {MAX_MANIFEST_BYTES / 1e6:.0f} MB"
+        body = json.loads(path.read_text())
+    except FileNotFoundError:
+        return None, None
+    except (OSError, ValueError) as error:
+        return None, f"unreadable manifest ({type(error).__name__})"
+    why = schema_problem(body)
+    if why is None:
+        try:
+            check_run_id(body["run_id"])
+        except ValueError:
+            why = "run_id is not a run id"
+    return (None, why) if why else (body, None)
+
+
+def manifests(root: Path, problems: list[str] | None = None) -> list[dict]:
+    """Every fit done manifest under root/artifacts. An unfit one is skipped with one
+    warning, and one line in `problems` when the caller passes a list."""
     base = root / "artifacts"
     if not base.is_dir():
         return []
     found = []
     for folder in sorted(base.iterdir()):
-        try:
-            body = json.loads((folder / MANIFEST).read_text())
-            check_run_id(body["run_id"])
-        except (OSError, ValueError, KeyError, TypeError):
-            continue
-        if body.get("status") == "done":
+        body, why = _read_manifest(folder)
+        if why:
+            line = f"{folder.name}: skipped, {why}"
+            log.warning("shipped run %s", line)
+            if problems is not None:
+                problems.append(line)
+        elif body is not None and body.get("status") == "done":
             found.append({**body, "folder": folder.name})
     return found
+
+
+def digest(body: dict) -> str:
+    """sha256 of a manifest's content without its own digest: any edit of a metric, the
+    history or a checksum changes it (integrity against accidents, not a signature)."""
+    import hashlib
+
+    content = {k: v for k, v in body.items() if k not in ("digest", "folder")}
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
+def verify(target: Path, seal: bool = False) -> list[str]:
+    """One line per problem that `store export --check` reports besides staleness: unfit
+    manifests, artifacts whose bytes no longer match their checksum, manifests edited since
+    export (digest mismatch) or exported without a digest. seal=True writes the digest into
+    manifests that lack one, once their artifacts check out."""
+    import hashlib
+
+    problems: list[str] = []
+    for body in manifests(Path(target), problems):
+        folder = Path(target) / "artifacts" / body["folder"]
+        bad = [name for name, checksum in body["artifacts"].items()
+               if not (folder / f"{name}.pt").is_file()
+               or hashlib.sha256((folder / f"{name}.pt").read_bytes()).hexdigest() != checksum]
+        if bad:
+            problems.append(f"{body['folder']}: artifact(s) {', '.join(bad)} missing or changed "
+                            "since export (checksum mismatch); re-export or refresh it")
+        elif "digest" not in body and seal:
+            _write_manifest(folder, body)
+        elif "digest" not in body:
+            problems.append(f"{body['folder']}: exported without a digest; `store export "
+                            f"{target} --check --seal` adds it")
+        elif body["digest"] != digest(body):
+            problems.append(f"{body['folder']}: manifest edited since export (its metrics, "
+                            "history or checksums no longer match its digest)")
+    return problems
+
+
+def _write_manifest(folder: Path, body: dict) -> None:
+    content = {k: v for k, v in body.items() if k != "folder"}
+    content["digest"] = digest(content)
+    (folder / MANIFEST).write_text(json.dumps(content, indent=1, sort_keys=True))
 
 
 def _row_of(body: dict) -> dict[str, Any]:
@@ -200,7 +303,7 @@ def export(store, target: Path, preset: str | None = None,
         trim(into, run["algorithm"], artifacts)
         body.update(artifacts=artifacts, provenance=provenance(run),
                     trimmed=TRIM.get(run["algorithm"], {}))
-        (into / MANIFEST).write_text(json.dumps(body, indent=1, sort_keys=True))
+        _write_manifest(into, body)
         size = sum(p.stat().st_size for p in into.iterdir())
         sizes[run["algorithm"]] = sizes.get(run["algorithm"], 0) + size
     nets = [settings.data_dir() / FEATURE_NETS, *(m / FEATURE_NETS for m in

@@ -138,3 +138,63 @@ def test_refresh_trains_only_what_is_missing(tmp_path, store_dir, capsys):
     assert main(["store", "refresh", str(folder), "--preset", "quick", "--algorithm", "dnn"]) == 0
     assert capsys.readouterr().out.count("shipped already") == len(registry.card("dnn").variants)
     assert Store(store_dir, mirrors=[]).list_runs() == []  # the writable store is not used
+
+
+# ---- damaged shipped folders: skipped with one line, named by export --check ------------------
+def _manifest(folder: Path) -> Path:
+    return next(folder.glob("artifacts/*/manifest.json"))
+
+
+def _edit(folder: Path, change) -> None:
+    path = _manifest(folder)
+    body = json.loads(path.read_text())
+    change(body)
+    path.write_text(json.dumps(body))
+
+
+@pytest.mark.parametrize("damage", [
+    lambda b: b.pop("metrics"),                                      # metrics missing
+    lambda b: b.update(history=[1, 2, 3]),                           # history of ints
+    lambda b: b.update(metrics="0.91"),                              # metrics a string
+    lambda b: b.update(train_seconds=None),                          # null seconds
+    lambda b: b["metrics"].update({"test/acc": float("nan")}),      # not a finite number
+], ids=["no-metrics", "int-history", "string-metrics", "null-seconds", "nan-metric"])
+def test_a_malformed_manifest_is_skipped_with_one_line(tmp_path, ship, damage, capsys, caplog):
+    folder, run = ship
+    _edit(folder, damage)
+    store = fresh(tmp_path, folder)
+    assert store.get(run["id"]) is None and store.list_runs("dnn") == []
+    assert any("skipped" in m for m in caplog.messages)
+    capsys.readouterr()
+    assert main(["store", "export", str(folder), "--check"]) == 1
+    out = capsys.readouterr().out
+    assert "skipped" in out and "Traceback" not in out
+
+
+def test_a_huge_manifest_is_not_read(tmp_path, ship, monkeypatch):
+    folder, run = ship
+    monkeypatch.setattr(shipped, "MAX_MANIFEST_BYTES", 100)
+    monkeypatch.setattr(shipped.json, "loads", lambda *a, **k: pytest.fail("read it"))
+    assert shipped.manifests(folder) == []
+
+
+def test_check_finds_a_flipped_artifact_byte_and_an_edited_metric(tmp_path, ship, capsys):
+    import hashlib
+
+    folder, run = ship
+    weights = _manifest(folder).parent / "weights.pt"
+    weights.write_bytes(b"\x00" * 64)
+    _edit(folder, lambda b: (b["artifacts"].update(weights=hashlib.sha256(weights.read_bytes())
+                                                   .hexdigest()), b.pop("digest")))
+    assert main(["store", "export", str(folder), "--check"]) == 1  # no digest: unsealed
+    assert "--seal" in capsys.readouterr().out
+    assert main(["store", "export", str(folder), "--check", "--seal"]) == 0
+    assert main(["store", "export", str(folder), "--check"]) == 0
+    weights.write_bytes(b"\x01" + b"\x00" * 63)  # one flipped byte
+    capsys.readouterr()
+    assert main(["store", "export", str(folder), "--check"]) == 1
+    assert "checksum mismatch" in capsys.readouterr().out
+    weights.write_bytes(b"\x00" * 64)
+    _edit(folder, lambda b: b["metrics"].update({"test/acc": 0.99}))  # a better-looking figure
+    assert main(["store", "export", str(folder), "--check"]) == 1
+    assert "edited since export" in capsys.readouterr().out
