@@ -39,3 +39,16 @@ def test_how_it_works_opens_on_a_first_visit_only(store_dir):
     assert at.expander[0].label == "How it works" and at.expander[0].proto.expanded
     at.run()  # any later run of the page in this session: the form comes first
     assert not at.expander[0].proto.expanded
+
+
+@pytest.mark.parametrize("key", registry.KEYS)
+def test_a_link_seed_out_of_range_is_clamped_not_a_traceback(key, store_dir):
+    at = open_page(key)
+    at.query_params.update(preset="quick", seed="2147483648")
+    at.run()
+    assert not at.exception, at.exception
+    assert at.number_input(key=f"{key}:seed").value == 2**31 - 1
+    at = open_page(key)
+    at.query_params.update(preset="quick", seed="٣")  # not ASCII digits: ignored
+    at.run()
+    assert not at.exception and at.number_input(key=f"{key}:seed").value == 0

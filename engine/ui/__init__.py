@@ -212,7 +212,7 @@ def config_form(card: Card, variants: list[str] | None = None) -> list[RunSpec]:
                                              asked["overrides"].get(field.name, defaults[field.name]),
                                              key=f"{card.key}:{preset}:{field.name}")
         seed = columns[len(values) % 4].number_input(
-            tr("ui.seed"), 0, 2**31 - 1, asked["seed"], key=f"{card.key}:seed",
+            tr("ui.seed"), 0, SEED_MAX, asked["seed"], key=f"{card.key}:seed",
             help=tr("ui.seed_help") + (tr("ui.seed_help_seeds") if "seeds" in defaults else ""))
         submitted = st.form_submit_button(tr("ui.train"), type="primary") or \
             st.session_state.pop(f"{card.key}:train_now", False)  # the new-seed button below
@@ -248,6 +248,7 @@ def config_form(card: Card, variants: list[str] | None = None) -> list[RunSpec]:
     return [registry.build_spec(card.key, v, preset, chosen_task) for v in all_variants]
 
 
+SEED_MAX = 2**31 - 1  # the seed box's upper bound
 URL_KEYS = ("preset", "seed", "variants", "lang")  # the query keys besides the settings' own names
 
 
@@ -270,10 +271,9 @@ def url_settings(card: Card) -> dict:
                 registry.build_spec(card.key, next(iter(card.variants)), preset, overrides)
             except (ValueError, ConfigError):
                 overrides.pop(name, None)
-    try:
-        seed = max(0, int(query.get("seed", 0)))
-    except ValueError:
-        seed = 0
+    raw_seed = query.get("seed", "0")
+    seed = min(int(raw_seed), SEED_MAX) if raw_seed.isascii() and raw_seed.isdigit() \
+        and len(raw_seed) <= 12 else 0  # the seed box's own range: a bigger one would crash it
     variants = [v for v in query.get("variants", "").split(",") if v in card.variants]
     return {"preset": preset, "overrides": overrides, "seed": seed, "variants": variants or None}
 
@@ -333,7 +333,7 @@ def served_notice(card: Card, specs: list[RunSpec]) -> None:
     shipped = any((store().get(registry.run_id(s)) or {}).get("shipped") is not None
                   for s in specs)
     seed = specs[0].seed + 1
-    while seed < 2**31 - 1 and any(store().get(registry.run_id(dataclasses.replace(s, seed=seed)))
+    while seed < SEED_MAX and any(store().get(registry.run_id(dataclasses.replace(s, seed=seed)))
                                    for s in specs):
         seed += 1  # the next seed none of these variants has a run for
 
