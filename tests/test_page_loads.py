@@ -52,3 +52,33 @@ def test_a_link_seed_out_of_range_is_clamped_not_a_traceback(key, store_dir):
     at.query_params.update(preset="quick", seed="٣")  # not ASCII digits: ignored
     at.run()
     assert not at.exception and at.number_input(key=f"{key}:seed").value == 0
+
+
+
+@pytest.mark.parametrize("error", ["data", "store", "config"])
+def test_a_page_ending_in_a_data_or_store_error_shows_one_line(error, store_dir):
+    """The boundary in ui.navigate(): the page that the address names raises; the visitor
+    sees its one-line message, not an exception box."""
+    from streamlit.testing.v1 import AppTest
+
+    def script(error):
+        import streamlit as st
+
+        from engine import ui
+        from engine.core import ConfigError
+        from engine.data import DataMissing
+        from engine.store import StoreDamaged
+
+        class Failing:  # what st.navigation returns, with a page that raises
+            def run(self):
+                raise {"data": DataMissing("MNIST", ["/x"], "offline"),
+                       "store": StoreDamaged("the run store index is damaged; run repair"),
+                       "config": ConfigError("error.dqn_buffer", buffer=1, batch=2)}[error]
+
+        st.navigation = lambda *a, **k: Failing()
+        ui.navigate()
+
+    at = AppTest.from_function(script, args=(error,), default_timeout=60).run()
+    assert not at.exception, at.exception
+    assert [e.value.split(" ")[0] for e in at.error] == [
+        {"data": "MNIST", "store": "the", "config": "buffer_size"}[error]]

@@ -18,6 +18,7 @@ import streamlit as st
 
 from engine import compare, i18n, inspect, plots, registry, settings
 from engine.core import Card, ConfigError, RunSpec
+from engine.data import DataMissing
 from engine.jobs import JobManager
 from engine.markup import capped, escape_markdown  # noqa: F401 (for pages: user text in Markdown)
 from engine.public import Policy
@@ -584,7 +585,11 @@ def navigate() -> None:
     visitor_lang.switch()
     if missing := unknown_page(st.context.url or ""):
         st.error(tr("ui.unknown_page", page=missing), icon=":material/error:")
-    page.run()
+    try:
+        page.run()
+    except (StoreError, DataMissing, ConfigError) as error:  # the page boundary: one line
+        text = error.text(lang) if isinstance(error, ConfigError) else str(error)
+        st.error(text if len(text) <= 2000 else text[:1999] + "…", icon=":material/error:")
 
 
 def unknown_page(url: str) -> str:
