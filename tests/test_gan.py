@@ -81,3 +81,15 @@ def test_fid_chart_puts_each_anchor_label_at_its_value_on_the_log_axis():
     labels = {a.text.split()[-1]: a.x for a in fig.layout.annotations if a.text[-1].isdigit()}
     assert labels == {"52.7": pytest.approx(math.log10(52.7)), "1433.7": pytest.approx(math.log10(1433.7))}
     assert sorted(shape.x0 for shape in fig.layout.shapes) == [52.7, 1433.7]
+
+
+def test_scoring_announces_each_step_before_it_runs(store_dir):
+    """The reference alone took ~50 s on a loaded first use: each step gets its own line."""
+    from engine.algorithms import yardstick
+
+    notes = []
+    images = torch.randint(0, 256, (100, 28, 28), dtype=torch.uint8)
+    score = yardstick.evaluate_samples(images, "mnist", None, notes.append)
+    assert notes == ["loading the yardstick classifier",
+                     "reference: 100 real images and the anchors", "scoring 100 samples"]
+    assert score["eval/fid"] > score["eval/fid_floor"]

@@ -337,7 +337,10 @@ def run(spec, report) -> RunResult:
                             f"seed {seed}: sampled {i + len(x)}/{cfg['fid_n']}")
         sample_ms.append(1000 * (time.perf_counter() - started) / cfg["fid_n"])
         samples = torch.cat(chunks)  # (fid_n, 28, 28) uint8
-        score = yardstick.evaluate_samples(samples, cfg["dataset"], report)
+        score = yardstick.evaluate_samples(
+            samples, cfg["dataset"], report,
+            lambda text, at=step0 + cfg["train_steps"], seed=seed: report.progress(
+                at, total, f"seed {seed}: {text}"))
         scores.append(score)
         report(step0 + cfg["train_steps"], {"eval/fid": score["eval/fid"],
                                             "eval/precision": score["eval/precision"],

@@ -243,8 +243,10 @@ def run(spec, report) -> RunResult:
         started = time.perf_counter()
         samples = generate(generator, z)  # (fid_n, 28, 28) uint8
         sample_ms.append(1000 * (time.perf_counter() - started) / len(z))
-        report.progress(step, total_steps, f"seed {seed}: scoring {len(z)} samples")
-        score = yardstick.evaluate_samples(samples, cfg["dataset"], report)
+        score = yardstick.evaluate_samples(
+            samples, cfg["dataset"], report,
+            lambda text, step=step, seed=seed: report.progress(
+                step, total_steps, f"seed {seed}: {text}"))
         scores.append(score)
         report(step, {"eval/fid": score["eval/fid"], "eval/precision": score["eval/precision"],
                       "eval/confidence": score["eval/confidence"]})

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -178,14 +179,21 @@ def reference(dataset: str, n: int) -> tuple[torch.Tensor, dict[str, float]]:
     return real, anchors
 
 
-def evaluate_samples(images: torch.Tensor, dataset: str, report=None) -> dict:
+def evaluate_samples(images: torch.Tensor, dataset: str, report=None,
+                     step_note: Callable[[str], None] | None = None) -> dict:
     """Score N generated uint8 images (N real test images as reference) and add anchors.
+    step_note(text), when given, announces each step (the caller's progress line): the
+    reference alone can take tens of seconds the first time in a process.
 
     Returns eval/fid, eval/precision, eval/recall, eval/class_entropy, eval/confidence,
     eval/hist_max_dev, the anchors eval/{fid,precision,recall}_{floor,noise,pixel},
     feature/test_acc and prep/seconds (plain floats) plus `histogram`."""
+    announce = step_note or (lambda text: None)
+    announce("loading the yardstick classifier")
     net = feature_net(dataset, report)
+    announce(f"reference: {len(images)} real images and the anchors")
     real, anchors = reference(dataset, len(images))
+    announce(f"scoring {len(images)} samples")
     scores = score_samples(images, real, net)
     out = {f"eval/{k}": v for k, v in scores.items() if k != "histogram"}
     out.update({f"eval/{k}": v for k, v in anchors.items()})
