@@ -15,12 +15,20 @@ SHOWN_ITEMS = 5  # items of a user-supplied list in a message
 _PUNCTUATION = re.compile("([" + re.escape(string.punctuation) + "])")
 
 
+# Streamlit's frontend (GitHub-flavoured Markdown) autolinks http://, www. and a@b.c even
+# when escaped, as it reads the unescaped text: an invisible word joiner inside each breaks
+# the pattern and leaves what is shown unchanged.
+_AUTOLINK = re.compile(r"(?i)(?<=h)(?=ttps?)|(?<=f)(?=tp)|(?<=w)(?=ww)|(?=@)|(?<=mailt)(?=o)")
+WORD_JOINER = "\u2060"
+
+
 def escape_markdown(text: object, limit: int = SHOWN_CHARS) -> str:
-    """str(text) cut to `limit` characters, on one line, with Markdown's meaning removed."""
+    """str(text) cut to `limit` characters, on one line, with Markdown's meaning removed
+    (links, images, headings, colour directives and the frontend's autolinks)."""
     text = " ".join(str(text).split())  # newlines would start new blocks
     if len(text) > limit:
         text = text[: limit - 1] + "…"
-    return _PUNCTUATION.sub(r"\\\1", text)
+    return _PUNCTUATION.sub(r"\\\1", _AUTOLINK.sub(WORD_JOINER, text))
 
 
 def capped(items: list, limit: int = SHOWN_ITEMS) -> list[str]:

@@ -17,11 +17,12 @@ from dataclasses import dataclass
 import pandas as pd
 
 from engine import registry
-from engine.core import ConfigError, RunSpec, config_fields
+from engine.core import ConfigError, RunSpec, config_fields, shown
 from engine.jobs import InlineExecutor, JobManager, execute
 from engine.store import Store
 
 MAX_RUNS = 400  # more is a typo more often than a plan; split it into several sweeps
+SEED_MAX = 2**31 - 1  # the seed box's bound
 LIVE = ("queued", "running")
 
 
@@ -59,20 +60,34 @@ def parse_grid(items: list[str]) -> dict[str, list[str]]:
     return grid
 
 
+MAX_SEEDS_TEXT = 200  # characters: '0-4,10,12-15' needs a handful
+MAX_LINK_VALUE = 2000  # characters of one link value: a big grid needs a few hundred
+
+
 def parse_seeds(text: str) -> list[int]:
-    """'0-4' -> [0, 1, 2, 3, 4]; '0,3,7' -> [0, 3, 7]; '2' -> [2]."""
-    seeds: list[int] = []
-    for part in str(text).split(","):
+    """'0-4' -> [0, 1, 2, 3, 4]; '0,3,7' -> [0, 3, 7]; '2' -> [2]. The count is taken from
+    the bounds and refused over MAX_RUNS before any list is built: a link naming
+    0-30000000 must not allocate gigabytes."""
+    text = str(text)
+    if len(text) > MAX_SEEDS_TEXT:
+        raise ConfigError("error.seeds_form", text=shown(text))
+    spans: list[range] = []
+    for part in text.split(","):
         low, dash, high = part.strip().partition("-")
-        try:
-            span = range(int(low), int(high) + 1) if dash else [int(low)]
-        except ValueError:
-            raise ConfigError("error.seeds_form", text=repr(text)) from None
+        if not all(b.isascii() and b.isdigit() and len(b) <= 10 for b in ((low, high) if dash
+                                                                          else (low,))):
+            raise ConfigError("error.seeds_form", text=shown(text))
+        span = range(int(low), int(high) + 1) if dash else range(int(low), int(low) + 1)
         if not span:
             raise ConfigError("error.seed_range_empty", part=repr(part.strip()))
-        seeds.extend(span)
+        if span[-1] > SEED_MAX:
+            raise ConfigError("error.seeds_form", text=shown(text))
+        spans.append(span)
+    if (count := sum(map(len, spans))) > MAX_RUNS:  # ranges know their length: nothing built
+        raise ConfigError("error.sweep_too_big", count=count, most=MAX_RUNS)
+    seeds = [seed for span in spans for seed in span]
     if len(set(seeds)) != len(seeds):
-        raise ConfigError("error.seed_twice", text=repr(text))
+        raise ConfigError("error.seed_twice", text=shown(text))
     return seeds
 
 
@@ -213,6 +228,8 @@ def from_query(query: Mapping[str, str]) -> Sweep:
     def pairs(text: str) -> dict[str, list[str]]:
         return parse_grid([p.replace(":", "=", 1) for p in text.split(";") if p.strip()])
 
+    if long := [k for k, v in query.items() if len(str(v)) > MAX_LINK_VALUE]:
+        raise ConfigError("error.link_value_long", name=shown(long[0]), most=MAX_LINK_VALUE)
     missing = [k for k in ("algorithm", "variant", "grid", "seeds") if not query.get(k)]
     if missing:
         raise ConfigError("error.link_lacks", missing=", ".join(missing))

@@ -25,7 +25,7 @@ if "sweep:plan" not in st.session_state:
         try:
             st.session_state["sweep:plan"] = sweep.from_query(link)
         except ConfigError as error:
-            st.warning(tr("sweeps.bad_link", reason=error.text(lang)))
+            st.warning(tr("sweeps.bad_link", reason=ui.escape_markdown(error.text(lang), 400)))
 plan: sweep.Sweep | None = st.session_state["sweep:plan"]
 
 keys = list(registry.KEYS)

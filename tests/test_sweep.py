@@ -38,9 +38,23 @@ def test_parsing():
                          (["lr=1", "lr=2"], "twice")]:
         with pytest.raises(ConfigError, match=message):
             sweep.parse_grid(bad)
-    for bad in ("a", "3-1", "1,1"):
+    for bad in ("a", "3-1", "1,1", "٣", "-1", "0-2147483648", "1," * 150):
         with pytest.raises(ConfigError):
             sweep.parse_seeds(bad)
+
+
+def test_a_huge_seed_range_is_refused_from_its_bounds_without_allocating():
+    import tracemalloc
+
+    tracemalloc.start()
+    with pytest.raises(ConfigError, match="30,000,001|30000001"):
+        sweep.parse_seeds("0-30000000")
+    with pytest.raises(ConfigError, match="at most 400"):
+        sweep.parse_seeds("0-200,1000-1300")
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 1_000_000, peak  # the old code built a 30-million-entry list and a set
+    assert len(sweep.parse_seeds("0-399")) == 400
 
 
 def test_every_spec_is_validated_before_anything_runs():
