@@ -54,8 +54,9 @@ for family, keys in registry.FAMILIES.items():
                               seconds=f"{best['train_seconds']:.1f}", params=f"{best['params']:,}")
                            + (tr("home.shipped") if best.get("shipped") is not None else ""))
                 frame = plots.history_frame(ui.history(best), best["variant"])
-                shown = next((k for k in (card.headline, "val/acc", "val/loss", "train/loss")
-                              if (frame["key"] == k).any()), None)
+                evals = sorted(k for k in frame["key"].unique() if k.startswith("eval/"))
+                shown = next((k for k in (card.headline, "val/acc", "val/loss", *evals,
+                                          "train/loss") if (frame["key"] == k).any()), None)
                 if shown:
                     st.plotly_chart(plots.thumbnail(frame, shown), width="stretch",
                                     config={"staticPlot": True}, key=f"thumb:{key}")

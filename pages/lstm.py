@@ -21,7 +21,9 @@ if shown and task == "charlm":
     recurrent = [r for r in runs if r["variant"] != "baseline"]
     if recurrent:
         st.subheader(tr("page.lstm.inside"))
-        run = st.selectbox(tr("page.run"), recurrent, format_func=ui.label, key="lstm:inspect")
+        gated = next((i for i, r in enumerate(recurrent) if r["variant"] == "lstm"), 0)
+        run = st.selectbox(tr("page.run"), recurrent, index=gated, format_func=ui.label,
+                           key="lstm:inspect")  # opens on the LSTM: the rnn has no gates
         text = st.text_input(tr("page.input"), "ROMEO:\nBut soft, what light through yonder window "
                              "breaks?", key="lstm:probe")[:200]
         restored = ui.restored(run)

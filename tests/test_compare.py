@@ -195,3 +195,11 @@ def test_reference_curves_are_dotted_and_the_visitors_solid():
                        plots.history_frame(rows, "mlp · full · seed 0", reference=True)])
     dash = {trace.name: trace.line.dash for trace in plots.curves(frame, "val/acc").data}
     assert dash == {"mlp · quick · seed 0": "solid", "mlp · full · seed 0": "dot"}
+
+
+def test_eleven_gradient_series_get_eleven_colours():
+    from engine import plots
+
+    rows = [(step, 0.1 * step, f"grad/layer{i}", 0.5) for step in (1, 2) for i in range(11)]
+    fig = plots.grouped_curves(plots.history_frame(rows, "deep"), "grad/", "gradients")
+    assert len({trace.line.color for trace in fig.data}) == 11  # layer 1 and 11 shared one

@@ -96,9 +96,12 @@ def grouped_curves(history: pd.DataFrame, prefix: str, title: str, x: str = "ste
     """Every metric starting with `prefix` (e.g. "grad/") as its own line, for one run."""
     data = history[history["key"].str.startswith(prefix)].copy()
     data["series"] = data["key"].str.removeprefix(prefix)
+    # one colour per series: the default palette has 10, the deep MLP logs 11 layers
+    palette = px.colors.qualitative.Dark24 if data["series"].nunique() > 10 else None
     fig = px.line(data, x=x, y="value", color="series", log_y=log_y, template=TEMPLATE,
                   title=title, labels={"value": t("plot.norm", lang), "series": "",
-                                       "step": t("plot.step", lang)})
+                                       "step": t("plot.step", lang)},
+                  color_discrete_sequence=palette)
     fig.update_layout(height=360, margin=dict(l=10, r=10, t=40, b=10))
     return fig
 
