@@ -41,8 +41,11 @@ def act(action: str) -> None:
 def ask_to_delete() -> None:
     st.session_state.pop("runs:message", None)  # a new action: the last one's outcome goes
     chosen = ui.store().get_many(st.session_state["runs:chosen"])
-    st.session_state["runs:confirm"] = [i for i, run in chosen.items()
-                                        if run["status"] in ACTIONS["delete"]]
+    shipped = [i for i, run in chosen.items() if run.get("shipped") is not None]
+    st.session_state["runs:confirm"] = [i for i, run in chosen.items()  # only what it deletes
+                                        if run["status"] in ACTIONS["delete"] and i not in shipped]
+    if shipped:  # said now, not after a confirmation that promised to delete them
+        st.session_state["runs:message"] = ["", tr("runs.shipped_left", n=len(shipped))]
 
 
 @st.fragment(run_every=2.0 if any_live else None)
@@ -52,7 +55,8 @@ def body() -> None:
         st.info(tr("runs.empty"))
         return
     if message := st.session_state.get("runs:message"):  # kept until the next action
-        st.success(message[0])
+        if message[0]:
+            st.success(message[0])
         for line in message[1:]:
             st.warning(line)
 

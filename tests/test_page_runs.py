@@ -99,3 +99,21 @@ def test_interrupted_run_is_requeued_and_trains(store, inline, stored_run):
     assert again["status"] == "done", again["error"]
     assert again["metrics"]["test/acc"] > 0.5
     assert at.dataframe[0].value.at[run["id"], "status"] == "done"
+
+
+def test_delete_of_a_shipped_run_says_so_and_asks_nothing(store, stored_run, tmp_path,
+                                                          monkeypatch):
+    from engine import shipped
+
+    spec = registry.build_spec("dnn", "mlp", "quick")
+    run = stored_run("dnn", "mlp", spec.config, {"test/acc": 0.9}, run_id=registry.run_id(spec))
+    shipped.export(store, tmp_path / "ship", preset="quick")
+    store.delete(run["id"])  # now only the shipped copy is left
+    monkeypatch.setenv("TOP10_STORE_MIRROR", str(tmp_path / "ship"))
+    at = open_page(PAGE, 60).run()
+    at.multiselect(key="runs:chosen").set_value([run["id"]]).run()
+    at.button(key="runs:delete").click().run()
+    assert not at.exception
+    assert not any(b.key == "runs:confirm_delete" for b in at.button)  # no "cannot be undone"
+    assert [w.value for w in at.warning] == [
+        "1 shipped result(s) left as they are: shipped runs are read-only"]
