@@ -43,6 +43,7 @@ with st.expander(tr("compare.filter"), expanded=not st.session_state["compare:ru
         values, key = sorted({str(get(r)) for r in done}), f"compare:filter:{name}"
         st.session_state[key] = [v for v in st.session_state.get(key, []) if v in values]
         filters[name] = column.multiselect(i18n.optional("col", name, lang), values, key=key,
+                                           placeholder=tr("ui.choose_options"),
                                            persist_state=KEEP)
 shown = compare.filter_runs(done, filters["algorithm"], filters["variant"], filters["dataset"],
                             filters["preset"])

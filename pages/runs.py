@@ -67,6 +67,7 @@ def body() -> None:
         st.session_state[key] = [v for v in st.session_state.get(key, []) if v in values]
         filters[name] = column.multiselect(
             tr(f"col.{name}"), values, key=key, persist_state=KEEP,
+            placeholder=tr("ui.choose_options"),
             format_func=ui.status_name if name == "status" else str)
     sort = columns[3].selectbox(tr("runs.sort"), list(compare.SORTS), key="runs:sort",
                                 persist_state=KEEP, format_func=SORT_NAMES.__getitem__)
@@ -89,6 +90,7 @@ def body() -> None:
                                        if i in by_id]
     options = [*dict.fromkeys([*table.index, *st.session_state["runs:chosen"]])]
     chosen = st.multiselect(tr("runs.act_on"), options, key="runs:chosen",
+                            placeholder=tr("ui.choose_options"),
                             format_func=lambda i: f"{compare.run_label(by_id[i], lang)} "
                                                   f"({ui.status_name(by_id[i]['status'])})")
     picked = [by_id[i] for i in chosen]

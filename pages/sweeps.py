@@ -59,7 +59,8 @@ def allowed(name: str) -> str:
 with st.form(f"sweep:{algorithm}:form"):
     chosen = st.multiselect(tr("sweeps.to_vary"), list(fields),
                             default=list(from_link.grid) if from_link else list(fields)[3:4],
-                            key=f"sweep:{algorithm}:fields", help=tr("sweeps.to_vary_help"),
+                            key=f"sweep:{algorithm}:fields",
+                            placeholder=tr("ui.choose_options"), help=tr("sweeps.to_vary_help"),
                             format_func=lambda name: name if lang == i18n.ENGLISH else
                             f"{i18n.setting_label(card, name, lang)} ({name})")
     values = {}

@@ -82,3 +82,10 @@ def test_a_page_ending_in_a_data_or_store_error_shows_one_line(error, store_dir)
     assert not at.exception, at.exception
     assert [e.value.split(" ")[0] for e in at.error] == [
         {"data": "MNIST", "store": "the", "config": "buffer_size"}[error]]
+
+
+def test_empty_choices_say_so_in_the_visitors_language(store_dir):
+    at = open_page("dnn", 60)
+    at.query_params["lang"] = "zh"
+    at.run()
+    assert at.multiselect(key="dnn:variants").proto.placeholder == "请选择"  # not "Choose options"

@@ -204,7 +204,7 @@ def config_form(card: Card, variants: list[str] | None = None) -> list[RunSpec]:
                                          if v in all_variants],
                                 format_func=lambda v: f"{v}: "
                                 f"{i18n.variant_text(card, v, lang)}".replace("`", ""),
-                                key=f"{card.key}:variants")
+                                key=f"{card.key}:variants", placeholder=tr("ui.choose_options"))
         values = {}
         columns = st.columns(4, vertical_alignment="bottom")  # checkboxes line up with inputs
         for i, field in enumerate(fields):
@@ -508,6 +508,7 @@ def comparison(card: Card, runs: list[dict], curve_metrics: tuple[str, ...] = ()
     wanted = [m for m in curve_metrics if m in keys] or keys[:2]
     left, right = st.columns([3, 1])
     chosen = left.multiselect(tr("ui.curves"), keys, default=wanted, key=f"{card.key}:curves",
+                              placeholder=tr("ui.choose_options"),
                               format_func=lambda m: i18n.metric_label(card, m, lang)
                               if lang != i18n.ENGLISH else m)
     x_axis = right.radio(tr("ui.x_axis"), ["step", "seconds"], horizontal=True,
