@@ -75,8 +75,11 @@ def test_a_page_ending_in_a_data_or_store_error_shows_one_line(error, store_dir)
                        "store": StoreDamaged("the run store index is damaged; run repair"),
                        "config": ConfigError("error.dqn_buffer", buffer=1, batch=2)}[error]
 
-        st.navigation = lambda *a, **k: Failing()
-        ui.navigate()
+        real, st.navigation = st.navigation, lambda *a, **k: Failing()
+        try:
+            ui.navigate()
+        finally:
+            st.navigation = real  # the module is shared with every later AppTest
 
     at = AppTest.from_function(script, args=(error,), default_timeout=60).run()
     assert not at.exception, at.exception
@@ -89,3 +92,17 @@ def test_empty_choices_say_so_in_the_visitors_language(store_dir):
     at.query_params["lang"] = "zh"
     at.run()
     assert at.multiselect(key="dnn:variants").proto.placeholder == "请选择"  # not "Choose options"
+
+
+def test_a_page_reached_by_a_bare_link_reopens_on_the_last_preset_chosen(store_dir):
+    at = open_page("gnn", 60).run()
+    at.segmented_control(key="gnn:preset").set_value("quick").run()
+    assert "quick" in at.query_params["preset"]
+    # Away and back through the sidebar: its link has only ?lang=, and the page's widgets
+    # went with the page; what the session remembered is all that is left.
+    back = open_page("gnn", 60)
+    back.session_state["url:gnn"] = at.session_state["url:gnn"]
+    back.query_params["lang"] = "en"
+    back.run()
+    assert not back.exception
+    assert back.segmented_control(key="gnn:preset").value == "quick"

@@ -171,11 +171,23 @@ def _widget(card: Card, field: dataclasses.Field, value: Any, key: str) -> Any:
     return st.text_input(name, value=str(value), help=text, key=key)
 
 
+def remembered(card: Card) -> str:
+    return f"url:{card.key}"  # session key: the page's last address (preset, settings, seed)
+
+
 def config_form(card: Card, variants: list[str] | None = None) -> list[RunSpec]:
     """Preset picker (and task picker, for a card whose runs are one of several tasks) plus
     a form of the settings that apply (so moving a slider does not retrain). Returns the
     specs the page shows: the last ones trained in this session for that task, else the
-    preset's defaults (so a stored run at those defaults shows at once)."""
+    preset's defaults (so a stored run at those defaults shows at once). What the address
+    then says is kept for the session, so a page reached by a bare link reopens on it."""
+    specs = _config_form(card, variants)
+    st.session_state[remembered(card)] = {k: v for k, v in st.query_params.to_dict().items()
+                                          if k != "lang"}
+    return specs
+
+
+def _config_form(card: Card, variants: list[str] | None = None) -> list[RunSpec]:
     state_key = f"{card.key}:specs"
     lang = language()
     asked = url_settings(card)
@@ -258,6 +270,8 @@ def url_settings(card: Card) -> dict:
     visitor's last Train, or a shared link), else the preset with stored results (standard
     first), else standard. A value that does not fit the card is ignored, not an error."""
     query = st.query_params
+    if "preset" not in query and (last := st.session_state.get(remembered(card))):
+        query.update(last)  # the sidebar's and Home's links carry only the language
     preset = query.get("preset")
     if preset not in card.presets:
         stored = {r["spec"]["preset"] for r in stored_runs(card.key)}
