@@ -488,11 +488,13 @@ def references(card: Card, runs: list[dict]) -> list[dict]:
     def same_data(a: dict, b: dict) -> bool:
         return all(a["spec"]["config"].get(k) == b["spec"]["config"].get(k) for k in fields)
 
-    return [ref for ref in stored_runs(card.key)
-            if ref.get("shipped") is not None and ref["spec"]["preset"] == "full"
-            and any(r["variant"] == ref["variant"] and same_data(r, ref) for r in runs)
-            and not any(r["variant"] == ref["variant"] and r["spec"]["preset"] == "full"
-                        for r in runs)]
+    order = [r["variant"] for r in runs]
+    found = [ref for ref in stored_runs(card.key)
+             if ref.get("shipped") is not None and ref["spec"]["preset"] == "full"
+             and any(r["variant"] == ref["variant"] and same_data(r, ref) for r in runs)
+             and not any(r["variant"] == ref["variant"] and r["spec"]["preset"] == "full"
+                         for r in runs)]
+    return sorted(found, key=lambda ref: order.index(ref["variant"]))  # as the runs above
 
 
 def comparison(card: Card, runs: list[dict], curve_metrics: tuple[str, ...] = ()) -> None:
