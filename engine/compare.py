@@ -231,6 +231,12 @@ def histories_csv(frame: pd.DataFrame, metrics: Iterable[str] | None = None) -> 
 
 
 # ---- the selection in the URL ------------------------------------------------------------
+# Longest link values read; a longer one is refused with a note, so no link makes the page
+# split, look up and echo megabytes (issue 26 item 1).
+MAX_RUNS_TEXT = 20_000  # ?runs=: Sweeps links up to 400 run ids of under 40 characters
+MAX_LINK_VALUE = 200  # ?metric=, ?x=, ?baseline=: one metric key or one run id
+
+
 @dataclass(frozen=True)
 class Selection:
     """What the Compare page shows; it round-trips through query parameters such as
@@ -256,18 +262,25 @@ def decode_selection(params: Mapping[str, str | list[str]],
 
     `statuses` maps every stored run id to its status. Ids not in the store come back as
     unknown; ids of runs that are not finished, a bad x or a baseline outside the
-    selection are dropped with a one-line note each.
+    selection are dropped with a one-line note each, and so is a value longer than its cap.
     """
+    notes: list[str] = []
+
     def one(key: str) -> str:
         value = params.get(key, "")
-        return (value[-1] if value else "") if isinstance(value, list) else str(value)
+        text = (value[-1] if value else "") if isinstance(value, list) else str(value)
+        most = MAX_RUNS_TEXT if key == "runs" else MAX_LINK_VALUE
+        if len(text) > most:  # a hostile link: say so in one line and read nothing of it
+            notes.append(i18n.t("error.link_value_long", lang, name=repr(key), most=most))
+            return ""
+        return text
 
     asked = [i.strip() for i in one("runs").split(",") if i.strip()]
     asked = list(dict.fromkeys(asked))
     unknown = [i for i in asked if i not in statuses]
-    notes = [i18n.t("compare.note_unfinished", lang, run_id=i,
-                    status=i18n.optional("status", statuses[i], lang))
-             for i in asked if i in statuses and statuses[i] != "done"]
+    notes += [i18n.t("compare.note_unfinished", lang, run_id=i,
+                     status=i18n.optional("status", statuses[i], lang))
+              for i in asked if i in statuses and statuses[i] != "done"]
     runs = tuple(i for i in asked if statuses.get(i) == "done")
     x = one("x") or "step"
     if x not in X_AXES:

@@ -53,3 +53,24 @@ def test_a_link_with_3000_ids_gives_a_short_warning(store):
     at.run()
     assert not at.exception
     assert sum(len(w.value) for w in at.warning) < 1000
+
+
+def test_an_overlong_compare_link_value_is_refused_in_one_line_without_reading_it():
+    """Issue 26 item 1: a link value is not split, looked up and echoed at any length."""
+    import tracemalloc
+
+    from engine import compare
+
+    link = {"runs": "dnn-mlp-000000000000," * 50_000, "metric": "m" * 10_000,
+            "x": "x" * 10_000, "baseline": "b" * 10_000}
+    tracemalloc.start()
+    chosen, unknown, notes = compare.decode_selection(link, {})
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert chosen == compare.Selection() and unknown == []
+    assert notes == [f"the link's '{key}' is too long (at most {most} characters)"
+                     for key, most in [("runs", 20_000), ("x", 200), ("baseline", 200),
+                                       ("metric", 200)]]
+    assert peak < 1_000_000, peak  # the old code kept a list of 50,000 ids
+    ids = ",".join(f"transformer-encoder-{i:012x}" for i in range(400))  # a sweep's link
+    assert len(compare.decode_selection({"runs": ids}, {})[1]) == 400
