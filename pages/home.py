@@ -8,6 +8,7 @@ ui.through_navigation()
 lang, tr = ui.language(), ui.tr
 st.title(tr("nav.app_title"))
 st.markdown(tr("home.intro"))
+st.caption(tr("home.article"))
 
 left, right, _ = st.columns([1, 1, 3])
 if left.button(tr("home.train_quick"), help=tr("home.train_quick_help")):

@@ -106,3 +106,11 @@ def test_a_page_reached_by_a_bare_link_reopens_on_the_last_preset_chosen(store_d
     back.run()
     assert not back.exception
     assert back.segmented_control(key="gnn:preset").value == "quick"
+
+
+@pytest.mark.parametrize("key", ["resnet", "gan", "diffusion", "dqn"])
+def test_pages_say_where_the_article_is_wrong(key, store_dir):
+    at = open_page(key, 60).run()
+    box = next(e for e in at.expander if e.label == "What the article gets wrong")
+    lines = [m.value for m in box.markdown]
+    assert lines[0].startswith("**The article says:**") and lines[1].startswith("**In fact:**")

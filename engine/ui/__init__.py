@@ -148,6 +148,20 @@ def header(card: Card) -> None:
     with st.expander(tr("ui.how_it_works"), expanded=card.key not in seen):  # open on a first visit
         st.markdown(i18n.explanation(card, lang))
     seen.add(card.key)
+    article_corrections(card)
+
+
+ARTICLE_CORRECTED = ("resnet", "gan", "diffusion", "dqn")  # cards with an article.<key>_claim
+
+
+def article_corrections(card: Card) -> None:
+    """Where the article the dashboard grew from is wrong about this card: its claim, then
+    the fact (both in the catalogue, in each language)."""
+    if card.key not in ARTICLE_CORRECTED:
+        return
+    with st.expander(tr("article.title"), icon=":material/fact_check:"):
+        st.markdown(tr("article.says", claim=tr(f"article.{card.key}_claim")))
+        st.markdown(tr("article.fact", fact=tr(f"article.{card.key}_fact")))
 
 
 def _widget(card: Card, field: dataclasses.Field, value: Any, key: str) -> Any:
