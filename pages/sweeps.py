@@ -85,8 +85,8 @@ if submitted:
         grid = sweep.parse_grid([f"{name}={text}" for name, text in values.items()])
         plan = sweep.build(algorithm, variant, preset, grid, sweep.parse_seeds(seeds),
                            {k: v for k, v in fixed.items() if k not in grid})
-    except ConfigError as error:
-        st.error(error.text(lang))
+    except ConfigError as error:  # it may quote what was typed or pasted: shown as text
+        st.error(ui.escape_markdown(error.text(lang), 400))
     else:
         st.session_state["sweep:plan"] = plan
         st.query_params.from_dict(sweep.to_query(plan) | {"lang": lang})

@@ -74,3 +74,23 @@ def test_an_overlong_compare_link_value_is_refused_in_one_line_without_reading_i
     assert peak < 1_000_000, peak  # the old code kept a list of 50,000 ids
     ids = ",".join(f"transformer-encoder-{i:012x}" for i in range(400))  # a sweep's link
     assert len(compare.decode_selection({"runs": ids}, {})[1]) == 400
+
+
+@pytest.mark.parametrize("field, value", [
+    ("seeds", "![x](https://evil.example/pixel.png)"),
+    ("values:lr", "[win](https://evil.example/login),"),
+    ("values:lr", "1," * 30_000),  # a trailing comma: the whole value is quoted back
+])
+def test_the_sweep_form_quotes_what_was_typed_as_short_text(store, field, value):
+    """Issue 26 item 8: the Sweeps form's refusal quotes the typed value; it must render
+    no image or link and not fill the page."""
+    at = open_page("sweeps")
+    at.run()
+    at.text_input(key=f"sweep:dnn:{field}").set_value(value)
+    at.get("form_submit_button")[0].click()
+    at.run()
+    assert not at.exception and len(at.error) == 1 and not store.list_runs()
+    html = rendered(at.error[0].value)
+    assert not any(tag in html for tag in ("<a", "<img")), html
+    assert "https://" not in at.error[0].value  # the frontend would autolink it
+    assert len(at.error[0].value) < 1000

@@ -159,7 +159,7 @@ def test_page_form_validates_then_trains_and_links(store, monkeypatch):
     at.text_input(key="sweep:dnn:values:lr").set_value("0.001,7")
     at.get("form_submit_button")[0].click()
     at.run()
-    assert "grid point lr=7" in at.error[0].value and not store.list_runs()
+    assert "grid point lr\\=7" in at.error[0].value and not store.list_runs()  # escaped
     at.text_input(key="sweep:dnn:values:lr").set_value("0.001,0.003")
     at.text_input(key="sweep:dnn:values:train_limit").set_value("1000")
     at.text_input(key="sweep:dnn:seeds").set_value("0")
