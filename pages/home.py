@@ -11,12 +11,11 @@ st.markdown(tr("home.intro"))
 st.caption(tr("home.article"))
 
 left, right, _ = st.columns([1, 1, 3])
-if left.button(tr("home.train_quick"), help=tr("home.train_quick_help")):
-    ui.train_all("quick")
-    st.rerun()
-if right.button(tr("home.train_standard"), help=tr("home.train_standard_help")):
-    ui.train_all("standard")
-    st.rerun()
+for column, preset in ((left, "quick"), (right, "standard")):
+    if column.button(tr(f"home.train_{preset}"), help=tr(f"home.train_{preset}_help")):
+        if ui.train_all(preset):
+            st.rerun()  # the sidebar, drawn before this page, then lists the new jobs
+        # refused (public mode): submit() showed why, and no rerun wipes it
 
 runs = ui.store().list_runs(status="done")
 by_algorithm: dict[str, list[dict]] = {}

@@ -98,3 +98,15 @@ def test_runs_page_refuses_others_runs(store, store_dir, stored_run, monkeypatch
     assert at.text[0].value == ("Public mode: you can delete only runs you started in this "
                                 "session (1 selected were not).")
     assert store.get(run["id"]) is not None
+
+
+def test_homes_train_all_refusal_stays_on_screen(store, store_dir, monkeypatch):
+    monkeypatch.setenv("TOP10_PUBLIC", "1")
+    monkeypatch.setattr("engine.jobs.ProcessExecutor.wake", lambda self: None)  # no worker
+    from apptest_tools import HOME
+
+    at = AppTest.from_file(HOME, default_timeout=60).run()
+    next(b for b in at.button if b.label == "Train all (quick)").click().run()
+    assert not at.exception
+    assert any("one run at a time" in e.value for e in at.error)  # a rerun used to wipe it
+    assert store.list_runs() == []
