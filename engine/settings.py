@@ -1,4 +1,4 @@
-"""Paths and knobs read from environment variables (all documented in README.md)."""
+"""Paths and knobs read from environment variables (all documented in docs/settings.md)."""
 from __future__ import annotations
 
 import os
