@@ -200,34 +200,3 @@ def test_chinese_pages_and_the_switch_round_trip_through_the_url(app_url, tmp_pa
         settle(page)
         assert page.locator("h1").first.inner_text() == "DNN（多层感知机）"
         browser.close()
-
-
-@pytest.mark.slow
-def test_hostile_links_render_as_text_in_the_real_frontend(app_url):
-    """A link's values reach messages as the characters typed: no remote image, no link to
-    the injected host (the frontend autolinks even escaped URLs, which a CommonMark
-    renderer without autolinking does not show), no page-filling warning."""
-    from urllib.parse import quote
-
-    from playwright.sync_api import sync_playwright
-
-    image, url = "![x](https://evil.example/pixel.png)", "https://evil.example/login"
-    links = [
-        f"/sweeps?algorithm=dnn&variant=mlp&seeds=0&grid={quote(image + ':1')};{quote(url)}:2",
-        f"/sweeps?algorithm=dnn&variant=mlp&grid=lr:0.001&seeds={'1,' * 30000}",
-        f"/compare?runs={quote(url)},www.evil.example&x={quote(image)}&baseline={quote(url)}",
-    ]
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        page = browser.new_page()
-        for link in links:
-            page.goto(app_url + link)
-            settle(page, timeout=120)
-            main = page.locator('[data-testid="stMain"]')
-            assert page.locator('[data-testid="stException"]').count() == 0, link
-            assert main.locator('img[src*="evil"]').count() == 0, link
-            assert main.locator('a[href*="evil"]').count() == 0, link
-            alerts = main.locator('[data-testid="stAlert"]')
-            assert alerts.count() >= 1, link  # the refusal is said, in one short box
-            assert all(len(t) < 3000 for t in alerts.all_inner_texts()), link
-        browser.close()

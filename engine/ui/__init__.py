@@ -726,8 +726,9 @@ def jobs_sidebar(place) -> None:
 def apply_action(manager: JobManager, action: str, runs: list[dict],
                  lang: str = i18n.ENGLISH) -> list[str]:
     """Apply a Runs-page action (compare.ACTIONS) through a job manager to the runs it
-    fits; return a summary line and one line per run it could not handle. (It changes the
-    store, so it lives here and not among compare's pure functions.)"""
+    fits; return a summary line ("" when refused) and one line per run it could not handle
+    (or the refusal). It changes the store, so it lives here, not among compare's pure
+    functions."""
     fits = [r for r in runs if r["status"] in compare.ACTIONS[action]]
     shipped = [r for r in fits if r.get("shipped") is not None and action == "delete"]
     fits = [r for r in fits if r not in shipped]
@@ -736,7 +737,7 @@ def apply_action(manager: JobManager, action: str, runs: list[dict],
     if why is None and action in ("rerun", "requeue"):
         why = refused([RunSpec(**r["spec"]) for r in fits], force=True)
     if why is not None:
-        return [why]
+        return ["", why]  # no summary: nothing was done, and the refusal is not a success
     problems, handled = [], 0
     if shipped:
         problems.append(i18n.t("runs.shipped_left", lang, n=len(shipped)))
