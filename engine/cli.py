@@ -1,4 +1,4 @@
-"""Headless entry point: python -m engine list | run | runs | store | bench.
+"""Headless entry point: python -m engine list | run | runs | store | bench | sweep | export.
 
 Progress goes to stderr; with --json, stdout holds one JSON object per run.
 Bad arguments exit 2 with one line; a run that fails makes the exit code 1.
@@ -214,6 +214,12 @@ def command_sweep(args) -> int:
     return sweep.command(args, Store(settings.store_dir()))
 
 
+def command_export(args) -> int:
+    from engine import export_runs
+
+    return export_runs.command(args, Store(settings.store_dir()))
+
+
 def command_worker(args) -> int:
     from engine.jobs import worker_main
 
@@ -277,6 +283,13 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--executor", choices=settings.EXECUTORS, default=None,
                        help="process (one run after another) or ray; default TOP10_EXECUTOR")
     sweep.add_argument("--force", action="store_true", help="recompute even if stored")
+    export = sub.add_parser("export", help="write finished runs as TensorBoard event files or "
+                            "an MLflow file store (pip install -r requirements-export.txt)")
+    export.add_argument("tool", choices=("tensorboard", "mlflow"))
+    export.add_argument("folder", help="the TensorBoard logdir or MLflow store to write")
+    export.add_argument("--algorithm", action="append", help="repeatable; default: all ten")
+    export.add_argument("--preset", default=None, choices=registry.PRESETS,
+                        help="only runs at this preset (default: any)")
     worker = sub.add_parser("worker", help="(internal) the app's training worker process")
     worker.add_argument("store")
     return parser
@@ -286,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     commands = {"list": command_list, "run": command_run, "runs": command_runs,
                 "store": command_store, "bench": command_bench, "sweep": command_sweep,
-                "worker": command_worker}
+                "export": command_export, "worker": command_worker}
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     try:
         lang = i18n.cli_lang()  # TOP10_LANG: the language of the one-line errors
