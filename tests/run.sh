@@ -13,7 +13,8 @@ if ((${#missing[@]})); then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
-python -m pip install -q -r requirements.txt -r tests/requirements.txt -r requirements-ray.txt
+python -m pip install -q -r requirements.txt -r tests/requirements.txt -r requirements-ray.txt \
+  -r requirements-export.txt
 
 export TOP10_CHROMIUM="${TOP10_CHROMIUM:-$(command -v chromium)}"
 python -m ruff check .
