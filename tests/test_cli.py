@@ -18,6 +18,7 @@ def cli(*args: str) -> subprocess.CompletedProcess:
                           capture_output=True, timeout=300)
 
 
+@pytest.mark.slow  # seconds: a fresh Python (imports torch) or a whole corpus
 def test_list_names_every_available_algorithm(store_dir):
     out = cli("list")
     assert out.returncode == 0
@@ -61,6 +62,7 @@ def test_bad_arguments_exit_2_with_one_line(store_dir, capsys):
     assert capsys.readouterr().err == "error: epochs must be between 1 and 100, got 0\n"
 
 
+@pytest.mark.slow  # seconds: a fresh Python (imports torch) or a whole corpus
 def test_missing_data_is_one_clear_message(store_dir, monkeypatch, tmp_path):
     monkeypatch.setenv("TOP10_DATA_MIRROR", str(tmp_path / "empty-mirror"))
     out = cli("run", "dnn", "--variant", "logreg", "--preset", "quick", "--json")

@@ -235,6 +235,7 @@ def test_a_read_only_store_can_be_read_not_trained_into(store_dir, monkeypatch, 
     assert Store(store_dir / "never-made", read_only=True).list_runs() == []
 
 
+@pytest.mark.slow  # seconds: a fresh Python (imports torch) or a whole corpus
 def test_an_unwritable_store_reads_the_log_a_dead_writer_left(store_dir, monkeypatch):
     """A writer that died with its connection open leaves commits only in the WAL file:
     a read-only open of the unwritable folder must still see them (immutable=1 would not)."""
@@ -328,6 +329,7 @@ def test_bad_threads_setting_is_one_line_and_strands_nothing(store_dir, monkeypa
     assert "TOP10_THREADS" in store.get(run_id)["error"]
 
 
+@pytest.mark.slow  # seconds: a fresh Python (imports torch) or a whole corpus
 def test_list_into_a_closed_pipe_is_quiet(store_dir):
     out = subprocess.run(f"{sys.executable} -m engine list | head -1", shell=True, cwd=ROOT,
                          capture_output=True, text=True, timeout=120)

@@ -99,6 +99,7 @@ def test_an_address_no_page_has_is_named(path, unknown):
     assert ui.unknown_page(path) == unknown
 
 
+@pytest.mark.slow  # seconds: a fresh Python (imports torch) or a whole corpus
 @pytest.mark.parametrize("preset", ["quick", "standard"])
 def test_word2vec_presets_keep_the_words_of_the_page_examples(preset):
     cfg = registry.card("word2vec").default_config(preset)

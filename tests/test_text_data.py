@@ -62,6 +62,7 @@ def test_missing_shakespeare_is_one_clear_error(tmp_path, monkeypatch):
         text.load_shakespeare.cache_clear()
 
 
+@pytest.mark.slow  # seconds: a fresh Python (imports torch) or a whole corpus
 def test_missing_polarity_is_one_clear_error(tmp_path):
     # A fresh process: NLTK's lazy corpus loader keeps a corpus once it has found it.
     code = ("import nltk; nltk.download = lambda *a, **k: False\n"
