@@ -33,6 +33,8 @@ FAMILIES = {
 PRESETS = ("quick", "standard", "full")
 
 
+SEED_MAX = 2**31 - 1  # the largest seed a spec takes (torch and numpy accept 32-bit seeds)
+
 def card(key: str) -> Card:
     if key not in CARDS:
         raise ConfigError("error.unknown_algorithm", name=repr(key), known=", ".join(KEYS))
@@ -53,8 +55,8 @@ def build_spec(key: str, variant: str, preset: str = "standard",
     if preset not in c.presets:
         raise ConfigError("error.unknown_preset", preset=repr(preset), known=", ".join(c.presets))
     seed = int(seed)
-    if not 0 <= seed < 2**31:
-        raise ConfigError("error.between", name="seed", lo="0", hi="2147483647", value=seed)
+    if not 0 <= seed <= SEED_MAX:
+        raise ConfigError("error.between", name="seed", lo="0", hi=str(SEED_MAX), value=seed)
     values = {**c.presets[preset], **(overrides or {})}
     config = asdict(make_config(c.config_cls, values, algorithm=key))
     label = preset if not overrides else "custom"

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.core import RunSpec
-from engine.store import MANIFEST, check_run_id
+from engine.store import MANIFEST, artifact_problems, check_run_id
 
 log = logging.getLogger(__name__)
 INDEX = "index.json"
@@ -166,17 +166,12 @@ def verify(target: Path, seal: bool = False) -> list[str]:
     manifests, artifacts whose bytes no longer match their checksum, manifests edited since
     export (digest mismatch) or exported without a digest. seal=True writes the digest into
     manifests that lack one, once their artifacts check out."""
-    import hashlib
-
     problems: list[str] = []
     for body in manifests(Path(target), problems):
         folder = Path(target) / "artifacts" / body["folder"]
-        bad = [name for name, checksum in body["artifacts"].items()
-               if not (folder / f"{name}.pt").is_file()
-               or hashlib.sha256((folder / f"{name}.pt").read_bytes()).hexdigest() != checksum]
-        if bad:
-            problems.append(f"{body['folder']}: artifact(s) {', '.join(bad)} missing or changed "
-                            "since export (checksum mismatch); re-export or refresh it")
+        if bad := artifact_problems(folder, body["artifacts"]):
+            problems.append(f"{body['folder']}: {'; '.join(bad)} since export; re-export or "
+                            "refresh it")
         elif "digest" not in body and seal:
             _write_manifest(folder, body)
         elif "digest" not in body:

@@ -73,6 +73,18 @@ class CorruptArtifact(RuntimeError):
     """An artifact file is missing or its checksum does not match the store."""
 
 
+def artifact_problems(folder: Path, artifacts: dict[str, str]) -> list[str]:
+    """One line per artifact (name -> sha256) missing from folder or not matching its sum."""
+    problems = []
+    for name, digest in artifacts.items():
+        path = folder / f"{name}.pt"
+        if not path.exists():
+            problems.append(f"artifact {name} is missing")
+        elif hashlib.sha256(path.read_bytes()).hexdigest() != digest:
+            problems.append(f"artifact {name} is damaged (checksum mismatch)")
+    return problems
+
+
 class StoreError(RuntimeError):
     """The store cannot do what was asked. The message is one line, fit to show as is."""
 
@@ -647,15 +659,7 @@ class Store:
         return run is not None and not self._artifact_problems(run)
 
     def _artifact_problems(self, run: dict) -> list[str]:
-        folder = self.folder(run["id"])
-        problems = []
-        for name, digest in run["artifacts"].items():
-            path = folder / f"{name}.pt"
-            if not path.exists():
-                problems.append(f"artifact {name} is missing")
-            elif hashlib.sha256(path.read_bytes()).hexdigest() != digest:
-                problems.append(f"artifact {name} is damaged (checksum mismatch)")
-        return problems
+        return artifact_problems(self.folder(run["id"]), run["artifacts"])
 
     # ---- manifests, check and repair -----------------------------------------------
     def _write_manifest(self, row: dict, target: str, folder: Path, **fields) -> None:

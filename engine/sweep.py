@@ -22,7 +22,6 @@ from engine.jobs import InlineExecutor, JobManager, execute
 from engine.store import Store
 
 MAX_RUNS = 400  # more is a typo more often than a plan; split it into several sweeps
-SEED_MAX = 2**31 - 1  # the seed box's bound
 LIVE = ("queued", "running")
 
 
@@ -80,7 +79,7 @@ def parse_seeds(text: str) -> list[int]:
         span = range(int(low), int(high) + 1) if dash else range(int(low), int(low) + 1)
         if not span:
             raise ConfigError("error.seed_range_empty", part=repr(part.strip()))
-        if span[-1] > SEED_MAX:
+        if span[-1] > registry.SEED_MAX:
             raise ConfigError("error.seeds_form", text=shown(text))
         spans.append(span)
     if (count := sum(map(len, spans))) > MAX_RUNS:  # ranges know their length: nothing built

@@ -239,7 +239,7 @@ def _config_form(card: Card, variants: list[str] | None = None) -> list[RunSpec]
                                              asked["overrides"].get(field.name, defaults[field.name]),
                                              key=f"{card.key}:{preset}:{field.name}")
         seed = columns[len(values) % 4].number_input(
-            tr("ui.seed"), 0, SEED_MAX, asked["seed"], key=f"{card.key}:seed",
+            tr("ui.seed"), 0, registry.SEED_MAX, asked["seed"], key=f"{card.key}:seed",
             help=tr("ui.seed_help") + (tr("ui.seed_help_seeds") if "seeds" in defaults else ""))
         submitted = st.form_submit_button(tr("ui.train"), type="primary") or \
             st.session_state.pop(f"{card.key}:train_now", False)  # the new-seed button below
@@ -275,7 +275,6 @@ def _config_form(card: Card, variants: list[str] | None = None) -> list[RunSpec]
     return [registry.build_spec(card.key, v, preset, chosen_task) for v in all_variants]
 
 
-SEED_MAX = 2**31 - 1  # the seed box's upper bound
 URL_KEYS = ("preset", "seed", "variants", "lang")  # the query keys besides the settings' own names
 
 
@@ -301,7 +300,7 @@ def url_settings(card: Card) -> dict:
             except (ValueError, ConfigError):
                 overrides.pop(name, None)
     raw_seed = query.get("seed", "0")
-    seed = min(int(raw_seed), SEED_MAX) if raw_seed.isascii() and raw_seed.isdigit() \
+    seed = min(int(raw_seed), registry.SEED_MAX) if raw_seed.isascii() and raw_seed.isdigit() \
         and len(raw_seed) <= 12 else 0  # the seed box's own range: a bigger one would crash it
     variants = [v for v in query.get("variants", "").split(",") if v in card.variants]
     return {"preset": preset, "overrides": overrides, "seed": seed, "variants": variants or None}
@@ -362,7 +361,7 @@ def served_notice(card: Card, specs: list[RunSpec]) -> None:
     shipped = any((store().get(registry.run_id(s)) or {}).get("shipped") is not None
                   for s in specs)
     seed = specs[0].seed + 1
-    while seed < SEED_MAX and any(store().get(registry.run_id(dataclasses.replace(s, seed=seed)))
+    while seed < registry.SEED_MAX and any(store().get(registry.run_id(dataclasses.replace(s, seed=seed)))
                                    for s in specs):
         seed += 1  # the next seed none of these variants has a run for
 
@@ -532,8 +531,9 @@ def comparison(card: Card, runs: list[dict], curve_metrics: tuple[str, ...] = ()
                   best=compare.format_metric(card.headline, best))
                + (tr("ui.reference_caption", preset=i18n.preset_name("full", lang))
                   if shipped_refs else ""))
-    frame = pd.concat([plots.history_frame(history(r), label(r), reference=r in shipped_refs)
-                       for r in runs])
+    reference_ids = {r["id"] for r in shipped_refs}
+    frame = pd.concat([plots.history_frame(history(r), label(r),
+                                           reference=r["id"] in reference_ids) for r in runs])
     keys = sorted(frame["key"].unique())
     wanted = [m for m in curve_metrics if m in keys] or keys[:2]
     left, right = st.columns([3, 1])
@@ -620,7 +620,7 @@ def navigate() -> None:
         page.run()
     except (StoreError, DataMissing, ConfigError) as error:  # the page boundary: one line
         text = error.text(lang) if isinstance(error, ConfigError) else str(error)
-        st.error(text if len(text) <= 2000 else text[:1999] + "…", icon=":material/error:")
+        st.error(escape_markdown(text, 2000), icon=":material/error:")  # it may quote a value
 
 
 def unknown_page(url: str) -> str:
