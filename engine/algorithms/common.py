@@ -56,6 +56,14 @@ def update_average(average: nn.Module, model: nn.Module, decay: float, updates: 
             b_avg.copy_(b)
 
 
+def weights_to_keep(model: nn.Module) -> dict[str, torch.Tensor]:
+    """A state dict to keep with a run for the pages to sample from, on the CPU, its float
+    tensors in float16: half the size, and load_state_dict casts them back to the model's
+    float32 (the run's scores were computed before, with the float32 weights)."""
+    return {k: v.detach().cpu().half() if v.is_floating_point() else v.detach().cpu()
+            for k, v in model.state_dict().items()}
+
+
 def save_atomically(obj, path: Path) -> None:
     """torch.save to a temporary name, then rename: a crash never leaves half a file, and
     two processes racing both leave a complete one."""

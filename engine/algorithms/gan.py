@@ -25,6 +25,7 @@ from engine.algorithms.common import (
     precision_setting,
     resolve_precision,
     update_average,
+    weights_to_keep,
 )
 from engine.core import Card, ConfigError, RunResult, setting
 from engine.data import check_can_save
@@ -257,7 +258,7 @@ def run(spec, report) -> RunResult:
                 "snapshots": snapshots,  # (S, 16, 28, 28): fixed noise, end of each epoch
                 "snapshot_epochs": epochs,
                 "interpolation": generate(generator, interpolate(pair[0], pair[1], 10)),
-                "generator_state": generator.state_dict(),
+                "generator_state": weights_to_keep(generator),
                 "histogram": score["histogram"],
             }
 
