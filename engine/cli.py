@@ -16,7 +16,7 @@ from engine import i18n, registry, settings
 from engine.core import ConfigError
 from engine.core import shown as clip
 from engine.data import DataMissing
-from engine.jobs import InlineExecutor, JobManager
+from engine.jobs import InlineExecutor, JobManager, train_in_workers
 from engine.store import Store, StoreError
 from engine.terminal import OneLineParser, Progress, parse_sets
 
@@ -141,6 +141,9 @@ def command_ship(args) -> int:
 
     if not args.folder:
         raise ConfigError("error.store_needs_folder", action=args.action)
+    if args.jobs < 1:
+        print(f"error: --jobs must be 1 or more, got {args.jobs}", file=sys.stderr)
+        return 2
     target = Path(args.folder)
     algorithms = args.algorithm or None
     for key in algorithms or []:
@@ -160,19 +163,15 @@ def command_ship(args) -> int:
     else:
         store = Store(tempfile.mkdtemp(prefix="top10-refresh-"), mirrors=[target])
         manager = JobManager(store, InlineExecutor(store))
-        failed = []
-        for key in algorithms or registry.KEYS:
-            for variant in registry.card(key).variants:
-                spec = registry.build_spec(key, variant, args.preset or "standard")
-                progress = Progress(f"{key}/{variant}")
-                try:
-                    done = manager.run_here(spec, echo=progress)
-                finally:
-                    progress.close()
-                print(f"{key}/{variant}: {'shipped already' if done.cached else done.status}",
-                      flush=True)
-                if done.status != "done":
-                    failed.append(f"{key}/{variant}")
+        specs = [registry.build_spec(key, variant, args.preset or "standard")
+                 for key in algorithms or registry.KEYS for variant in registry.card(key).variants]
+        for spec in specs:
+            if store.get(registry.run_id(spec)):
+                print(f"{spec.algorithm}/{spec.variant}: shipped already", flush=True)
+        statuses = train_in_workers(manager, shipped.longest_first(specs, target), args.jobs,
+                                    say=lambda line: print(line, flush=True))
+        failed = [f"{s.algorithm}/{s.variant}" for s in specs
+                  if statuses[registry.run_id(s)] != "done"]
         store.mirror_roots = []  # export only what this refresh trained
         for name in shipped.prune(target, algorithms):
             print(f"removed stale {name}")
@@ -223,7 +222,7 @@ def command_export(args) -> int:
 def command_worker(args) -> int:
     from engine.jobs import worker_main
 
-    worker_main(args.store)
+    worker_main(args.store, args.idle_exit)
     return 0
 
 
@@ -260,6 +259,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="export: only runs at this preset; refresh: the preset to train "
                             "(default standard)")
     store.add_argument("--algorithm", action="append", help="repeatable; default: all ten")
+    store.add_argument("--jobs", type=ascii_int, default=1,
+                       help="refresh: runs trained at once, each in a worker process at "
+                            "TOP10_THREADS threads, the longest first (default 1)")
     store.add_argument("--check", action="store_true",
                        help="export: list shipped runs that are stale, unfit, changed since "
                             "export (artifact checksums, manifest digest) or unsealed; exit 1 "
@@ -292,6 +294,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="only runs at this preset (default: any)")
     worker = sub.add_parser("worker", help="(internal) the app's training worker process")
     worker.add_argument("store")
+    worker.add_argument("--idle-exit", type=float, default=120.0,
+                        help="exit after this many seconds with nothing to claim")
     return parser
 
 

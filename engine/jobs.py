@@ -194,6 +194,48 @@ def worker_main(store_root: str, idle_exit_seconds: float = 120.0) -> None:
         idle_since = time.monotonic()
 
 
+def train_in_workers(manager: JobManager, specs: list[RunSpec], jobs: int,
+                     say: Callable[[str], None] = print, poll_seconds: float = 1.0,
+                     note_every: float = 30.0) -> dict[str, str]:
+    """Serve or queue every spec, train the queued ones in `jobs` worker processes at once
+    (in the order given: put the longest first) and wait for all, saying a line as each
+    ends and every note_every seconds what the live ones are doing. Ctrl-C cancels what is
+    left and stops the workers. Returns {run id: final status}."""
+    store = manager.store
+    submissions = [manager.submit(spec, wake=False) for spec in specs]
+    pending = {s.work_id: s for s in submissions if not s.cached}
+    ended = {s.run_id: "done" for s in submissions if s.cached}
+    workers = ProcessExecutor(store, jobs=jobs, idle_exit_seconds=2.0)
+    workers.wake()
+    last_note = time.monotonic()
+    try:
+        while pending:
+            time.sleep(poll_seconds)
+            store.recover_interrupted()
+            for work_id, submission in list(pending.items()):
+                row = store.get(work_id) or store.get(submission.run_id)
+                if row is None or row["status"] not in LIVE:
+                    status = row["status"] if row else "deleted"
+                    ended[submission.run_id] = status
+                    del pending[work_id]
+                    error = f": {row['error'].splitlines()[0]}" if row and row.get("error") else ""
+                    say(f"{submission.spec.algorithm}/{submission.spec.variant}: {status}{error}")
+            if pending:
+                workers.wake()  # a worker that died (or exited early) is replaced
+            if time.monotonic() - last_note >= note_every:
+                last_note = time.monotonic()
+                for row in store.list_runs(status="running"):
+                    say(f"  {row['algorithm']}/{row['variant']}: {100 * (row['progress'] or 0):.0f} %"
+                        f" {row['note']}")
+    except KeyboardInterrupt:
+        for work_id in pending:
+            store.request_cancel(work_id)
+        workers.stop()
+        store.recover_interrupted()
+        raise
+    return ended
+
+
 class Executor(Protocol):
     def wake(self) -> None:
         """Make sure queued runs will be picked up."""
@@ -210,27 +252,61 @@ class InlineExecutor:
 
 
 class ProcessExecutor:
-    """One worker process (2 cores: one job at a time; the queue holds the rest).
+    """Worker processes that drain the queue: up to `jobs` of them train at once, one run
+    each (default settings.jobs(): the cores // TOP10_THREADS). A worker claims with the
+    store's atomic claim, so any number of them (or of apps on one store) train each run
+    once; each exits after a quiet spell. With kind 'ray' one worker is the Ray driver,
+    which runs up to TOP10_JOBS tasks (passed on to it) as Ray tasks.
 
     Started as `python -m engine worker STORE`, not with multiprocessing: spawn would
     re-run the caller's __main__, which under Streamlit is the page script."""
 
-    def __init__(self, store: Store, kind: str = "process"):
+    def __init__(self, store: Store, kind: str = "process", jobs: int | None = None,
+                 idle_exit_seconds: float | None = None):
         self.store, self.kind = store, kind  # kind: how the worker trains (TOP10_EXECUTOR)
-        self.process: subprocess.Popen | None = None
+        self.jobs = jobs or settings.jobs(executor=kind)  # None: the Ray cluster's capacity
+        self.idle_exit_seconds = idle_exit_seconds
+        self.processes: list[subprocess.Popen] = []
 
     def wake(self) -> None:
-        if self.alive():
-            return
+        self.processes = [p for p in self.processes if p.poll() is None]
+        for _ in range(self._wanted()):
+            self.processes.append(self._start())
+
+    def _wanted(self) -> int:
+        """Workers to start now: one per queued run that no idle worker of ours will take,
+        up to `jobs` in all (a Ray driver is one worker, whatever the jobs)."""
+        room = (1 if self.kind == "ray" else self.jobs or 1) - len(self.processes)
+        if room <= 0:
+            return 0
+        queued = len(self.store.list_runs(status="queued"))
+        if not self.processes:
+            return max(1, min(room, queued))
+        pids = {p.pid for p in self.processes}
+        busy = sum(r["pid"] in pids for r in self.store.list_runs(status="running"))
+        return max(0, min(room, queued - (len(self.processes) - busy)))
+
+    def _start(self) -> subprocess.Popen:
         root = str(Path(__file__).resolve().parents[1])  # so `engine` imports from anywhere
         env = {**os.environ, "TOP10_EXECUTOR": self.kind, "PYTHONPATH": os.pathsep.join(
             p for p in (root, os.environ.get("PYTHONPATH", "")) if p)}
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "engine", "worker", str(self.store.root)], env=env,
+        if self.jobs is not None:  # the Ray driver's cap (public mode: 1)
+            env["TOP10_JOBS"] = str(self.jobs)
+        idle = [] if self.idle_exit_seconds is None else ["--idle-exit", f"{self.idle_exit_seconds:g}"]
+        return subprocess.Popen(
+            [sys.executable, "-m", "engine", "worker", str(self.store.root), *idle], env=env,
             stdin=subprocess.DEVNULL, start_new_session=True)
 
     def alive(self) -> bool:
-        return self.process is not None and self.process.poll() is None
+        return any(p.poll() is None for p in self.processes)
+
+    def stop(self) -> None:
+        """End the workers now (the command line's Ctrl-C); their runs become interrupted."""
+        for process in self.processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes:
+            process.wait()
 
 
 def make_executor(store: Store, kind: str | None = None, background: bool = True,

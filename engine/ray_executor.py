@@ -292,14 +292,17 @@ class RayExecutor:
         return None
 
     def _capacity(self) -> int:
-        """Tasks the cluster can run at once with `threads` CPUs each (at least one)."""
+        """Tasks the cluster can run at once with `threads` CPUs each (at least one), at
+        most TOP10_JOBS when that is set."""
         ray = _ray()
 
         nodes = [n for n in ray.nodes() if n.get("Alive")]
         biggest = max((n["Resources"].get("CPU", 0) for n in nodes), default=0)
         if biggest < self.threads:
             raise ConfigError("error.ray_threads", threads=self.threads, cpus=f"{biggest:g}")
-        return max(1, int(sum(n["Resources"].get("CPU", 0) // self.threads for n in nodes)))
+        fits = max(1, int(sum(n["Resources"].get("CPU", 0) // self.threads for n in nodes)))
+        cap = settings.jobs(executor="ray")  # TOP10_JOBS, or 1 passed on in public mode
+        return fits if cap is None else min(fits, cap)
 
     def _fill(self, pending: list[str] | None) -> None:
         while self.channel is None or len(self.active) < self._capacity():

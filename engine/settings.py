@@ -82,6 +82,18 @@ def threads() -> int:
     return _whole_number("TOP10_THREADS", "1") or (os.cpu_count() or 1)
 
 
+def jobs(public: bool = False, executor: str = "process") -> int | None:
+    """TOP10_JOBS: runs trained at once (the app's worker processes, or the Ray driver's
+    tasks). Unset: 1 in public mode (each job is a process in the host's memory); on Ray
+    None, as many as the cluster's CPUs take at TOP10_THREADS each; else the cores //
+    TOP10_THREADS (2 on this 2-core host at 1 thread), at least 1."""
+    if (os.environ.get("TOP10_JOBS") or "").strip():
+        return max(1, _whole_number("TOP10_JOBS", "1"))
+    if public:
+        return 1
+    return None if executor == "ray" else max(1, (os.cpu_count() or 1) // threads())
+
+
 def inference_threads() -> int:
     """TOP10_INFERENCE_THREADS: torch threads of the app process, which answers the pages'
     interactive parts (default 1: those are small calls, and the training worker is busy

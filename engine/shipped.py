@@ -152,6 +152,15 @@ def manifests(root: Path, problems: list[str] | None = None) -> list[dict]:
     return found
 
 
+def longest_first(specs: list[RunSpec], root: Path) -> list[RunSpec]:
+    """specs ordered by how long the same card, variant and preset trained when shipped in
+    root (current or stale; unknown last): with two jobs at once, the longest queued first
+    ends the batch soonest, instead of one long run alone at the end."""
+    seconds = {(b["algorithm"], b["variant"], b["preset"]): float(b.get("train_seconds") or 0)
+               for b in manifests(root)}
+    return sorted(specs, key=lambda s: -seconds.get((s.algorithm, s.variant, s.preset), 0.0))
+
+
 def digest(body: dict) -> str:
     """sha256 of a manifest's content without its own digest: any edit of a metric, the
     history or a checksum changes it (integrity against accidents, not a signature)."""

@@ -162,11 +162,10 @@ def test_the_app_worker_process_drives_ray(store, cluster):
     try:
         wait_for(lambda: store.get(run_id)["status"] not in ("queued", "running"), 180)
     finally:
-        executor.process.terminate()
-        executor.process.wait(timeout=30)
+        executor.stop()
     row = store.get(run_id)
     assert row["status"] == "done", row["error"]
-    assert row["env"]["executor"] == "ray" and row["pid"] == executor.process.pid
+    assert row["env"]["executor"] == "ray" and row["pid"] == executor.processes[0].pid
 
 
 def test_a_run_lost_with_its_node_is_retried_on_another(store, cluster):

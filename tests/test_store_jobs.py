@@ -99,8 +99,8 @@ def test_killed_worker_loses_nothing_finished(store):
     while store.get(long.run_id)["status"] != "running" or not store.history(long.run_id):
         assert time.monotonic() < deadline, "the worker never started"
         time.sleep(0.2)
-    os.kill(manager.executor.process.pid, signal.SIGKILL)
-    manager.executor.process.wait(10)
+    os.kill(manager.executor.processes[0].pid, signal.SIGKILL)
+    manager.executor.processes[0].wait(10)
     manager.store.recover_interrupted()
     assert store.get(long.run_id)["status"] == "interrupted"
     assert store.history(long.run_id), "the history reported before the kill is kept"

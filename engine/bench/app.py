@@ -9,7 +9,8 @@ Uses the store named by TOP10_STORE (train something first: `python -m engine ru
 the store first; --memory starts `streamlit run Home.py` and visits every page in chromium;
 --shipped renders from a shipped folder alone (default results/) behind an empty store, as
 a fresh clone does, and prints its size per algorithm; --worker-memory ALG/VARIANT trains
-that variant's standard preset in a worker process (a scratch store) and prints its peak RSS.
+that variant's standard preset in a worker process (a scratch store) and prints its peak RSS;
+a comma-separated list trains them all at once, one worker each, and sums their peaks.
 """
 from __future__ import annotations
 
@@ -134,30 +135,35 @@ def shipped_sizes(folder: Path) -> None:
 
 
 def worker_peak_mb(which: str) -> float:
-    """Peak RSS (MB) of the worker process while it trains ALG/VARIANT at the standard preset."""
+    """Peak RSS (MB) of the workers, summed, while they train ALG/VARIANT[,ALG/VARIANT...]
+    at the standard preset, all at once (one worker process each, as the app's jobs)."""
     from engine.jobs import ProcessExecutor
     from engine.store import Store
 
-    algorithm, _, variant = which.partition("/")
-    spec = registry.build_spec(algorithm, variant, "standard")
+    specs = []
+    for item in which.split(","):
+        algorithm, _, variant = item.strip().partition("/")
+        specs.append(registry.build_spec(algorithm, variant, "standard"))
     store = Store(tempfile.mkdtemp(prefix="top10-bench-worker-"), mirrors=[])
-    run_id = registry.run_id(spec)
-    store.enqueue(run_id, spec)
-    worker = ProcessExecutor(store)
-    worker.wake()
-    peak = 0
+    ids = [registry.run_id(spec) for spec in specs]
+    for run_id, spec in zip(ids, specs):
+        store.enqueue(run_id, spec)
+    workers = ProcessExecutor(store, jobs=len(specs))
+    workers.wake()
+    peaks: dict[int, int] = {}  # pid -> its peak so far (VmHWM only grows)
     try:
-        while store.get(run_id)["status"] in ("queued", "running") and worker.alive():
-            try:
-                peak = max(peak, peak_kb(worker.process.pid))
-            except (OSError, StopIteration):  # the worker is exiting
-                pass
+        while any(store.get(i)["status"] in ("queued", "running") for i in ids) and workers.alive():
+            for process in workers.processes:
+                try:
+                    peaks[process.pid] = peak_kb(process.pid)
+                except (OSError, StopIteration):  # the worker is exiting
+                    pass
             time.sleep(0.5)
-        print(f"worker run {which} standard: {store.get(run_id)['status']}", flush=True)
+        for run_id in ids:
+            print(f"worker run {run_id}: {store.get(run_id)['status']}", flush=True)
     finally:
-        worker.process.terminate()
-        worker.process.wait(20)
-    return peak / 1024
+        workers.stop()
+    return sum(peaks.values()) / 1024
 
 
 def main(argv: list[str]) -> int:
@@ -169,8 +175,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--shipped", nargs="?", const=str(settings.REPO_RESULTS), default=None,
                         metavar="DIR", help="render from this shipped folder behind an empty "
                                             "store (default results/)")
-    parser.add_argument("--worker-memory", metavar="ALG/VARIANT", default=None,
-                        help="peak RSS of the worker during that variant's standard run")
+    parser.add_argument("--worker-memory", metavar="ALG/VARIANT[,...]", default=None,
+                        help="peak RSS of the workers (summed) while they train these "
+                             "variants' standard runs at once")
     args = parser.parse_args(argv)
     if args.shipped:
         shipped_sizes(Path(args.shipped))
@@ -192,7 +199,8 @@ def main(argv: list[str]) -> int:
     if args.memory:
         print(f"peak RSS of the app process over all pages: {peak_memory_mb():.0f} MB")
     if args.worker_memory:
-        print(f"peak RSS of the worker process: {worker_peak_mb(args.worker_memory):.0f} MB")
+        print(f"peak RSS of the worker processes ({args.worker_memory}, at once): "
+              f"{worker_peak_mb(args.worker_memory):.0f} MB")
     if args.shipped:
         own = Store(settings.store_dir(), mirrors=[]).list_runs()
         print(f"runs the empty store gained while rendering: {len(own)}")

@@ -1,9 +1,11 @@
-"""python -m engine bench faults [--kills N] [--seed S] [--store DIR]
+"""python -m engine bench faults [--kills N] [--jobs J] [--seed S] [--store DIR]
 
-Kill -9 the training worker at seeded random moments and count what survives. Each round
-queues one more tiny DNN run (quick preset, 1 epoch on 1,000 images), asks again for the runs
-the last kill interrupted and, every other round, forces a re-run of a finished one, so kills
-land in start-up, data loading, training, the artifact write and the swap of a recompute.
+Kill -9 the training workers at seeded random moments and count what survives. With
+--jobs J (default 1) J worker processes train at once, as the app's do, and each round kills
+all of them. Each round queues J more tiny DNN runs (quick preset, 1 epoch on 1,000
+images), asks again for the runs the last kill interrupted and, every other round, forces
+a re-run of a finished one, so kills land in start-up, data loading, training, the
+artifact write and the swap of a recompute.
 After each kill the store is recovered the way the app's next poll does it
 (Store.recover_interrupted) and checked:
 
@@ -61,8 +63,8 @@ def lost_results(store: Store, done_ids: set[str]) -> list[str]:
     return lost
 
 
-def campaign(root: Path, kills: int, seed: int, echo=print) -> Tally:
-    """Run the kill campaign in the store at root; return the tally."""
+def campaign(root: Path, kills: int, seed: int, echo=print, jobs: int = 1) -> Tally:
+    """Run the kill campaign in the store at root with `jobs` workers; return the tally."""
     rng = random.Random(seed)
     store = Store(root, mirrors=[])  # the campaign's own runs only, no shipped ones
     inline = JobManager(store, InlineExecutor(store))
@@ -70,13 +72,14 @@ def campaign(root: Path, kills: int, seed: int, echo=print) -> Tally:
     done_ids = {first.run_id} if store.get(first.run_id)["status"] == "done" else set()
     tally, next_seed = Tally(), 1
     for round_ in range(kills):
-        manager = JobManager(store, ProcessExecutor(store))
+        manager = JobManager(store, ProcessExecutor(store, jobs=jobs))
         forced = round_ % 2 == 1 and done_ids
         if forced:  # queued first, so the worker takes it first and a kill can hit it on any machine
             again = RunSpec(**store.get(rng.choice(sorted(done_ids)))["spec"])
             manager.submit(again, force=True, wake=False)
-        manager.submit(spec_for(next_seed), wake=False)
-        next_seed += 1
+        for _ in range(jobs):
+            manager.submit(spec_for(next_seed), wake=False)
+            next_seed += 1
         for run in store.list_runs(status="interrupted"):  # killed last round: ask again
             manager.submit(RunSpec(**run["spec"]), force=run["id"].endswith(".retry"), wake=False)
         manager.executor.wake()
@@ -85,8 +88,9 @@ def campaign(root: Path, kills: int, seed: int, echo=print) -> Tally:
         time.sleep(rng.uniform(0.3, 2.0) if forced else rng.uniform(0.5, 16.0))
         in_flight = any(r["id"].endswith(".retry") for r in store.list_runs()
                         if r["status"] in ("queued", "running"))
-        os.kill(manager.executor.process.pid, signal.SIGKILL)
-        manager.executor.process.wait(30)
+        for worker in manager.executor.processes:
+            os.kill(worker.pid, signal.SIGKILL)
+            worker.wait(30)
         tally.kills += 1
         tally.forced_in_flight += in_flight
         store.recover_interrupted()  # what the app's next poll does: notice the dead worker
@@ -108,18 +112,19 @@ def campaign(root: Path, kills: int, seed: int, echo=print) -> Tally:
 def main(argv: list[str]) -> int:
     parser = OneLineParser(prog="python -m engine bench faults")
     parser.add_argument("--kills", type=int, default=20, help="how many kill -9 (default 20)")
+    parser.add_argument("--jobs", type=int, default=1, help="workers training at once (default 1)")
     parser.add_argument("--seed", type=int, default=0, help="seeds the kill moments")
     parser.add_argument("--store", help="an empty folder for the store (default: a temp one)")
     args = parser.parse_args(argv)
-    if args.kills < 1:
-        parser.error("--kills must be 1 or more")
+    if args.kills < 1 or args.jobs < 1:
+        parser.error("--kills and --jobs must be 1 or more")
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="top10-faults-") as temp:
         root = Path(args.store) if args.store else Path(temp) / "store"
         if root.exists() and any(root.iterdir()):
             parser.error(f"--store {root} is not empty")
-        tally = campaign(root, args.kills, args.seed)
-    print(f"kills survived: {tally.survived}/{tally.kills} (forced re-run in flight at "
+        tally = campaign(root, args.kills, args.seed, jobs=args.jobs)
+    print(f"kills survived ({args.jobs} at once): {tally.survived}/{tally.kills} (forced re-run in flight at "
           f"{tally.forced_in_flight} of them); finished runs kept: {tally.finished}; "
           f"{time.perf_counter() - started:.0f} s, load {os.getloadavg()[0]:.2f}")
     print(f"results lost: {len(tally.lost)}")

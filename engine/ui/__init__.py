@@ -19,7 +19,7 @@ import streamlit as st
 from engine import compare, i18n, inspect, plots, registry, settings
 from engine.core import Card, ConfigError, RunSpec
 from engine.data import DataMissing
-from engine.jobs import JobManager
+from engine.jobs import JobManager, ProcessExecutor
 from engine.markup import capped, escape_markdown  # noqa: F401 (for pages: user text in Markdown)
 from engine.public import Policy
 from engine.store import Store, StoreError, target_of
@@ -61,17 +61,19 @@ def status_name(status: str) -> str:
 
 # ---- shared resources -------------------------------------------------------------------
 @st.cache_resource(show_spinner=False)
-def _manager(store_path: str) -> JobManager:
+def _manager(store_path: str, kind: str, jobs: int | None) -> JobManager:
     store = Store(store_path)
     store.list_runs()  # reads every row once: a damaged index is noticed here, not mid-page
-    return JobManager(store)
+    return JobManager(store, ProcessExecutor(store, kind, jobs))
 
 
 def manager() -> JobManager:
-    """The process-wide job manager (one worker process) for the configured store. A damaged
-    store index stops the page with its one-line message (what to run to repair it)."""
+    """The process-wide job manager for the configured store: its worker processes train
+    up to settings.jobs() runs at once (1 in public mode unless TOP10_JOBS says more). A
+    damaged store index stops the page with its one-line message (what to run to repair it)."""
     try:
-        return _manager(str(settings.store_dir()))
+        kind = settings.executor()
+        return _manager(str(settings.store_dir()), kind, settings.jobs(policy().public, kind))
     except StoreError as error:
         st.error(str(error))
         st.stop()
