@@ -3,6 +3,7 @@ recovering x_0 exactly when handed the true noise."""
 from __future__ import annotations
 
 import math
+import time
 
 import pytest
 import torch
@@ -73,3 +74,30 @@ def test_unet_keeps_the_image_shape_and_samplers_share_the_cosine_network(store_
     assert path("ddpm_cosine", config, 0) == path("ddim_cosine", {**config, "ddim_steps": 7}, 0)
     assert path("ddpm_cosine", config, 0) != path("ddpm_linear", config, 0)
     assert path("ddpm_cosine", config, 0) != path("ddpm_cosine", config, 1)
+
+
+def test_a_shared_network_is_trained_by_one_run_while_the_other_waits(tmp_path):
+    """Two jobs at once (DDPM and DDIM on the cosine schedule share one network): the
+    second waits on the lock, saying so, and then finds the first one's file."""
+    import threading
+
+    from engine.algorithms.common import trained_once
+
+    path = tmp_path / "net.pt"
+    holding, events = threading.Event(), []
+
+    def first():
+        with trained_once(path):
+            holding.set()
+            time.sleep(0.6)
+            path.write_text("trained")
+            events.append("first saved")
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    holding.wait(5)
+    with trained_once(path, waiting=lambda: events.append("waiting"), poll_seconds=0.1):
+        events.append(f"second found {path.exists()}")
+    thread.join(5)
+    assert "waiting" in events
+    assert events.index("first saved") < events.index("second found True")

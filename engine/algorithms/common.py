@@ -1,9 +1,13 @@
 """Training helpers several algorithm families share (vision, generative, sequences, graphs,
 control), kept apart from any one of them so no algorithm imports another's module for
-them: parameter counts, the bf16/fp32 precision setting, weight averaging, atomic saves."""
+them: parameter counts, the bf16/fp32 precision setting, weight averaging, atomic saves,
+a lock for a network that several runs share."""
 from __future__ import annotations
 
+import contextlib
 import os
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import torch
@@ -62,6 +66,36 @@ def weights_to_keep(model: nn.Module) -> dict[str, torch.Tensor]:
     float32 (the run's scores were computed before, with the float32 weights)."""
     return {k: v.detach().cpu().half() if v.is_floating_point() else v.detach().cpu()
             for k, v in model.state_dict().items()}
+
+
+@contextlib.contextmanager
+def trained_once(path: Path, waiting: Callable[[], None] | None = None,
+                 poll_seconds: float = 1.0) -> Iterator[None]:
+    """Hold an exclusive lock on `path` + '.lock' while checking for, or training and saving,
+    a network that several runs share (diffusion's cosine net for DDPM and DDIM sampling,
+    the yardstick): with two jobs at once the second waits, then loads what the first
+    saved, instead of training it too. waiting() is called about every poll_seconds while
+    another process holds it (a run's progress note; a cancel raises there). Without
+    fcntl (Windows) there is no lock: at worst both train it."""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(path.name + ".lock"), "a") as handle:
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if waiting:
+                    waiting()
+                time.sleep(poll_seconds)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def save_atomically(obj, path: Path) -> None:

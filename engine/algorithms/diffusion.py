@@ -29,6 +29,7 @@ from engine.algorithms.common import (
     precision_setting,
     resolve_precision,
     save_atomically,
+    trained_once,
     update_average,
 )
 from engine.core import Card, ConfigError, RunResult, setting
@@ -263,6 +264,15 @@ def train_one(variant: str, cfg: dict, seed: int, report, step0: int, total: int
     device, seconds, last loss). The batches, steps and noise are drawn on the CPU from the
     seed's generator, so a seed means the same draws on any device."""
     path = weights_path(variant, cfg, seed)
+
+    def waiting() -> None:  # DDPM and DDIM on one schedule share a network: one trains it
+        report.progress(step0, total, f"seed {seed}: waiting for the network another run trains")
+
+    with trained_once(path, waiting):
+        return _train_or_load(path, variant, cfg, seed, report, step0, total)
+
+
+def _train_or_load(path, variant: str, cfg: dict, seed: int, report, step0: int, total: int):
     device = settings.device()
     alpha_bar = make_schedule(schedule_of(variant), cfg["timesteps"])["alpha_bar"].to(device)
     torch.manual_seed(seed)

@@ -23,7 +23,7 @@ from torch import nn
 
 from engine import settings
 from engine.algorithms import cnn
-from engine.algorithms.common import save_atomically
+from engine.algorithms.common import save_atomically, trained_once
 from engine.algorithms.image_classifier import train_classifier
 from engine.core import PrintReport, RunSpec
 from engine.data.images import STATS, load_images, normalise
@@ -115,9 +115,13 @@ def feature_net(dataset: str, report=None) -> FeatureNet:
     if found is not None:
         saved = torch.load(found, weights_only=True)
     else:
-        saved = _TRAINED.get(dataset) or _train_feature_net(dataset, report)
-        save_atomically(saved, path)
-        prep_seconds = time.perf_counter() - started
+        with trained_once(path):  # two jobs at once (GAN and diffusion) train it once
+            if path.exists():
+                saved = torch.load(path, weights_only=True)
+            else:
+                saved = _TRAINED.get(dataset) or _train_feature_net(dataset, report)
+                save_atomically(saved, path)
+                prep_seconds = time.perf_counter() - started
     _TRAINED[dataset] = saved
     model = _build_feature_model()
     model.load_state_dict(saved["state_dict"])
