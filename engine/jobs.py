@@ -199,8 +199,8 @@ def train_in_workers(manager: JobManager, specs: list[RunSpec], jobs: int,
                      note_every: float = 30.0) -> dict[str, str]:
     """Serve or queue every spec, train the queued ones in `jobs` worker processes at once
     (in the order given: put the longest first) and wait for all, saying a line as each
-    ends and every note_every seconds what the live ones are doing. Ctrl-C cancels what is
-    left and stops the workers. Returns {run id: final status}."""
+    ends and every note_every seconds what the live ones are doing; the workers stop at the
+    end. Ctrl-C cancels what is left. Returns {run id: final status}."""
     store = manager.store
     submissions = [manager.submit(spec, wake=False) for spec in specs]
     pending = {s.work_id: s for s in submissions if not s.cached}
@@ -230,9 +230,10 @@ def train_in_workers(manager: JobManager, specs: list[RunSpec], jobs: int,
     except KeyboardInterrupt:
         for work_id in pending:
             store.request_cancel(work_id)
+        raise
+    finally:  # idle once all ended (a Ctrl-C: their runs end interrupted)
         workers.stop()
         store.recover_interrupted()
-        raise
     return ended
 
 

@@ -35,5 +35,5 @@ def test_against_trains_each_card_with_the_setting_first_and_gives_the_ratio(cap
     assert cli.main(["bench", "standard", "--preset", "quick", "--algorithms", "lstm",
                      "--against", "precision=fp32"]) == 0
     out = capsys.readouterr().out
-    assert "lstm precision=fp32:" in out and "x as fast)" in out
-    assert "(not in the total)" in out
+    assert "(with precision=fp32: " in out and "x as long)" in out
+    assert "with precision=fp32: lstm: val/loss=" in out

@@ -207,3 +207,72 @@ def test_undecodable_row_is_damage_never_forgotten(store, damage):
         assert "\n" not in str(error.value) and "store check" in str(error.value)
     assert store._read("SELECT 1 FROM runs WHERE id = ?", (run_id,)), "the row is kept"
     assert folder.is_dir() and (folder / "manifest.json").is_file()
+
+
+class FakeWorker:
+    """Stands in for a worker process: alive until told otherwise."""
+    pids = iter(range(10**6, 10**7))
+
+    def __init__(self):
+        self.pid, self.returncode = next(self.pids), None
+
+    def poll(self):
+        return self.returncode
+
+
+def test_the_executor_starts_one_worker_per_queued_run_up_to_its_jobs(store, monkeypatch):
+    executor = ProcessExecutor(store, jobs=2)
+    monkeypatch.setattr(executor, "_start", FakeWorker)
+    manager = JobManager(store, NoWake())
+    executor.wake()
+    assert len(executor.processes) == 1, "an empty queue still gets a worker (it waits)"
+    for seed in range(3):
+        manager.submit(registry.build_spec("dnn", "logreg", "quick", TINY, seed=seed))
+    executor.wake()
+    assert len(executor.processes) == 2, "three queued, two jobs: two workers, no more"
+    executor.processes[0].returncode = 0  # one exited (its quiet spell): it is replaced
+    executor.wake()
+    assert len(executor.processes) == 2 and all(p.poll() is None for p in executor.processes)
+
+
+def test_an_idle_worker_takes_the_next_run_before_another_starts(store, monkeypatch):
+    executor = ProcessExecutor(store, jobs=2)
+    monkeypatch.setattr(executor, "_start", FakeWorker)
+    executor.wake()  # one worker, idle: nothing is running
+    JobManager(store, NoWake()).submit(tiny_spec())
+    executor.wake()
+    assert len(executor.processes) == 1, "one queued run and one idle worker: it takes it"
+
+
+def test_one_job_in_public_mode_unless_the_operator_says_more(monkeypatch):
+    from engine import settings
+
+    monkeypatch.delenv("TOP10_JOBS", raising=False)
+    monkeypatch.setenv("TOP10_THREADS", "1")
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    assert settings.jobs() == 4 and settings.jobs(public=True) == 1
+    assert settings.jobs(executor="ray") is None  # the cluster's capacity
+    monkeypatch.setenv("TOP10_THREADS", "2")
+    assert settings.jobs() == 2
+    monkeypatch.setenv("TOP10_JOBS", "3")
+    assert settings.jobs(public=True) == 3 and settings.jobs(executor="ray") == 3
+
+
+@pytest.mark.slow
+def test_two_workers_train_two_runs_at_once(store):
+    executor = ProcessExecutor(store, jobs=2, idle_exit_seconds=2)
+    manager = JobManager(store, executor)
+    ids = [manager.submit(registry.build_spec("dnn", "mlp", "quick", {**TINY, "epochs": 3},
+                                              seed=seed)).run_id for seed in (1, 2)]
+    try:
+        deadline = time.monotonic() + 120
+        while any(store.get(i)["status"] in ("queued", "running") for i in ids):
+            assert time.monotonic() < deadline, "the runs never ended"
+            time.sleep(0.3)
+    finally:
+        executor.stop()
+    rows = [store.get(i) for i in ids]
+    assert all(r["status"] == "done" for r in rows), [r["error"] for r in rows]
+    assert rows[0]["pid"] != rows[1]["pid"], "each run trained in a worker of its own"
+    first, second = sorted(rows, key=lambda r: r["started"])
+    assert second["started"] < first["finished"], "the two trained at the same time"

@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from engine import compare, i18n, inspect, plots, registry, settings
+from engine import compare, i18n, inspect, plots, registry, settings, shipped
 from engine.core import Card, ConfigError, RunSpec
 from engine.data import DataMissing
 from engine.jobs import JobManager, ProcessExecutor
@@ -648,9 +648,10 @@ def through_navigation() -> None:
 
 
 def train_all(preset: str) -> list[str]:
-    """Queue every variant of every algorithm at a preset's defaults."""
-    specs = [registry.build_spec(key, variant, preset)
-             for key in registry.KEYS for variant in registry.card(key).variants]
+    """Queue every variant of every algorithm at a preset's defaults, the longest first."""
+    specs = shipped.longest_first([registry.build_spec(key, variant, preset) for key in
+                                   registry.KEYS for variant in registry.card(key).variants],
+                                  settings.REPO_RESULTS)  # two jobs at once end soonest so
     ids = [registry.run_id(s) for s in specs]
     if not submit(specs):
         return []
