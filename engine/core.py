@@ -49,13 +49,21 @@ class NonFiniteMetric(RuntimeError):
     """A reported metric became NaN or infinite: the run fails with this reason."""
 
 
+# A setting's cost direction (setting(cost=...)): what public mode compares with the presets.
+COSTS_MORE = 1  # a larger value costs more time or memory (epochs, width, seeds)
+COSTS_LESS = -1  # a smaller value does (eval_every: steps between evaluations)
+COSTS_MORE_ZERO_ALL = 2  # larger costs more, and 0 means all (train_limit, max_words)
+
+
 def setting(default: Any, help: str, *, lo: float | None = None, hi: float | None = None,
-            choices: tuple | None = None, task: str | None = None) -> Any:
+            choices: tuple | None = None, task: str | None = None, cost: int = 0) -> Any:
     """A Config field with its description and its allowed range (or choices); `task`
     names the value of the config's `task` field it belongs to (None: every task), so the
-    form shows only the chosen task's fields."""
+    form shows only the chosen task's fields. `cost`: one of the COSTS_ directions above, 0
+    if the value costs about the same either way (a learning rate); public mode judges a
+    changed config by these (engine/public.py)."""
     return field(default=default, metadata={"help": help, "lo": lo, "hi": hi, "choices": choices,
-                                            "task": task})
+                                            "task": task, "cost": cost})
 
 
 def config_fields(config_cls) -> list[dataclasses.Field]:

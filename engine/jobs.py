@@ -26,7 +26,7 @@ from engine import registry, settings
 from engine.core import ConfigError, NonFiniteMetric, RunCancelled, RunResult, RunSpec, check_finite
 from engine.data import DataMissing
 from engine.settings import FLUSH_SECONDS, HEARTBEAT_SECONDS
-from engine.store import LIVE, CorruptArtifact, NotOwner, Store
+from engine.store import LIVE, CorruptArtifact, NotOwner, QueueLimit, Store
 
 log = logging.getLogger(__name__)
 
@@ -343,10 +343,12 @@ class JobManager:
         self.executor = executor or make_executor(store)
         store.recover_interrupted()  # nothing on a read-only store
 
-    def submit(self, spec: RunSpec, force: bool = False, wake: bool = True) -> Submission:
+    def submit(self, spec: RunSpec, force: bool = False, wake: bool = True, visitor: str = "",
+               limit: QueueLimit | None = None) -> Submission:
         """Serve a finished run from the store or queue it. Two requests for one spec
         share one run; a finished run with a damaged artifact is recomputed. Recomputing
-        keeps the finished run served until the new attempt is done (see Store.enqueue)."""
+        keeps the finished run served until the new attempt is done (see Store.enqueue,
+        which records the visitor and raises QueueFull past a limit)."""
         run_id = registry.run_id(spec)
         existing = self.store.get(run_id)
         if existing and existing["status"] == "done" and not force:
@@ -355,7 +357,7 @@ class JobManager:
             log.warning("%s: stored files are damaged; recomputing", run_id)
             force = True
         self.store.recover_interrupted()
-        work_id, _ = self.store.enqueue(run_id, spec, force=force)
+        work_id, _ = self.store.enqueue(run_id, spec, force=force, visitor=visitor, limit=limit)
         if wake:
             self.executor.wake()
         row = self.store.get(work_id)

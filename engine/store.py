@@ -33,6 +33,7 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +64,10 @@ CREATE TABLE IF NOT EXISTS history (
     key TEXT NOT NULL, value REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS history_by_run ON history (run_id);
+CREATE TABLE IF NOT EXISTS requests (
+    run_id TEXT NOT NULL, visitor TEXT NOT NULL, created REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS requests_by_visitor ON requests (visitor);
 """
 COLUMNS = ("id", "algorithm", "variant", "preset", "seed", "spec", "status", "created", "started",
            "finished", "heartbeat", "pid", "host", "progress", "note", "params", "train_seconds",
@@ -100,6 +105,22 @@ class StoreReadOnly(StoreError):
 class NotOwner(StoreError):
     """This process no longer owns the run it was training (taken for dead and taken over):
     its outcome is discarded, never written over the new owner's."""
+
+
+class QueueFull(StoreError):
+    """Queueing this run would pass a limit (public mode): checked and refused in the same
+    transaction that would insert it, so simultaneous requests never pass it together."""
+
+    def __init__(self, mine: int, live: int, limit: QueueLimit):
+        super().__init__(f"queue limit: {mine} of {limit.per_visitor} for this visitor, "
+                         f"{live} of {limit.total} in all")
+        self.mine, self.live, self.limit = mine, live, limit
+
+
+@dataclass(frozen=True)
+class QueueLimit:
+    per_visitor: int  # runs queued or running that one visitor asked for
+    total: int  # runs queued or running in all
 
 
 class BadRow(StoreDamaged):
@@ -367,13 +388,16 @@ class Store:
         return self.artifact_root / name
 
     # ---- queueing ------------------------------------------------------------------
-    def enqueue(self, run_id: str, spec: RunSpec, force: bool = False) -> tuple[str, bool]:
+    def enqueue(self, run_id: str, spec: RunSpec, force: bool = False, visitor: str = "",
+                limit: QueueLimit | None = None) -> tuple[str, bool]:
         """Queue a run unless it is already done, queued or running.
 
         Returns (work id, queued now): the id of the row that does the work, which is
         `<run id>.retry` when a finished run is recomputed (force): the finished row stays
         until that attempt is done. A failed, cancelled or interrupted run is replaced and
-        queued again; a live one is shared.
+        queued again; a live one is shared. visitor (a key that survives a reload, see
+        engine/ui) is recorded as asking for it; with a limit, a run that would be queued
+        now is refused with QueueFull when the visitor's or everyone's live runs are at it.
         """
         check_run_id(run_id)
         now = time.time()
@@ -390,7 +414,12 @@ class Store:
                 attempt = db.execute("SELECT status FROM runs WHERE id = ?", (work,)).fetchone()
                 if attempt and attempt["status"] in LIVE:
                     return work, False
+            if limit is not None:
+                self._check_limit(db, visitor, limit)
             old = self._forget(db, work)
+            if visitor:
+                db.execute("INSERT INTO requests (run_id, visitor, created) VALUES (?, ?, ?)",
+                           (work, visitor, now))
             db.execute(
                 "INSERT INTO runs (id, algorithm, variant, preset, seed, spec, status, created,"
                 " folder) VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?)",
@@ -398,6 +427,23 @@ class Store:
                  f"{run_id}@{secrets.token_hex(4)}"))
         self._remove_folders(old)
         return work, True
+
+    @staticmethod
+    def _check_limit(db: sqlite3.Connection, visitor: str, limit: QueueLimit) -> None:
+        live = db.execute("SELECT COUNT(*) FROM runs WHERE status IN ('queued', 'running')"
+                          ).fetchone()[0]
+        mine = db.execute(
+            "SELECT COUNT(DISTINCT r.id) FROM runs r JOIN requests q ON q.run_id = r.id"
+            " WHERE q.visitor = ? AND r.status IN ('queued', 'running')", (visitor,)).fetchone()[0]
+        if mine + 1 > limit.per_visitor or live + 1 > limit.total:
+            raise QueueFull(mine, live, limit)
+
+    def requested_by(self, visitor: str) -> set[str]:
+        """The run ids (and recompute attempts' ids) this visitor queued, across reloads."""
+        if not visitor or self.read_only:  # nothing can be queued there (nor the table made)
+            return set()
+        return {r[0] for r in self._read("SELECT run_id FROM requests WHERE visitor = ?",
+                                         (visitor,))}
 
     def _forget(self, db: sqlite3.Connection, row_id: str) -> list[str]:
         """Delete a row and its history inside a transaction; return its folder names,

@@ -19,8 +19,10 @@ for column, preset in ((left, "quick"), (right, "standard")):
 
 runs = ui.store().list_runs(status="done")
 by_algorithm: dict[str, list[dict]] = {}
-for run in runs:
-    by_algorithm.setdefault(run["algorithm"], []).append(run)
+public = ui.policy().public
+for run in runs:  # in public mode the cards show everyone the shipped results, not a visitor's
+    if not public or run.get("shipped") is not None:
+        by_algorithm.setdefault(run["algorithm"], []).append(run)
 
 
 def best_run(card, candidates):

@@ -115,7 +115,7 @@ def live() -> None:
     st.progress(overall, text=text)
     if still and st.button(tr("sweeps.cancel"), key="sweep:cancel"):
         for run_id, row in rows.items():
-            if row["status"] in ui.LIVE:
+            if row["status"] in ui.LIVE and ui.mine(run_id):  # public: never another's run
                 ui.manager().cancel(run_id)
         st.rerun(scope="fragment")
     if pending and not still:

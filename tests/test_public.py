@@ -14,11 +14,16 @@ def specs(preset="quick", variants=("mlp",)):
     return [registry.build_spec("dnn", v, preset) for v in variants]
 
 
+def cards(specs_):
+    return [registry.card(s.algorithm) for s in specs_]
+
+
 def test_off_by_default(monkeypatch):
     monkeypatch.delenv("TOP10_PUBLIC", raising=False)
     rules = Policy.from_settings({})
-    assert not rules.public
-    assert rules.refuse_training(specs("full", ("mlp", "deep")), [True, True], 5, 50) is None
+    assert not rules.public and rules.limit is None
+    full = specs("full", ("mlp", "deep"))
+    assert rules.refuse_training(full, [True, True], cards(full), 5, 50) is None
     assert rules.refuse_action("delete", ["x"], set()) is None
 
 
@@ -37,27 +42,98 @@ def test_settings_from_env_or_secrets(monkeypatch):
 RULES = Policy(public=True, queue_cap=2)
 
 
-def test_full_preset_is_refused():
-    why = RULES.refuse_training(specs("full"), [True], 0, 0)
-    assert why.startswith("Public mode: only the quick and standard presets")
-    assert RULES.refuse_training(specs("standard"), [True], 0, 0) is None
+def refuse(specs_, new, mine=0, everyone=0):
+    return RULES.refuse_training(specs_, new, cards(specs_), mine, everyone)
+
+
+def test_a_config_is_judged_by_its_cost_not_its_label():
+    why = refuse(specs("full"), [True])
+    assert why == ("Public mode: mlp would cost more than the standard preset allows here: "
+                   "epochs 30 (at most 5), hidden 1024 (at most 256). Lower these, or train "
+                   "it on your own machine.")
+    assert refuse(specs("standard"), [True]) is None
+    # a changed learning rate costs nothing more: its label is custom, and it is allowed
+    custom = registry.build_spec("dnn", "mlp", "standard", {"lr": "0.01", "epochs": "3"})
+    assert custom.preset == "custom" and refuse([custom], [True]) is None
+    bigger = registry.build_spec("dnn", "mlp", "standard", {"epochs": "6"})
+    assert "epochs 6 (at most 5)" in refuse([bigger], [True])
+
+
+@pytest.mark.parametrize("key, overrides, named", [
+    ("dqn", {"eval_every": "500"}, "eval_every 500 (at least 1000)"),  # smaller costs more
+    ("resnet", {"train_limit": "0"}, "train_limit 0 (at most 15000)"),  # 0: all images
+    ("gnn", {"projection": "tsne"}, "projection tsne (standard: pca)"),  # a choice
+])
+def test_each_cost_direction(key, overrides, named):
+    card = registry.card(key)
+    spec = registry.build_spec(key, next(iter(card.variants)), "standard", overrides)
+    assert named in refuse([spec], [True])
 
 
 def test_one_run_per_visitor():
-    assert "one run at a time" in RULES.refuse_training(specs(variants=("mlp", "deep")),
-                                                        [True, True], 0, 0)
-    assert "one run at a time" in RULES.refuse_training(specs(), [True], 1, 1)
+    assert "one run at a time" in refuse(specs(variants=("mlp", "deep")), [True, True])
+    assert "one run at a time" in refuse(specs(), [True], 1, 1)
     # what is served from the store (or shared with a live run) trains nothing: allowed
-    assert RULES.refuse_training(specs("full", ("mlp", "deep")), [False, False], 1, 2) is None
+    assert refuse(specs("full", ("mlp", "deep")), [False, False], 1, 2) is None
 
 
 def test_global_queue_cap():
-    assert "queue is full (2 of 2)" in RULES.refuse_training(specs(), [True], 0, 2)
+    assert "queue is full (2 of 2)" in refuse(specs(), [True], 0, 2)
 
 
 def test_actions_only_on_own_runs():
     assert "only runs you started" in RULES.refuse_action("delete", ["a", "b"], {"a"})
     assert RULES.refuse_action("cancel", ["a"], {"a"}) is None
+
+
+def test_the_queue_limit_holds_in_the_transaction(store):
+    """Twelve visitors' requests at once, from threads each with its own connection: the
+    check and the insert are one transaction, so never more than the cap are queued."""
+    import threading
+
+    from engine.store import QueueFull, QueueLimit
+
+    limit, outcomes = QueueLimit(per_visitor=1, total=3), []
+    barrier = threading.Barrier(12)
+
+    def ask(i):
+        spec = registry.build_spec("dnn", "mlp", "quick", {"hidden": str(10 + i)})
+        barrier.wait()
+        try:
+            store.enqueue(registry.run_id(spec), spec, visitor=f"v{i % 6}", limit=limit)
+            outcomes.append("queued")
+        except QueueFull as full:
+            outcomes.append(Policy.refuse_queue(full))
+
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert outcomes.count("queued") == 3 == len(store.list_runs(status="queued"))
+    assert all("one run at a time" in o or "queue is full" in o for o in outcomes if o != "queued")
+    visitors = [v for v in (f"v{i}" for i in range(6)) if store.requested_by(v)]
+    assert len(visitors) == 3  # one run each: never two for one visitor
+
+
+def test_a_visitor_key_survives_a_reload():
+    """A reload is a new Streamlit session: the key comes from the address, else the XSRF
+    cookie's token (masked afresh in every response), never the session when either is there."""
+    from engine.ui.visitor import visitor_key, xsrf_token
+
+    token = bytes(range(16))
+
+    def cookie(mask: bytes) -> str:
+        masked = bytes(t ^ mask[i % 4] for i, t in enumerate(token))
+        return f"2|{mask.hex()}|{masked.hex()}|1700000000"
+
+    first, again = cookie(b"\x01\x02\x03\x04"), cookie(b"\xaa\xbb\xcc\xdd")
+    assert first != again and xsrf_token(first) == xsrf_token(again) == token.hex()
+    assert visitor_key(None, None, first, "s1") == visitor_key(None, None, again, "s2")
+    assert visitor_key(None, None, None, "s1") != visitor_key(None, None, None, "s2")
+    assert visitor_key("203.0.113.9, 10.0.0.1", "10.0.0.1", first, "s1") == \
+        visitor_key("203.0.113.9", None, None, "s3")  # the proxy's forwarded client wins
+    assert visitor_key(None, "198.51.100.7", first, "s1") != visitor_key(None, None, first, "s1")
 
 
 def test_page_refuses_full_and_queues_nothing(store, store_dir, monkeypatch):
@@ -68,8 +144,9 @@ def test_page_refuses_full_and_queues_nothing(store, store_dir, monkeypatch):
     at.button[0].click().run()
     assert not at.exception
     assert [e.value for e in at.error] == [
-        ("Public mode: only the quick and standard presets can be trained here "
-         "(logreg, mlp, deep asked for another).")]
+        ("Public mode: logreg would cost more than the standard preset allows here: "
+         "epochs 30 (at most 5), hidden 1024 (at most 256). Lower these, or train it on "
+         "your own machine.")]
     assert store.list_runs() == []
     at.segmented_control(key="dnn:preset").set_value("quick").run()
     at.button[0].click().run()  # three variants at once: still one run per visitor
@@ -96,8 +173,8 @@ def test_runs_page_refuses_others_runs(store, store_dir, stored_run, monkeypatch
 
     at = AppTest.from_function(app, default_timeout=60).run()
     assert not at.exception
-    assert at.text[0].value == ("Public mode: you can delete only runs you started in this "
-                                "session (1 selected were not).")
+    assert at.text[0].value == ("Public mode: you can delete only runs you started "
+                                "(1 selected were not).")
     assert store.get(run["id"]) is not None
 
 

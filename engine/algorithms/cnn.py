@@ -20,26 +20,27 @@ from torch import nn
 from engine.algorithms import dnn
 from engine.algorithms.common import precision_setting
 from engine.algorithms.image_classifier import train_classifier
-from engine.core import Card, RunResult, setting
+from engine.core import COSTS_MORE, COSTS_MORE_ZERO_ALL, Card, RunResult, setting
 
 
 @dataclass(frozen=True)
 class Config:
     dataset: str = setting("mnist", "image dataset", choices=("mnist", "fashion_mnist"))
-    epochs: int = setting(3, "passes over the training images", lo=1, hi=100)
+    epochs: int = setting(3, "passes over the training images", lo=1, hi=100, cost=COSTS_MORE)
     batch_size: int = setting(128, "images per gradient step", lo=8, hi=4096)
     lr: float = setting(3e-3, "peak learning rate (AdamW, one-cycle schedule)", lo=1e-5, hi=1.0)
     weight_decay: float = setting(5e-4, "AdamW weight decay", lo=0.0, hi=1.0)
     width: int = setting(32, "filters in the modern CNN's first block (doubling per block)",
-                         lo=4, hi=128)
+                         lo=4, hi=128, cost=COSTS_MORE)
     dropout: float = setting(0.3, "dropout before the last layer (modern CNN, MLP)",
                              lo=0.0, hi=0.9)
-    hidden: int = setting(256, "units in each hidden layer of the MLP baseline", lo=8, hi=4096)
+    hidden: int = setting(256, "units in each hidden layer of the MLP baseline", lo=8, hi=4096,
+                          cost=COSTS_MORE)
     augment: bool = setting(False, "random shifts of up to 2 pixels (and mirroring for "
-                                   "Fashion-MNIST) while training")
+                                   "Fashion-MNIST) while training", cost=COSTS_MORE)
     precision: str = precision_setting()
     train_limit: int = setting(0, "use only the first N training images (0 = all 55,000)",
-                               lo=0, hi=55000)
+                               lo=0, hi=55000, cost=COSTS_MORE_ZERO_ALL)
 
 
 def conv_block(c_in: int, c_out: int) -> list[nn.Module]:

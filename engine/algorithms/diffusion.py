@@ -32,7 +32,7 @@ from engine.algorithms.common import (
     trained_once,
     update_average,
 )
-from engine.core import Card, ConfigError, RunResult, setting
+from engine.core import COSTS_MORE, Card, ConfigError, RunResult, setting
 from engine.data import check_can_save
 from engine.data.images import load_images
 
@@ -45,24 +45,25 @@ STRIP = 10  # images in the forward / reverse strips
 @dataclass(frozen=True)
 class Config:
     dataset: str = setting("mnist", "image dataset", choices=("mnist", "fashion_mnist"))
-    train_steps: int = setting(1500, "gradient steps", lo=10, hi=200000)
-    batch_size: int = setting(64, "images per gradient step", lo=8, hi=1024)
+    train_steps: int = setting(1500, "gradient steps", lo=10, hi=200000, cost=COSTS_MORE)
+    batch_size: int = setting(64, "images per gradient step", lo=8, hi=1024, cost=COSTS_MORE)
     lr: float = setting(1e-3, "peak Adam learning rate (warm-up, then cosine decay)",
                         lo=1e-6, hi=1e-2)
     timesteps: int = setting(200, "diffusion steps T (the ancestral sampler calls the "
-                             "network T times per image)", lo=50, hi=1000)
+                             "network T times per image)", lo=50, hi=1000, cost=COSTS_MORE)
     width: int = setting(16, "channels of the U-Net's first level (x2 at 14x14, x4 at 7x7)",
-                         choices=(8, 16, 24, 32, 48, 64, 96, 128))
+                         choices=(8, 16, 24, 32, 48, 64, 96, 128), cost=COSTS_MORE)
     ema: float = setting(0.999, "decay of the weight average used for sampling (0 = off)",
                          lo=0.0, hi=0.9999)
-    ddim_steps: int = setting(20, "network calls per image of the DDIM sampler", lo=2, hi=1000)
+    ddim_steps: int = setting(20, "network calls per image of the DDIM sampler", lo=2, hi=1000,
+                              cost=COSTS_MORE)
     train_limit: int = setting(0, "use only the first N training images (0 = all 60,000)",
                                lo=0, hi=60000)
     fid_n: int = setting(500, "generated (and real test) images scored by FID", lo=100,
-                         hi=10000)
+                         hi=10000, cost=COSTS_MORE)
     precision: str = precision_setting()
     seeds: int = setting(1, "independent trainings (seed, seed+1, ...); scores are their mean",
-                         lo=1, hi=5)
+                         lo=1, hi=5, cost=COSTS_MORE)
 
     def check(self) -> None:
         if self.ddim_steps > self.timesteps:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from torch import nn
 
 from engine.algorithms.image_classifier import train_classifier
-from engine.core import Card, RunResult, setting
+from engine.core import COSTS_MORE, COSTS_MORE_ZERO_ALL, Card, RunResult, setting
 
 ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}
 
@@ -20,18 +20,19 @@ ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}
 @dataclass(frozen=True)
 class Config:
     dataset: str = setting("mnist", "image dataset", choices=("mnist", "fashion_mnist"))
-    epochs: int = setting(5, "passes over the training images", lo=1, hi=100)
+    epochs: int = setting(5, "passes over the training images", lo=1, hi=100, cost=COSTS_MORE)
     batch_size: int = setting(128, "images per gradient step", lo=8, hi=4096)
     lr: float = setting(2e-3, "peak learning rate (AdamW, one-cycle schedule)", lo=1e-5, hi=1.0)
     weight_decay: float = setting(1e-4, "AdamW weight decay", lo=0.0, hi=1.0)
-    hidden: int = setting(256, "units in each hidden layer of the MLP", lo=8, hi=4096)
+    hidden: int = setting(256, "units in each hidden layer of the MLP", lo=8, hi=4096, cost=COSTS_MORE)
     dropout: float = setting(0.1, "dropout after each hidden layer of the MLP", lo=0.0, hi=0.9)
-    depth: int = setting(10, "hidden layers of the deep variant", lo=2, hi=40)
-    deep_width: int = setting(128, "units per hidden layer of the deep variant", lo=8, hi=2048)
+    depth: int = setting(10, "hidden layers of the deep variant", lo=2, hi=40, cost=COSTS_MORE)
+    deep_width: int = setting(128, "units per hidden layer of the deep variant", lo=8, hi=2048,
+                              cost=COSTS_MORE)
     activation: str = setting("sigmoid", "activation of the deep variant",
                               choices=tuple(ACTIVATIONS))
     train_limit: int = setting(0, "use only the first N training images (0 = all 55,000)",
-                               lo=0, hi=55000)
+                               lo=0, hi=55000, cost=COSTS_MORE_ZERO_ALL)
 
 
 def build_model(variant: str, config: dict) -> nn.Module:

@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine.algorithms.common import count_params
-from engine.core import Card, ConfigError, RunResult, setting
+from engine.core import COSTS_LESS, COSTS_MORE, Card, ConfigError, RunResult, setting
 
 # observation size, number of actions, solved threshold (gymnasium's reward_threshold)
 ENVS = {"CartPole-v1": (4, 2, 475.0), "Acrobot-v1": (6, 3, -100.0)}
@@ -39,11 +39,11 @@ SOLVE_CHECKS = 2  # consecutive greedy evaluations at or above the threshold tha
 class Config:
     env: str = setting("CartPole-v1", "gymnasium environment", choices=tuple(ENVS))
     total_steps: int = setting(100_000, "environment steps per seed (the training budget)",
-                               lo=500, hi=1_000_000)
+                               lo=500, hi=1_000_000, cost=COSTS_MORE)
     seeds: int = setting(3, "independent agents per run; the median is the headline",
-                         lo=1, hi=10)
+                         lo=1, hi=10, cost=COSTS_MORE)
     hidden: int = setting(128, "units in each of the two hidden layers of the Q-network",
-                          lo=8, hi=1024)
+                          lo=8, hi=1024, cost=COSTS_MORE)
     lr: float = setting(1e-3, "Adam learning rate at the start", lo=1e-5, hi=0.1)
     lr_end_share: float = setting(0.0, "learning rate at the end of the budget as a share of lr "
                                   "(it falls linearly after learning starts, so late updates "
@@ -54,12 +54,12 @@ class Config:
     tau: float = setting(0.01, "share of the online network blended into the target network "
                          "at each update (1: a hard copy)", lo=0.001, hi=1.0)
     gamma: float = setting(0.99, "discount factor of future rewards", lo=0.5, hi=0.9999)
-    batch_size: int = setting(128, "transitions per gradient step", lo=8, hi=1024)
+    batch_size: int = setting(128, "transitions per gradient step", lo=8, hi=1024, cost=COSTS_MORE)
     buffer_size: int = setting(100_000, "replay buffer capacity (transitions)",
-                               lo=500, hi=1_000_000)
+                               lo=500, hi=1_000_000, cost=COSTS_MORE)
     learning_starts: int = setting(1_000, "random steps that fill the buffer before learning",
                                    lo=0, hi=100_000)
-    train_every: int = setting(4, "environment steps between gradient steps", lo=1, hi=100)
+    train_every: int = setting(4, "environment steps between gradient steps", lo=1, hi=100, cost=COSTS_LESS)
     target_every: int = setting(4, "environment steps between updates of the target network "
                                 "(a blend by tau, or a copy at tau = 1)", lo=1, hi=100_000)
     eps_start: float = setting(1.0, "exploration rate at the start", lo=0.0, hi=1.0)
@@ -67,9 +67,10 @@ class Config:
     explore_steps: int = setting(10_000, "steps over which epsilon decays linearly",
                                  lo=1, hi=1_000_000)
     eval_every: int = setting(2_000, "environment steps between greedy evaluations (and "
-                              "between reported points)", lo=100, hi=100_000)
-    eval_episodes: int = setting(10, "greedy episodes per periodic evaluation", lo=1, hi=100)
-    final_episodes: int = setting(20, "greedy episodes of the final evaluation", lo=1, hi=200)
+                              "between reported points)", lo=100, hi=100_000, cost=COSTS_LESS)
+    eval_episodes: int = setting(10, "greedy episodes per periodic evaluation", lo=1, hi=100, cost=COSTS_MORE)
+    final_episodes: int = setting(20, "greedy episodes of the final evaluation", lo=1, hi=200,
+                                  cost=COSTS_MORE)
 
     def check(self) -> None:
         if self.learning_starts >= self.total_steps:

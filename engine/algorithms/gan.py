@@ -27,7 +27,7 @@ from engine.algorithms.common import (
     update_average,
     weights_to_keep,
 )
-from engine.core import Card, ConfigError, RunResult, setting
+from engine.core import COSTS_MORE, COSTS_MORE_ZERO_ALL, Card, ConfigError, RunResult, setting
 from engine.data import check_can_save
 from engine.data.images import load_images
 
@@ -38,24 +38,24 @@ SNAPSHOTS = 30  # at most this many snapshots over a run
 @dataclass(frozen=True)
 class Config:
     dataset: str = setting("mnist", "image dataset", choices=("mnist", "fashion_mnist"))
-    epochs: int = setting(5, "passes over the training images", lo=1, hi=200)
+    epochs: int = setting(5, "passes over the training images", lo=1, hi=200, cost=COSTS_MORE)
     batch_size: int = setting(128, "images per step (the same number of fakes)", lo=8, hi=1024)
     lr: float = setting(2e-4, "Adam learning rate of both networks", lo=1e-6, hi=1e-2)
     beta1: float = setting(0.5, "Adam beta1 (momentum); 0.5 is the DCGAN choice", lo=0.0, hi=0.99)
-    z_dim: int = setting(64, "size of the generator's noise input", lo=2, hi=512)
+    z_dim: int = setting(64, "size of the generator's noise input", lo=2, hi=512, cost=COSTS_MORE)
     width: int = setting(32, "base channels c (dcgan: c, 2c, 4c at 28, 14, 7 pixels); the "
-                         "mlp's hidden layers have 8x and 16x as many units", lo=4, hi=256)
+                         "mlp's hidden layers have 8x and 16x as many units", lo=4, hi=256, cost=COSTS_MORE)
     ema: float = setting(0.999, "decay of the generator's weight average that draws the "
                          "samples (0 = draw with the last weights)", lo=0.0, hi=0.9999)
     real_label: float = setting(0.9, "target for real images in the discriminator loss "
                                 "(one-sided label smoothing; 1 = none)", lo=0.5, hi=1.0)
     train_limit: int = setting(0, "use only the first N training images (0 = all 60,000)",
-                               lo=0, hi=60000)
+                               lo=0, hi=60000, cost=COSTS_MORE_ZERO_ALL)
     fid_n: int = setting(2000, "generated (and real test) images scored by FID", lo=100,
-                         hi=10000)
+                         hi=10000, cost=COSTS_MORE)
     precision: str = precision_setting()
     seeds: int = setting(1, "independent trainings (seed, seed+1, ...); scores are their mean",
-                         lo=1, hi=5)
+                         lo=1, hi=5, cost=COSTS_MORE)
 
     def check(self) -> None:
         images = self.train_limit or 60000

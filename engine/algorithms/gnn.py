@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine.algorithms.common import count_params
-from engine.core import Card, Report, RunResult, setting
+from engine.core import COSTS_MORE, Card, Report, RunResult, setting
 from engine.data.graphs import DATASETS, GraphData, load_planetoid
 
 
@@ -33,17 +33,17 @@ class Config:
     dataset: str = setting("cora", "citation graph (public Planetoid split)",
                            choices=tuple(DATASETS))
     seeds: int = setting(5, "models trained per run, from seed, seed+1, ...; mean and std",
-                         lo=1, hi=20)
-    epochs: int = setting(200, "full-graph training steps per model", lo=1, hi=2000)
-    hidden: int = setting(64, "hidden units (GAT: all heads together)", lo=4, hi=512)
-    heads: int = setting(8, "GAT attention heads in the first layer", lo=1, hi=16)
+                         lo=1, hi=20, cost=COSTS_MORE)
+    epochs: int = setting(200, "full-graph training steps per model", lo=1, hi=2000, cost=COSTS_MORE)
+    hidden: int = setting(64, "hidden units (GAT: all heads together)", lo=4, hi=512, cost=COSTS_MORE)
+    heads: int = setting(8, "GAT attention heads in the first layer", lo=1, hi=16, cost=COSTS_MORE)
     dropout: float = setting(0.6, "dropout on features, hidden units and attention weights",
                              lo=0.0, hi=0.95)
     lr: float = setting(0.01, "Adam learning rate", lo=1e-4, hi=1.0)
     weight_decay: float = setting(5e-4, "Adam L2 penalty on all weights", lo=0.0, hi=0.1)
     projection: str = setting("pca", "how the hidden layer is drawn in 2-D (t-SNE separates "
                               "clusters better but adds 10-20 s per variant)",
-                              choices=("pca", "tsne"))
+                              choices=("pca", "tsne"), cost=COSTS_MORE)
 
 
 # ---- constant sparse operators -----------------------------------------------------------

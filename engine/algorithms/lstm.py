@@ -19,7 +19,7 @@ from torch import nn
 
 from engine.algorithms.common import precision_setting
 from engine.algorithms.sequence_tasks import train_charlm, train_sentiment
-from engine.core import Card, RunResult, setting
+from engine.core import COSTS_LESS, COSTS_MORE, Card, RunResult, setting
 
 CELLS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
 CHARLM_VOCAB = 65  # distinct characters in tiny Shakespeare
@@ -29,29 +29,30 @@ CHARLM_VOCAB = 65  # distinct characters in tiny Shakespeare
 class Config:
     task: str = setting("charlm", "charlm: next character of tiny Shakespeare; sentiment: "
                         "positive or negative movie-review sentence", choices=("charlm", "sentiment"))
-    layers: int = setting(1, "charlm: stacked recurrent layers", lo=1, hi=4, task="charlm")
-    hidden: int = setting(256, "charlm: units per recurrent layer", lo=8, hi=1024, task="charlm")
+    layers: int = setting(1, "charlm: stacked recurrent layers", lo=1, hi=4, task="charlm", cost=COSTS_MORE)
+    hidden: int = setting(256, "charlm: units per recurrent layer", lo=8, hi=1024, task="charlm",
+                          cost=COSTS_MORE)
     embed: int = setting(64, "charlm: size of a character's embedding", lo=4, hi=512,
-                         task="charlm")
+                         task="charlm", cost=COSTS_MORE)
     context: int = setting(64, "charlm: characters per training window (truncated-BPTT length)",
-                           lo=8, hi=512, task="charlm")
-    steps: int = setting(800, "charlm: gradient steps", lo=1, hi=100000, task="charlm")
+                           lo=8, hi=512, task="charlm", cost=COSTS_MORE)
+    steps: int = setting(800, "charlm: gradient steps", lo=1, hi=100000, task="charlm", cost=COSTS_MORE)
     batch_size: int = setting(32, "charlm: windows per gradient step", lo=1, hi=1024,
-                              task="charlm")
+                              task="charlm", cost=COSTS_MORE)
     lr: float = setting(4e-3, "charlm: peak learning rate (AdamW, warm-up then cosine decay)",
                         lo=1e-5, hi=0.1, task="charlm")
     dropout: float = setting(0.0, "charlm: dropout between recurrent layers and before the "
                              "output layer", lo=0.0, hi=0.9, task="charlm")
     eval_every: int = setting(100, "charlm: steps between validation estimates", lo=1, hi=100000,
-                              task="charlm")
+                              task="charlm", cost=COSTS_LESS)
     sent_epochs: int = setting(8, "sentiment: passes over the 8,530 training sentences",
-                               lo=1, hi=100, task="sentiment")
+                               lo=1, hi=100, task="sentiment", cost=COSTS_MORE)
     sent_embed: int = setting(128, "sentiment: size of a word's embedding", lo=4, hi=1024,
-                              task="sentiment")
+                              task="sentiment", cost=COSTS_MORE)
     sent_hidden: int = setting(128, "sentiment: recurrent units per direction", lo=4, hi=1024,
-                               task="sentiment")
+                               task="sentiment", cost=COSTS_MORE)
     bidirectional: bool = setting(True, "sentiment: read each sentence forwards and backwards",
-                                  task="sentiment")
+                                  task="sentiment", cost=COSTS_MORE)
     sent_dropout: float = setting(0.5, "sentiment: dropout on embeddings and the pooled vector",
                                   lo=0.0, hi=0.9, task="sentiment")
     sent_lr: float = setting(5e-3, "sentiment: peak learning rate", lo=1e-5, hi=0.1,

@@ -18,7 +18,7 @@ from torch import nn
 
 from engine.algorithms.common import precision_setting
 from engine.algorithms.image_classifier import train_classifier
-from engine.core import Card, RunResult, setting
+from engine.core import COSTS_MORE, COSTS_MORE_ZERO_ALL, Card, RunResult, setting
 
 DEPTHS = (8, 14, 20, 32, 44, 56)
 
@@ -26,19 +26,19 @@ DEPTHS = (8, 14, 20, 32, 44, 56)
 @dataclass(frozen=True)
 class Config:
     dataset: str = setting("mnist", "image dataset", choices=("mnist", "fashion_mnist"))
-    depth: int = setting(56, "weighted layers, 6n + 2 (n blocks per stage)", choices=DEPTHS)
+    depth: int = setting(56, "weighted layers, 6n + 2 (n blocks per stage)", choices=DEPTHS, cost=COSTS_MORE)
     width: int = setting(16, "filters in the first stage (x2 in the second, x4 in the third)",
-                         lo=4, hi=64)
-    epochs: int = setting(2, "passes over the training images", lo=1, hi=100)
+                         lo=4, hi=64, cost=COSTS_MORE)
+    epochs: int = setting(2, "passes over the training images", lo=1, hi=100, cost=COSTS_MORE)
     batch_size: int = setting(128, "images per gradient step", lo=8, hi=4096)
     lr: float = setting(0.1, "peak learning rate (SGD with Nesterov momentum 0.9, one-cycle)",
                         lo=1e-5, hi=2.0)
     weight_decay: float = setting(5e-4, "SGD weight decay", lo=0.0, hi=1.0)
     augment: bool = setting(False, "random shifts of up to 2 pixels (and mirroring for "
-                                   "Fashion-MNIST) while training")
+                                   "Fashion-MNIST) while training", cost=COSTS_MORE)
     precision: str = precision_setting()
     train_limit: int = setting(0, "use only the first N training images (0 = all 55,000)",
-                               lo=0, hi=55000)
+                               lo=0, hi=55000, cost=COSTS_MORE_ZERO_ALL)
 
 
 class Block(nn.Module):

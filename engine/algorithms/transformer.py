@@ -21,7 +21,7 @@ from torch import nn
 
 from engine.algorithms.common import precision_setting
 from engine.algorithms.sequence_tasks import train_charlm, train_sentiment
-from engine.core import Card, ConfigError, RunResult, setting
+from engine.core import COSTS_LESS, COSTS_MORE, Card, ConfigError, RunResult, setting
 
 CHARLM_VOCAB = 65  # distinct characters in tiny Shakespeare
 
@@ -30,30 +30,30 @@ CHARLM_VOCAB = 65  # distinct characters in tiny Shakespeare
 class Config:
     task: str = setting("charlm", "charlm: next character of tiny Shakespeare; sentiment: "
                         "positive or negative movie-review sentence", choices=("charlm", "sentiment"))
-    layers: int = setting(4, "charlm: Transformer blocks", lo=1, hi=12, task="charlm")
+    layers: int = setting(4, "charlm: Transformer blocks", lo=1, hi=12, task="charlm", cost=COSTS_MORE)
     heads: int = setting(4, "charlm: attention heads per block (must divide width)", lo=1, hi=16,
                          task="charlm")
     width: int = setting(128, "charlm: size of every position's vector", lo=8, hi=1024,
-                         task="charlm")
+                         task="charlm", cost=COSTS_MORE)
     context: int = setting(64, "charlm: characters per window (how far attention reaches)",
-                           lo=8, hi=512, task="charlm")
-    steps: int = setting(1000, "charlm: gradient steps", lo=1, hi=100000, task="charlm")
+                           lo=8, hi=512, task="charlm", cost=COSTS_MORE)
+    steps: int = setting(1000, "charlm: gradient steps", lo=1, hi=100000, task="charlm", cost=COSTS_MORE)
     batch_size: int = setting(32, "charlm: windows per gradient step", lo=1, hi=1024,
-                              task="charlm")
+                              task="charlm", cost=COSTS_MORE)
     lr: float = setting(3e-3, "charlm: peak learning rate (AdamW, warm-up then cosine decay)",
                         lo=1e-5, hi=0.1, task="charlm")
     warmup: int = setting(100, "charlm: warm-up steps", lo=0, hi=10000, task="charlm")
     dropout: float = setting(0.0, "charlm: dropout on attention outputs and MLPs", lo=0.0, hi=0.9,
                              task="charlm")
     eval_every: int = setting(100, "charlm: steps between validation estimates", lo=1, hi=100000,
-                              task="charlm")
+                              task="charlm", cost=COSTS_LESS)
     sent_epochs: int = setting(8, "sentiment: passes over the 8,530 training sentences",
-                               lo=1, hi=100, task="sentiment")
-    sent_layers: int = setting(2, "sentiment: encoder blocks", lo=1, hi=12, task="sentiment")
+                               lo=1, hi=100, task="sentiment", cost=COSTS_MORE)
+    sent_layers: int = setting(2, "sentiment: encoder blocks", lo=1, hi=12, task="sentiment", cost=COSTS_MORE)
     sent_heads: int = setting(4, "sentiment: attention heads (must divide sent_width)",
                               lo=1, hi=16, task="sentiment")
     sent_width: int = setting(128, "sentiment: size of every word's vector", lo=8, hi=1024,
-                              task="sentiment")
+                              task="sentiment", cost=COSTS_MORE)
     sent_dropout: float = setting(0.3, "sentiment: dropout on embeddings, attention outputs, "
                                   "MLPs and the pooled vector", lo=0.0, hi=0.9, task="sentiment")
     sent_lr: float = setting(1e-3, "sentiment: peak learning rate", lo=1e-5, hi=0.1,

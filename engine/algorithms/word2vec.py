@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine import word_eval
-from engine.core import Card, ConfigError, RunResult, setting
+from engine.core import COSTS_MORE, COSTS_MORE_ZERO_ALL, Card, ConfigError, RunResult, setting
 from engine.data.corpora import CORPORA, english_stopwords, load_corpus
 
 TOP_WORDS = 20_000  # rows kept in the artifact: 20,000 x 100 dims x 2 bytes = 4 MB
@@ -31,24 +31,26 @@ CLUSTERS = 8  # k-means colours on the word map
 @dataclass(frozen=True)
 class Config:
     corpus: str = setting("brown", "text to learn from (combined = abc + brown + Shakespeare)",
-                          choices=CORPORA)
+                          choices=CORPORA, cost=COSTS_MORE)
     lowercase: bool = setting(True, "lower-case the text before counting words")
     max_words: int = setting(0, "use only the first N words of each corpus (0 = all)",
-                             lo=0, hi=2_000_000)
+                             lo=0, hi=2_000_000, cost=COSTS_MORE_ZERO_ALL)
     min_count: int = setting(5, "ignore words seen fewer times than this", lo=1, hi=1000)
-    dim: int = setting(100, "dimensions of each word vector", lo=8, hi=300)
-    window: int = setting(5, "largest distance between a word and a context word", lo=1, hi=20)
-    negative: int = setting(5, "noise words drawn per true (word, context) pair", lo=1, hi=30)
+    dim: int = setting(100, "dimensions of each word vector", lo=8, hi=300, cost=COSTS_MORE)
+    window: int = setting(5, "largest distance between a word and a context word", lo=1, hi=20,
+                          cost=COSTS_MORE)
+    negative: int = setting(5, "noise words drawn per true (word, context) pair", lo=1, hi=30,
+                            cost=COSTS_MORE)
     sample: float = setting(1e-3, "subsampling threshold: frequent words are dropped at random "
                             "(0 = keep all)", lo=0.0, hi=0.1)
-    epochs: int = setting(5, "passes over the corpus", lo=1, hi=100)
+    epochs: int = setting(5, "passes over the corpus", lo=1, hi=100, cost=COSTS_MORE)
     alpha: float = setting(0.025, "starting learning rate, decayed linearly to 0.0001",
                            lo=1e-4, hi=1.0)
     batch_size: int = setting(1024, "(word, context) pairs per step of the PyTorch variant",
                               lo=16, hi=65536)
     workers: int = setting(1, "gensim worker threads (1 = reproducible)", lo=1, hi=16)
     map_words: int = setting(300, "most frequent content words placed on the 2-D map",
-                             lo=20, hi=2000)
+                             lo=20, hi=2000, cost=COSTS_MORE)
 
 
 # ---- vocabulary and corpus as tensors ---------------------------------------------------

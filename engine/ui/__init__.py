@@ -22,8 +22,9 @@ from engine.data import DataMissing
 from engine.jobs import JobManager, ProcessExecutor
 from engine.markup import capped, escape_markdown  # noqa: F401 (for pages: user text in Markdown)
 from engine.public import Policy
-from engine.store import Store, StoreError, target_of
+from engine.store import QueueFull, Store, StoreError, target_of
 from engine.ui import lang as visitor_lang
+from engine.ui import visitor as visitor_id
 
 LIVE = ("queued", "running")
 # Streamlit's Material icons: Debian's chromium draws status emoji as empty boxes
@@ -338,9 +339,20 @@ def policy() -> Policy:
         st.stop()
 
 
+def visitor() -> str:
+    """This visitor's key, the same after a reload (engine/ui/visitor.py)."""
+    return visitor_id.current()
+
+
 def my_runs() -> set[str]:
-    """Ids of the runs this browser session queued (public mode lets it act on those only)."""
-    return st.session_state.setdefault("my_runs", set())
+    """Ids of the runs this visitor queued, across reloads (public mode lets them act on
+    those only)."""
+    return store().requested_by(visitor())
+
+
+def mine(run_id: str) -> bool:
+    """May this visitor cancel, re-run or delete this run? (Anyone, outside public mode.)"""
+    return not policy().public or run_id in my_runs() or target_of(run_id) in my_runs()
 
 
 def refused(specs: list[RunSpec], force: bool = False) -> str | None:
@@ -353,8 +365,10 @@ def refused(specs: list[RunSpec], force: bool = False) -> str | None:
            for s in specs]
     everyone = [r["id"] for r in store().list_runs(status="running")
                 + store().list_runs(status="queued")]
-    mine = sum(target_of(i) in my_runs() for i in everyone)
-    return rules.refuse_training(specs, new, mine, len(everyone), language())
+    asked = my_runs()
+    mine_live = sum(i in asked for i in everyone)
+    return rules.refuse_training(specs, new, [registry.card(s.algorithm) for s in specs],
+                                 mine_live, len(everyone), language())
 
 
 def served_notice(card: Card, specs: list[RunSpec]) -> None:
@@ -379,18 +393,24 @@ def served_notice(card: Card, specs: list[RunSpec]) -> None:
 
 def submit(specs: list[RunSpec], force: bool = False) -> bool:
     """Queue the specs (or serve them from the store) and remember which were cached.
-    In public mode a refused request shows its one line and queues nothing (False)."""
+    In public mode a refused request shows its one line and queues nothing (False): the
+    limits are checked again in the transaction that queues, so simultaneous clicks from
+    several visitors never pass them together."""
     if (why := refused(specs, force)) is not None:
         st.error(why)
         return False
     cached = st.session_state.setdefault("cached_runs", set())
+    rules = policy()
     for spec in specs:
-        result = manager().submit(spec, force=force)
+        try:
+            result = manager().submit(spec, force=force, visitor=visitor(), limit=rules.limit)
+        except QueueFull as full:
+            st.error(rules.refuse_queue(full, language()))
+            return False
         if result.cached:
             cached.add(result.run_id)
         else:
             cached.discard(result.run_id)
-            my_runs().add(result.run_id)
     return True
 
 
@@ -432,7 +452,7 @@ def _status_line(run: dict) -> None:
         text = tr("ui.live_line", icon=icon, variant=variant, status=status_name(status),
                   note=i18n.note(run["note"], language()), seconds=f"{elapsed:.0f}")
         left.progress(float(run["progress"] or 0.0), text=text)
-        if (not policy().public or target_of(run["id"]) in my_runs()) and right.button(
+        if mine(run["id"]) and right.button(
                 tr("ui.cancel"), key=f"cancel:{run['id']}"):
             manager().cancel(run["id"])
             st.rerun(scope="fragment")
@@ -711,7 +731,7 @@ def jobs_sidebar(place) -> None:
             if ended < len(batch["ids"]):
                 if st.button(tr("ui.cancel_train_all"), key="batch:cancel"):
                     for run_id, row in rows.items():
-                        if row["status"] in LIVE:
+                        if row["status"] in LIVE and mine(run_id):
                             manager().cancel(run_id)
                     st.rerun(scope="fragment")
             elif st.button(tr("ui.clear"), key="batch:clear"):
@@ -736,7 +756,9 @@ def apply_action(manager: JobManager, action: str, runs: list[dict],
     shipped = [r for r in fits if r.get("shipped") is not None and action == "delete"]
     fits = [r for r in fits if r not in shipped]
     rules = policy()
-    why = rules.refuse_action(action, [target_of(r["id"]) for r in fits], my_runs(), lang)
+    asked = my_runs()
+    why = rules.refuse_action(action, [r["id"] for r in fits],
+                              asked | {target_of(i) for i in asked}, lang)
     if why is None and action in ("rerun", "requeue"):
         why = refused([RunSpec(**r["spec"]) for r in fits], force=True)
     if why is not None:
@@ -755,11 +777,14 @@ def apply_action(manager: JobManager, action: str, runs: list[dict],
             attempt = run["id"] != target_of(run["id"])  # a failed recompute of a finished run
             try:
                 submitted = manager.submit(RunSpec(**run["spec"]),
-                                           force=action == "rerun" or attempt)
+                                           force=action == "rerun" or attempt,
+                                           visitor=visitor(), limit=rules.limit)
             except ConfigError as error:
                 problems.append(f"{compare.run_label(run, lang)}: {error.text(lang)}")
                 continue
-            my_runs().add(submitted.run_id)
+            except QueueFull as full:
+                problems.append(rules.refuse_queue(full, lang))
+                break
             if submitted.run_id != target_of(run["id"]):
                 problems.append(i18n.t("runs.requeued_as", lang, run=compare.run_label(run, lang),
                                        run_id=submitted.run_id))
