@@ -126,7 +126,9 @@ else:
     metric = left.selectbox(tr("compare.metric"), keys, key="compare:metric", persist_state=KEEP)
     x_axis = right.radio(tr("ui.x_axis"), compare.X_AXES, horizontal=True, key="compare:x",
                          persist_state=KEEP, format_func=ui.axis_name)
-    curves = plots.curves(history, metric, x=x_axis, lang=lang)
+    weight, log_y = ui.curve_controls("compare", persist_state=KEEP)
+    curves = plots.curves(plots.smoothed(history, weight), metric, x=x_axis, log_y=log_y,
+                          lang=lang)
     figures[tr("compare.curves")] = (f"curves-{metric.replace('/', '_')}.html", curves)
     st.plotly_chart(curves, width="stretch", key="compare:curves")
 

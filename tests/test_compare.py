@@ -203,3 +203,18 @@ def test_eleven_gradient_series_get_eleven_colours():
     rows = [(step, 0.1 * step, f"grad/layer{i}", 0.5) for step in (1, 2) for i in range(11)]
     fig = plots.grouped_curves(plots.history_frame(rows, "deep"), "grad/", "gradients")
     assert len({trace.line.color for trace in fig.data}) == 11  # layer 1 and 11 shared one
+
+
+def test_smoothing_is_a_debiased_moving_average_per_run_and_metric():
+    import pandas as pd
+
+    from engine import plots
+
+    frame = pd.DataFrame({"step": [1, 2, 3, 1, 2], "seconds": 0.0, "key": "val/loss",
+                          "value": [1.0, 3.0, 5.0, 10.0, 10.0], "run": list("xxxyy"),
+                          "reference": False})
+    out = plots.smoothed(frame, 0.5)
+    x = out[out["run"] == "x"].sort_values("step")["value"].tolist()
+    assert x == pytest.approx([1.0, 7 / 3, 27 / 7])  # the first point is not pulled to 0
+    assert out[out["run"] == "y"]["value"].tolist() == [10.0, 10.0]  # runs never mix
+    assert plots.smoothed(frame, 0.0) is frame and frame["value"].tolist()[1] == 3.0

@@ -25,11 +25,12 @@ def history_frame(rows: list[tuple[int, float, str, float]], label: str,
 
 
 def curves(history: pd.DataFrame, metric: str, x: str = "step", title: str | None = None,
-           log_y: bool = False, lang: str = "en") -> go.Figure:
-    """One line per run of `metric` against step or wall-clock seconds."""
+           log_y: bool = False, lang: str = "en", y_title: str | None = None) -> go.Figure:
+    """One line per run of `metric` against step or wall-clock seconds (the y axis is
+    named y_title, else the title)."""
     data = history[history["key"] == metric]
     fig = px.line(data, x=x, y="value", color="run", log_y=log_y, template=TEMPLATE,
-                  title=title or metric, labels={"value": title or metric,
+                  title=title or metric, labels={"value": y_title or title or metric,
                                                  "seconds": t("plot.seconds", lang),
                                                  "step": t("plot.step", lang)})
     fig.update_layout(height=340, margin=dict(l=10, r=10, t=40, b=10), legend_title_text="")
@@ -40,6 +41,25 @@ def curves(history: pd.DataFrame, metric: str, x: str = "step", title: str | Non
         if trace.name in references:
             trace.update(line_dash="dot")
     return fig
+
+
+def smoothed(history: pd.DataFrame, weight: float) -> pd.DataFrame:
+    """Each run's and key's values as an exponential moving average in step order, weight
+    in [0, 1) (0: unchanged), debiased so the first points are not pulled towards 0 (the
+    smoothing TensorBoard's slider applies). Returns a copy; the raw values stay intact."""
+    if weight <= 0 or history.empty:
+        return history
+    out = history.sort_values("step", kind="stable").copy()
+
+    def average(values: pd.Series) -> pd.Series:
+        mean, result = 0.0, []
+        for i, value in enumerate(values, start=1):
+            mean = weight * mean + (1 - weight) * value
+            result.append(mean / (1 - weight ** i))  # the weight the points so far carry
+        return pd.Series(result, index=values.index)
+
+    out["value"] = out.groupby(["run", "key"], sort=False)["value"].transform(average)
+    return out
 
 
 def metric_grid(history: pd.DataFrame, metrics: list[str], x: str = "step") -> list[go.Figure]:

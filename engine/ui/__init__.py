@@ -435,6 +435,9 @@ def run_panel(card: Card, specs: list[RunSpec]) -> list[dict]:
                 st.caption(tr("ui.not_trained", variant=spec.variant))
                 continue
             _status_line(run)
+        running = [r for r in now.values() if r["status"] == "running"]
+        if running:
+            live_curve(card, running)
         still = any(r["status"] in LIVE for r in now.values())
         if pending and not still:
             st.rerun()  # everything ended: redraw the whole page with the results
@@ -565,12 +568,45 @@ def comparison(card: Card, runs: list[dict], curve_metrics: tuple[str, ...] = ()
                               if lang != i18n.ENGLISH else m)
     x_axis = right.radio(tr("ui.x_axis"), ["step", "seconds"], horizontal=True,
                          key=f"{card.key}:x", format_func=axis_name)
+    weight, log_y = curve_controls(card.key)
+    frame = plots.smoothed(frame, weight)
     columns = st.columns(2)
     for i, metric in enumerate(chosen):
         title = i18n.metric_label(card, metric, lang) if lang != i18n.ENGLISH else metric
         columns[i % 2].plotly_chart(plots.curves(frame, metric, x=x_axis, title=title,
-                                                 lang=lang), width="stretch",
+                                                 log_y=log_y, lang=lang), width="stretch",
                                     key=f"{card.key}:curve:{metric}")
+
+
+def curve_controls(prefix: str, **keep) -> tuple[float, bool]:
+    """The smoothing slider and the log-y toggle over a set of curves: (weight, log_y).
+    keep: passed to both widgets (Compare keeps them across its reruns)."""
+    left, right = st.columns([3, 1])
+    weight = left.slider(tr("ui.smoothing"), 0.0, 0.95, 0.0, 0.05, key=f"{prefix}:smoothing",
+                         help=tr("ui.smoothing_help"), **keep)
+    log_y = right.toggle(tr("ui.log_y"), key=f"{prefix}:log_y", **keep)
+    return weight, log_y
+
+
+def live_curve(card: Card, running: list[dict]) -> None:
+    """The curve of the runs training now, growing as their points arrive (drawn by the
+    run panel's fragment, every second): the card's headline if they report it as they
+    go, else the first evaluation, validation or training loss they do report."""
+    lang = language()
+    frame = pd.concat([plots.history_frame(store().history(r["id"]), r["variant"])
+                       for r in running])
+    keys = set(frame["key"])
+    preferred = (card.headline, card.headline.replace("test/", "val/"), "eval/mean_return",
+                 "val/loss", "val/acc", *sorted(k for k in keys if k.startswith("eval/")),
+                 "train/loss", *sorted(keys))
+    metric = next((k for k in preferred if k in keys), None)
+    if metric is None:
+        st.caption(tr("ui.live_waiting"))
+        return
+    label = i18n.metric_label(card, metric, lang) if lang != i18n.ENGLISH else metric
+    st.plotly_chart(plots.curves(frame, metric, title=tr("ui.live_curve", metric=label),
+                                 y_title=label, lang=lang),
+                    width="stretch", key=f"{card.key}:live_curve")
 
 
 def table_columns(card: Card, table: pd.DataFrame) -> dict:
