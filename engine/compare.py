@@ -109,6 +109,24 @@ def headline(run: dict) -> tuple[str, float] | None:
     return card.headline, run["metrics"][card.headline]
 
 
+# What a card's "How it works" text claims, as the measure that must hold for a run to show
+# it: (metric, +1: at least / -1: at most, bound). The GAN text says a GAN may collapse and
+# the histogram shows it; the diffusion text promises every class kept and high quality.
+CLAIMS = {
+    "diffusion": (("eval/class_entropy", 1, 0.9), ("eval/fid", -1, 120.0)),
+    "gan": (("eval/class_entropy", 1, 0.9), ("eval/recall", 1, 0.3)),
+}
+
+
+def claim_shortfalls(run: dict) -> list[tuple[str, float, int, float]]:
+    """(metric, value, direction, bound) for each claim of its card's text that this run's
+    metrics do not hold (none for a card without claims, or a metric the run lacks)."""
+    metrics = run.get("metrics") or {}
+    return [(key, metrics[key], direction, bound)
+            for key, direction, bound in CLAIMS.get(run["algorithm"], ())
+            if key in metrics and (metrics[key] - bound) * direction < 0]
+
+
 def first_line(error: str | None) -> str:
     return (error or "").strip().split("\n")[0]
 

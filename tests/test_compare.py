@@ -218,3 +218,13 @@ def test_smoothing_is_a_debiased_moving_average_per_run_and_metric():
     assert x == pytest.approx([1.0, 7 / 3, 27 / 7])  # the first point is not pulled to 0
     assert out[out["run"] == "y"]["value"].tolist() == [10.0, 10.0]  # runs never mix
     assert plots.smoothed(frame, 0.0) is frame and frame["value"].tolist()[1] == 3.0
+
+
+def test_claim_shortfalls_name_each_measure_a_run_misses():
+    run = {"algorithm": "gan", "metrics": {"eval/class_entropy": 0.78, "eval/recall": 0.0,
+                                           "eval/fid": 624.0}}
+    assert compare.claim_shortfalls(run) == [("eval/class_entropy", 0.78, 1, 0.9),
+                                             ("eval/recall", 0.0, 1, 0.3)]
+    good = {"algorithm": "diffusion", "metrics": {"eval/class_entropy": 0.99, "eval/fid": 69.0}}
+    assert compare.claim_shortfalls(good) == []
+    assert compare.claim_shortfalls({"algorithm": "dnn", "metrics": {"test/acc": 0.1}}) == []

@@ -518,6 +518,31 @@ def smoke_test_note(card: Card, runs: list[dict]) -> None:
             icon=":material/science:")
 
 
+def claims_note(card: Card, runs: list[dict], references: list[dict]) -> None:
+    """Beside runs (the visitor's and the shipped full references) that do not show what
+    the card's text claims (every class kept, high sample quality, no collapse): say which
+    measure falls short, and which shipped full run shows the claim, so the text never
+    stands above pictures that contradict it."""
+    lang = language()
+    short = [(run, compare.claim_shortfalls(run)) for run in runs + references]
+    lines = [tr("ui.claim_run", run=f"{run['variant']} ({i18n.preset_name(run['spec']['preset'], lang)})",
+                measures=", ".join(tr("ui.claim_measure", metric=i18n.metric_label(card, key, lang),
+                                      value=compare.format_metric(key, value),
+                                      bound=tr("ui.claim_at_least" if direction > 0
+                                               else "ui.claim_at_most",
+                                               bound=compare.format_metric(key, bound)))
+                                   for key, value, direction, bound in found))
+             for run, found in short if found]
+    if not lines:
+        return
+    holding = [r for r in references if not compare.claim_shortfalls(r)]
+    where = (tr("ui.claim_reference", runs=", ".join(
+        f"{r['variant']} ({i18n.preset_name('full', lang)})" for r in holding))
+        if holding else tr("ui.claim_none"))
+    st.warning(tr("ui.claims") + "\n\n" + "\n".join(f"- {line}" for line in lines)
+               + "\n\n" + where, icon=":material/rule:")
+
+
 def references(card: Card, runs: list[dict]) -> list[dict]:
     """The shipped full run of each variant shown, on the same data (and task), unless a full
     run of that variant is shown already: what more training buys, beside the visitor's."""
@@ -545,6 +570,7 @@ def comparison(card: Card, runs: list[dict], curve_metrics: tuple[str, ...] = ()
     st.subheader(tr("ui.side_by_side"))
     smoke_test_note(card, runs)
     shipped_refs = references(card, runs)
+    claims_note(card, runs, shipped_refs)
     runs = runs + shipped_refs
     table = metrics_table(card, runs)
     best = table[card.headline].max() if card.higher_is_better else table[card.headline].min()
