@@ -432,7 +432,9 @@ CARD = Card(
     presets={
         "quick": {"train_steps": 20, "batch_size": 16, "width": 8, "timesteps": 50,
                   "ddim_steps": 5, "fid_n": 100},
-        "standard": {},
+        # more, smaller steps at a higher rate in the same time: DDPM-linear FID 185 against
+        # 304 with the defaults (1,500 x 64 at 1e-3), 207 s against 204 s of training
+        "standard": {"train_steps": 6000, "batch_size": 16, "lr": 3e-3},
         "full": {"train_steps": 8000, "batch_size": 128, "timesteps": 500, "ddim_steps": 50,
                  "fid_n": 2000},
     },
