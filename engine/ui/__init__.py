@@ -345,14 +345,15 @@ def visitor() -> str:
 
 
 def my_runs() -> set[str]:
-    """Ids of the runs this visitor queued, across reloads (public mode lets them act on
-    those only)."""
-    return store().requested_by(visitor())
+    """Ids of the runs this visitor queued, across reloads, with the run ids their
+    recompute attempts serve (public mode lets them act on those only). One store read."""
+    asked = store().requested_by(visitor())
+    return asked | {target_of(i) for i in asked}
 
 
 def mine(run_id: str) -> bool:
     """May this visitor cancel, re-run or delete this run? (Anyone, outside public mode.)"""
-    return not policy().public or run_id in my_runs() or target_of(run_id) in my_runs()
+    return not policy().public or run_id in my_runs()
 
 
 def refused(specs: list[RunSpec], force: bool = False) -> str | None:
@@ -366,7 +367,7 @@ def refused(specs: list[RunSpec], force: bool = False) -> str | None:
     everyone = [r["id"] for r in store().list_runs(status="running")
                 + store().list_runs(status="queued")]
     asked = my_runs()
-    mine_live = sum(i in asked for i in everyone)
+    mine_live = sum(i in asked for i in everyone)  # a live id is the work row's own
     return rules.refuse_training(specs, new, [registry.card(s.algorithm) for s in specs],
                                  mine_live, len(everyone), language())
 
@@ -400,10 +401,10 @@ def submit(specs: list[RunSpec], force: bool = False) -> bool:
         st.error(why)
         return False
     cached = st.session_state.setdefault("cached_runs", set())
-    rules = policy()
+    rules, who = policy(), visitor()
     for spec in specs:
         try:
-            result = manager().submit(spec, force=force, visitor=visitor(), limit=rules.limit)
+            result = manager().submit(spec, force=force, visitor=who, limit=rules.limit)
         except QueueFull as full:
             st.error(rules.refuse_queue(full, language()))
             return False
@@ -733,7 +734,7 @@ def train_all(preset: str) -> list[str]:
     """Queue every variant of every algorithm at a preset's defaults, the longest first."""
     specs = shipped.longest_first([registry.build_spec(key, variant, preset) for key in
                                    registry.KEYS for variant in registry.card(key).variants],
-                                  settings.REPO_RESULTS)  # two jobs at once end soonest so
+                                  settings.REPO_RESULTS)
     ids = [registry.run_id(s) for s in specs]
     if not submit(specs):
         return []
@@ -818,9 +819,7 @@ def apply_action(manager: JobManager, action: str, runs: list[dict],
     shipped = [r for r in fits if r.get("shipped") is not None and action == "delete"]
     fits = [r for r in fits if r not in shipped]
     rules = policy()
-    asked = my_runs()
-    why = rules.refuse_action(action, [r["id"] for r in fits],
-                              asked | {target_of(i) for i in asked}, lang)
+    why = rules.refuse_action(action, [r["id"] for r in fits], my_runs(), lang)
     if why is None and action in ("rerun", "requeue"):
         why = refused([RunSpec(**r["spec"]) for r in fits], force=True)
     if why is not None:
