@@ -1,6 +1,6 @@
 """The ten algorithm cards. Each algorithm module `engine/algorithms/<key>.py` declares
-one `CARD` (a `engine.core.Card`); this file imports the ten modules, fixes the keys and
-the families and turns requests into RunSpecs."""
+one `CARD` (a `engine.core.Card`); this file imports the ten modules, checks them against
+the keys and families of engine.names and turns requests into RunSpecs."""
 from __future__ import annotations
 
 from dataclasses import asdict
@@ -19,18 +19,12 @@ from engine.algorithms import (
     word2vec,
 )
 from engine.core import Card, ConfigError, RunSpec, make_config
+from engine.names import FAMILIES, KEYS, PRESETS  # noqa: F401 (registry.PRESETS: for the pages)
 
 CARDS: dict[str, Card] = {module.CARD.key: module.CARD for module in (
     dnn, cnn, resnet, lstm, word2vec, transformer, gan, diffusion, gnn, dqn)}
-KEYS = tuple(CARDS)  # dnn cnn resnet lstm word2vec transformer gan diffusion gnn dqn
-FAMILIES = {
-    "Vision": ("dnn", "cnn", "resnet"),
-    "Sequences": ("lstm", "transformer", "word2vec"),
-    "Generative": ("gan", "diffusion"),
-    "Graphs": ("gnn",),
-    "Control": ("dqn",),
-}
-PRESETS = ("quick", "standard", "full")
+if tuple(CARDS) != KEYS or any(key not in FAMILIES.get(c.family, ()) for key, c in CARDS.items()):
+    raise ImportError("engine.names lists other keys or families than the algorithm modules' cards")
 
 
 SEED_MAX = 2**31 - 1  # the largest seed a spec takes (torch and numpy accept 32-bit seeds)
