@@ -21,6 +21,17 @@ from engine.store import Store, StoreError
 from engine.terminal import OneLineParser, Progress, parse_sets
 
 
+def cli_lang() -> str:
+    """TOP10_LANG for the CLI's messages: English unless set to zh (or a zh locale name)."""
+    raw = os.environ.get("TOP10_LANG", "").strip()
+    if not raw:
+        return i18n.ENGLISH
+    lang = i18n.match(raw)
+    if lang is None:
+        raise ConfigError("error.lang_env", value=repr(raw), langs=" or ".join(i18n.LANGS))
+    return lang
+
+
 def run_record(store: Store, run_id: str, cached: bool, work_id: str | None = None) -> dict:
     """What --json prints for a run. When a recompute attempt (work_id) did not finish,
     its status and error are shown: the finished result it would have replaced stays."""
@@ -306,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
                 "export": command_export, "worker": command_worker}
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     try:
-        lang = i18n.cli_lang()  # TOP10_LANG: the language of the one-line errors
+        lang = cli_lang()  # TOP10_LANG: the language of the one-line errors
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -18,6 +18,7 @@ import pandas as pd
 
 from engine import i18n, registry
 from engine.core import Card, ConfigError
+from engine.i18n import card_text
 from engine.plots import history_frame
 
 X_AXES = ("step", "seconds")
@@ -42,7 +43,7 @@ def metric_label(card: Card | None, key: str) -> str:
         return card.metric_labels[key]
     if key in LABELS or card is None:
         return LABELS.get(key, key)
-    return i18n.metric_label(card, key, i18n.ENGLISH)
+    return card_text.metric_label(card, key, i18n.ENGLISH)
 
 
 def is_share(key: str) -> bool:

@@ -2,7 +2,9 @@
 
 An algorithm module declares a frozen dataclass `Config` whose fields are made with
 `setting(...)` (a default, a one-line help text and a range or a list of choices), and
-a `run(spec, report) -> RunResult`. Everything here is plain Python: no torch, no Streamlit.
+a `run(spec, report) -> RunResult`. Everything here is plain Python: no torch, no Streamlit,
+and of engine only the catalogues' lookup (engine.i18n), so an error or a spec can be made
+without loading a card.
 """
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
+
+from engine import i18n  # the catalogues' lookup: it imports nothing from engine
 
 
 class ConfigError(ValueError):
@@ -27,8 +31,6 @@ class ConfigError(ValueError):
         super().__init__(self.text("en"))
 
     def text(self, lang: str) -> str:
-        from engine import i18n  # engine.i18n imports this module
-
         fields = {name: value.text(lang) if isinstance(value, ConfigError) else value
                   for name, value in self.fields.items()}  # a nested reason, same language
         return i18n.t(self.key, lang, **fields)

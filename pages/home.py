@@ -3,6 +3,7 @@ import pandas as pd
 import streamlit as st
 
 from engine import compare, i18n, plots, registry, ui
+from engine.i18n import card_text
 
 ui.through_navigation()
 lang, tr = ui.language(), ui.tr
@@ -39,15 +40,15 @@ for family, keys in registry.FAMILIES.items():
     for i, key in enumerate(keys):
         card = registry.card(key)
         best = best_run(card, by_algorithm.get(key, []))
-        title = i18n.title(card, lang)
+        title = card_text.title(card, lang)
         with columns[i % 3].container(border=True):
             st.markdown(f"**{title}**")
-            st.caption(tr("home.card_caption", summary=i18n.summary(card, lang),
+            st.caption(tr("home.card_caption", summary=card_text.summary(card, lang),
                           data=card.default_config()[card.data_field]))
             if best is None:
                 st.caption(tr("home.not_trained"))
             else:
-                st.metric(tr("home.best", label=i18n.headline_label(card, lang)),
+                st.metric(tr("home.best", label=card_text.headline_label(card, lang)),
                           compare.format_metric(card.headline, best["metrics"][card.headline]),
                           help=tr("home.best_help", variant=best["variant"],
                                   preset=i18n.preset_name(best["spec"]["preset"], lang)))

@@ -8,6 +8,7 @@ import streamlit as st
 
 from engine import i18n, registry, sweep, ui
 from engine.core import ConfigError
+from engine.i18n import card_text
 from engine.plots import sweeps as sweep_plots
 
 KEEP = "session"
@@ -33,13 +34,13 @@ if plan and plan.algorithm in keys:  # the link's choice becomes the widgets' st
     st.session_state.setdefault("sweep:algorithm", plan.algorithm)
 left, middle, right = st.columns(3)
 algorithm = left.selectbox(tr("col.algorithm"), keys, key="sweep:algorithm", persist_state=KEEP,
-                           format_func=lambda k: i18n.title(registry.card(k), lang))
+                           format_func=lambda k: card_text.title(registry.card(k), lang))
 card = registry.card(algorithm)
 from_link = plan if plan and plan.algorithm == algorithm else None
 variants = list(card.variants)
 variant = middle.selectbox(tr("page.variant"), variants, key=f"sweep:{algorithm}:variant",
                            index=variants.index(from_link.variant) if from_link else 0,
-                           format_func=lambda v: f"{v}: {i18n.variant_text(card, v, lang)}")
+                           format_func=lambda v: f"{v}: {card_text.variant_text(card, v, lang)}")
 presets = list(card.presets)
 preset = right.segmented_control(
     tr("ui.preset"), presets, key=f"sweep:{algorithm}:preset", required=True,
@@ -62,7 +63,7 @@ with st.form(f"sweep:{algorithm}:form"):
                             key=f"sweep:{algorithm}:fields",
                             placeholder=tr("ui.choose_options"), help=tr("sweeps.to_vary_help"),
                             format_func=lambda name: name if lang == i18n.ENGLISH else
-                            f"{i18n.setting_label(card, name, lang)} ({name})")
+                            f"{card_text.setting_label(card, name, lang)} ({name})")
     values = {}
     columns = st.columns(3)
     for i, name in enumerate(chosen):
@@ -71,7 +72,7 @@ with st.form(f"sweep:{algorithm}:form"):
         values[name] = columns[i % 3].text_input(
             tr("sweeps.values", name=name), text, key=f"sweep:{algorithm}:values:{name}",
             help=tr("sweeps.values_help", allowed=allowed(name),
-                    help=i18n.setting_help(card, name, lang)))
+                    help=card_text.setting_help(card, name, lang)))
     seeds = st.text_input(tr("sweeps.seeds"),
                           sweep.format_seeds(from_link.seeds) if from_link else "0-1",
                           key=f"sweep:{algorithm}:seeds", help=tr("sweeps.seeds_help"))
@@ -130,7 +131,7 @@ shown = table.copy()
 shown.insert(len(plan.grid), tr("sweeps.mean_std_column", metric=plan_card.headline), [
     tr("sweeps.pending") if m != m else (f"{m:.4f}" if s != s else f"{m:.4f} ± {s:.4f}")
     for m, s in zip(table["mean"], table["std"])])
-st.subheader(tr("sweeps.over_seeds", label=i18n.headline_label(plan_card, lang),
+st.subheader(tr("sweeps.over_seeds", label=card_text.headline_label(plan_card, lang),
                 seeds=sweep.format_seeds(plan.seeds)))
 st.dataframe(ui.headers(shown.drop(columns=["mean", "std"])), hide_index=True, width="stretch")
 if best is not None:

@@ -2,7 +2,8 @@
 import pandas as pd
 import streamlit as st
 
-from engine import i18n, registry, ui
+from engine import registry, ui
+from engine.i18n import card_text
 from engine.inspect import words
 from engine.plots import words as word_plots
 
@@ -19,7 +20,7 @@ done = [r.run for r in restored]
 
 if found:
     st.subheader(tr("page.word2vec.chance"))
-    bars = [{"variant": r["variant"], "metric": i18n.metric_label(card, key, lang),
+    bars = [{"variant": r["variant"], "metric": card_text.metric_label(card, key, lang),
              "trained": r["metrics"][key], "random": r["metrics"][f"{key}_random"]}
             for r in done for key in ("eval/wordsim353", "eval/analogy")]
     st.plotly_chart(word_plots.against_random(bars, lang), width="stretch", key="word2vec:random")

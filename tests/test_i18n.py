@@ -10,7 +10,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from engine import i18n, registry
+from engine.cli import cli_lang
 from engine.core import ConfigError
+from engine.i18n import audit, card_text
 
 CJK = re.compile(r"[\u4e00-\u9fff]")  # a Chinese character
 
@@ -20,74 +22,74 @@ def _listed(keys: list[str]) -> str:
 
 
 def test_zh_has_every_key_the_code_asks_for():
-    missing = i18n.missing_keys("zh")
+    missing = audit.missing_keys("zh")
     assert not missing, "no Chinese for " + _listed(missing)
 
 
 def test_zh_has_no_stale_keys():
-    stale = i18n.stale_keys("zh")
+    stale = audit.stale_keys("zh")
     assert not stale, "zh.toml holds keys nothing asks for: " + _listed(stale)
 
 
 def test_chinese_was_written_from_the_current_english():
-    changed = i18n.changed_keys()
+    changed = audit.changed_keys()
     assert not changed, ("English changed since its Chinese was written; update zh.toml, then "
                          "run `python -m engine.i18n stamp`: " + _listed(changed))
 
 
 def test_fields_match_english():
-    assert i18n.placeholder_mismatches("zh") == []
+    assert audit.placeholder_mismatches("zh") == []
 
 
 def test_zh_strings_differ_from_english():
     """A string copied over in English would pass the key checks. Only names stay the same."""
     same_in_both = {"card.gan.metric.eval/fid", "card.diffusion.metric.eval/fid",
                     "card.gan.setting.beta1.label"}
-    english = i18n.english_strings()
+    english = audit.english_strings()
     copied = sorted(key for key, text in i18n.catalogue("zh").items()
                     if text == english[key] and key not in same_in_both)
     assert not copied, "not translated: " + _listed(copied)
 
 
 def test_every_declared_metric_has_a_label_in_both_languages():
-    for card in i18n.all_cards():
+    for card in audit.all_cards():
         for metric in card.metrics:
             for lang in i18n.LANGS:
-                assert i18n.metric_label(card, metric, lang) != metric, (card.key, metric, lang)
+                assert card_text.metric_label(card, metric, lang) != metric, (card.key, metric, lang)
 
 
 def test_a_string_added_in_english_only_is_named(monkeypatch):
     monkeypatch.setitem(i18n.catalogue("en"), "ui.brand_new", "Brand new")
-    assert i18n.missing_keys("zh") == ["ui.brand_new"]
+    assert audit.missing_keys("zh") == ["ui.brand_new"]
     dnn = registry.card("dnn")
     grown = dataclasses.replace(dnn, variants={**dnn.variants, "wide": "one very wide layer"})
-    assert i18n.missing_keys("zh", [grown]) == ["card.dnn.variant.wide", "ui.brand_new"]
+    assert audit.missing_keys("zh", [grown]) == ["card.dnn.variant.wide", "ui.brand_new"]
 
 
 def test_an_edited_english_string_is_named():
     dnn = registry.card("dnn")
     edited = dataclasses.replace(dnn, summary=dnn.summary + " Now with more layers.")
-    assert i18n.changed_keys([edited]) == ["card.dnn.summary"]
+    assert audit.changed_keys([edited]) == ["card.dnn.summary"]
 
 
 def test_a_renamed_field_leaves_a_stale_key():
     dnn = registry.card("dnn")
     fewer = dataclasses.replace(dnn, variants={"mlp": dnn.variants["mlp"]})
-    stale = i18n.stale_keys("zh", [fewer, *[c for c in i18n.all_cards() if c.key != "dnn"]])
+    stale = audit.stale_keys("zh", [fewer, *[c for c in audit.all_cards() if c.key != "dnn"]])
     assert stale == ["card.dnn.variant.deep", "card.dnn.variant.logreg"]
 
 
 def test_lookups_fall_back_to_english_and_are_recorded(monkeypatch):
     i18n.reset_fallbacks()
     dnn = registry.card("dnn")
-    assert i18n.summary(dnn, "zh") != dnn.summary
-    assert i18n.summary(dnn, "en") == dnn.summary
+    assert card_text.summary(dnn, "zh") != dnn.summary
+    assert card_text.summary(dnn, "en") == dnn.summary
     assert i18n.t("ui.language", "zh") == "语言"
     assert i18n.fallbacks() == set()
 
     monkeypatch.delitem(i18n.catalogue("zh"), "card.dnn.summary")
     monkeypatch.delitem(i18n.catalogue("zh"), "ui.language")
-    assert i18n.summary(dnn, "zh") == dnn.summary
+    assert card_text.summary(dnn, "zh") == dnn.summary
     assert i18n.t("ui.language", "zh") == "Language"
     assert i18n.t("ui.no_such_key", "zh") == "ui.no_such_key"
     assert i18n.fallbacks() == {("zh", "card.dnn.summary"), ("zh", "ui.language"),
@@ -104,22 +106,22 @@ def test_t_fills_fields(monkeypatch):
 
 def test_card_helpers_give_chinese():
     gan = registry.card("gan")
-    assert i18n.title(gan, "zh") == "GAN（生成对抗网络）"
-    assert i18n.setting_label(gan, "z_dim", "en") == "z_dim"
-    assert CJK.search(i18n.setting_label(gan, "z_dim", "zh"))
-    assert CJK.search(i18n.setting_help(gan, "ema", "zh"))
-    assert list(i18n.variants(gan, "zh")) == list(gan.variants)
-    assert i18n.metric_label(gan, "eval/confidence", "zh") == "平均置信度"
-    assert i18n.metric_label(gan, "test/acc", "zh") == "测试准确率"  # shared label
-    assert i18n.metric_label(gan, "no/such", "zh") == "no/such"  # identifiers stay
+    assert card_text.title(gan, "zh") == "GAN（生成对抗网络）"
+    assert card_text.setting_label(gan, "z_dim", "en") == "z_dim"
+    assert CJK.search(card_text.setting_label(gan, "z_dim", "zh"))
+    assert CJK.search(card_text.setting_help(gan, "ema", "zh"))
+    assert list(card_text.variants(gan, "zh")) == list(gan.variants)
+    assert card_text.metric_label(gan, "eval/confidence", "zh") == "平均置信度"
+    assert card_text.metric_label(gan, "test/acc", "zh") == "测试准确率"  # shared label
+    assert card_text.metric_label(gan, "no/such", "zh") == "no/such"  # identifiers stay
     assert i18n.family_name("Vision", "zh") == "视觉"
     assert i18n.preset_name("quick", "zh") == "快速"
-    assert i18n.explanation(gan, "zh").count("**") == gan.explanation.count("**")
+    assert card_text.explanation(gan, "zh").count("**") == gan.explanation.count("**")
 
 
 def test_explanations_keep_their_markdown_and_numbers():
-    for card in i18n.all_cards():
-        zh = i18n.explanation(card, "zh")
+    for card in audit.all_cards():
+        zh = card_text.explanation(card, "zh")
         assert zh.count("**") == card.explanation.count("**"), card.key
         assert sorted(re.findall(r"`[^`]+`", zh)) == sorted(re.findall(r"`[^`]+`",
                                                                       card.explanation)), card.key
@@ -136,12 +138,12 @@ def test_match(text, lang):
 
 def test_cli_language(monkeypatch):
     monkeypatch.delenv("TOP10_LANG", raising=False)
-    assert i18n.cli_lang() == "en"
+    assert cli_lang() == "en"
     monkeypatch.setenv("TOP10_LANG", "zh_CN.UTF-8")
-    assert i18n.cli_lang() == "zh"
+    assert cli_lang() == "zh"
     monkeypatch.setenv("TOP10_LANG", "fr")
     with pytest.raises(ConfigError, match=r"^TOP10_LANG='fr': use en or zh$"):
-        i18n.cli_lang()
+        cli_lang()
 
 
 def _switch_page():

@@ -5,20 +5,21 @@ from __future__ import annotations
 import sys
 
 from engine import i18n
+from engine.i18n import audit
 
 
 def main(argv: list[str]) -> int:
     if argv == ["stamp"]:
-        print(f"stamped {i18n.stamp()} keys into {i18n.SOURCES}")
+        print(f"stamped {audit.stamp()} keys into {audit.SOURCES}")
         return 0
     if argv:
         print(__doc__)
         return 2
     for lang in i18n.LANGS:
         print(f"{lang}.toml: {len(i18n.catalogue(lang))} strings")
-    problems = {"missing in zh": i18n.missing_keys("zh"), "stale in zh": i18n.stale_keys("zh"),
-                "English changed since the Chinese was written": i18n.changed_keys(),
-                "{fields} differ from English": i18n.placeholder_mismatches("zh")}
+    problems = {"missing in zh": audit.missing_keys("zh"), "stale in zh": audit.stale_keys("zh"),
+                "English changed since the Chinese was written": audit.changed_keys(),
+                "{fields} differ from English": audit.placeholder_mismatches("zh")}
     for what, keys in problems.items():
         if keys:
             print(f"{what} ({len(keys)}): " + ", ".join(keys))

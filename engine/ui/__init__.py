@@ -19,6 +19,7 @@ import streamlit as st
 from engine import compare, i18n, inspect, plots, registry, settings, shipped
 from engine.core import Card, ConfigError, RunSpec
 from engine.data import DataMissing
+from engine.i18n import card_text
 from engine.jobs import JobManager, ProcessExecutor
 from engine.markup import capped, escape_markdown  # noqa: F401 (for pages: user text in Markdown)
 from engine.public import Policy
@@ -145,11 +146,11 @@ def label(run: dict) -> str:
 def header(card: Card) -> None:
     through_navigation()
     lang = language()
-    st.title(i18n.title(card, lang))
-    st.markdown(f"*{i18n.summary(card, lang)}*")
+    st.title(card_text.title(card, lang))
+    st.markdown(f"*{card_text.summary(card, lang)}*")
     seen = st.session_state.setdefault("pages_seen", set())
     with st.expander(tr("ui.how_it_works"), expanded=card.key not in seen):  # open on a first visit
-        st.markdown(i18n.explanation(card, lang))
+        st.markdown(card_text.explanation(card, lang))
     seen.add(card.key)
     article_corrections(card)
 
@@ -169,8 +170,8 @@ def article_corrections(card: Card) -> None:
 
 def _widget(card: Card, field: dataclasses.Field, value: Any, key: str) -> Any:
     meta, lang = field.metadata, language()
-    text = i18n.setting_help(card, field.name, lang)
-    name = i18n.setting_label(card, field.name, lang)
+    text = card_text.setting_help(card, field.name, lang)
+    name = card_text.setting_label(card, field.name, lang)
     if lang == i18n.ENGLISH:
         name = name.replace("_", " ")
     if meta.get("choices"):
@@ -220,11 +221,11 @@ def _config_form(card: Card, variants: list[str] | None = None) -> list[RunSpec]
     chosen_task = {}  # {"task": ...} where a run is one of several tasks (LSTM, Transformer)
     if "task" in defaults:
         task_field = next(f for f in fields if f.name == "task")
-        task = st.segmented_control(i18n.setting_label(card, "task", lang),
+        task = st.segmented_control(card_text.setting_label(card, "task", lang),
                                     list(task_field.metadata["choices"]),
                                     default=asked["overrides"].get("task", defaults["task"]),
                                     key=f"{card.key}:task",
-                                    required=True, help=i18n.setting_help(card, "task", lang))
+                                    required=True, help=card_text.setting_help(card, "task", lang))
         chosen_task = {"task": task} if task != defaults["task"] else {}
         fields = [f for f in fields if f.name != "task" and f.metadata["task"] in (None, task)]
     with st.form(f"{card.key}:form"):
@@ -232,7 +233,7 @@ def _config_form(card: Card, variants: list[str] | None = None) -> list[RunSpec]
                                 default=[v for v in asked["variants"] or all_variants
                                          if v in all_variants],
                                 format_func=lambda v: f"{v}: "
-                                f"{i18n.variant_text(card, v, lang)}".replace("`", ""),
+                                f"{card_text.variant_text(card, v, lang)}".replace("`", ""),
                                 key=f"{card.key}:variants", placeholder=tr("ui.choose_options"))
         values = {}
         columns = st.columns(4, vertical_alignment="bottom")  # checkboxes line up with inputs
@@ -527,7 +528,7 @@ def claims_note(card: Card, runs: list[dict], references: list[dict]) -> None:
     lang = language()
     short = [(run, compare.claim_shortfalls(run)) for run in runs + references]
     lines = [tr("ui.claim_run", run=f"{run['variant']} ({i18n.preset_name(run['spec']['preset'], lang)})",
-                measures=", ".join(tr("ui.claim_measure", metric=i18n.metric_label(card, key, lang),
+                measures=", ".join(tr("ui.claim_measure", metric=card_text.metric_label(card, key, lang),
                                       value=compare.format_metric(key, value),
                                       bound=tr("ui.claim_at_least" if direction > 0
                                                else "ui.claim_at_most",
@@ -579,7 +580,7 @@ def comparison(card: Card, runs: list[dict], curve_metrics: tuple[str, ...] = ()
     st.dataframe(table.style.highlight_max(subset=[card.headline], color="#dbeafe")
                  if card.higher_is_better else table, hide_index=True, width="stretch",
                  column_config=table_columns(card, table))
-    st.caption(tr("ui.headline_caption", label=i18n.headline_label(card, lang),
+    st.caption(tr("ui.headline_caption", label=card_text.headline_label(card, lang),
                   best=compare.format_metric(card.headline, best))
                + (tr("ui.reference_caption", preset=i18n.preset_name("full", lang))
                   if shipped_refs else ""))
@@ -591,7 +592,7 @@ def comparison(card: Card, runs: list[dict], curve_metrics: tuple[str, ...] = ()
     left, right = st.columns([3, 1])
     chosen = left.multiselect(tr("ui.curves"), keys, default=wanted, key=f"{card.key}:curves",
                               placeholder=tr("ui.choose_options"),
-                              format_func=lambda m: i18n.metric_label(card, m, lang)
+                              format_func=lambda m: card_text.metric_label(card, m, lang)
                               if lang != i18n.ENGLISH else m)
     x_axis = right.radio(tr("ui.x_axis"), ["step", "seconds"], horizontal=True,
                          key=f"{card.key}:x", format_func=axis_name)
@@ -599,7 +600,7 @@ def comparison(card: Card, runs: list[dict], curve_metrics: tuple[str, ...] = ()
     frame = plots.smoothed(frame, weight)
     columns = st.columns(2)
     for i, metric in enumerate(chosen):
-        title = i18n.metric_label(card, metric, lang) if lang != i18n.ENGLISH else metric
+        title = card_text.metric_label(card, metric, lang) if lang != i18n.ENGLISH else metric
         columns[i % 2].plotly_chart(plots.curves(frame, metric, x=x_axis, title=title,
                                                  log_y=log_y, lang=lang), width="stretch",
                                     key=f"{card.key}:curve:{metric}")
@@ -630,7 +631,7 @@ def live_curve(card: Card, running: list[dict]) -> None:
     if metric is None:
         st.caption(tr("ui.live_waiting"))
         return
-    label = i18n.metric_label(card, metric, lang) if lang != i18n.ENGLISH else metric
+    label = card_text.metric_label(card, metric, lang) if lang != i18n.ENGLISH else metric
     st.plotly_chart(plots.curves(frame, metric, title=tr("ui.live_curve", metric=label),
                                  y_title=label, lang=lang),
                     width="stretch", key=f"{card.key}:live_curve")
@@ -648,7 +649,7 @@ def table_columns(card: Card, table: pd.DataFrame) -> dict:
             continue
         label = compare.metric_label(card, column) if lang == i18n.ENGLISH else \
             i18n.optional("col", column, lang) if column in compare.EXTRA else \
-            i18n.metric_label(card, column, lang)
+            card_text.metric_label(card, column, lang)
         config[column] = st.column_config.NumberColumn(label,
                                                        format=compare.number_format(column))
     return config
@@ -685,7 +686,7 @@ def navigate() -> None:
                                              default=True)]}
     for family, keys in registry.FAMILIES.items():
         sections[i18n.family_name(family, lang)] = [
-            st.Page(PAGES / f"{key}.py", title=i18n.title(registry.card(key), lang),
+            st.Page(PAGES / f"{key}.py", title=card_text.title(registry.card(key), lang),
                     url_path=key) for key in keys]
     sections[tr("nav.tools")] = [
         st.Page(PAGES / "compare.py", title=tr("nav.compare"), url_path="compare"),
