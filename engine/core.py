@@ -83,6 +83,11 @@ def shown(value: Any) -> str:
     return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 1] + "…"
 
 
+def value_text(value: Any) -> str:
+    """A setting's value as written in links, tables and axes: 0.001 -> '0.001', 64 -> '64'."""
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 def _number(name: str, value: Any, error_key: str) -> float:
     if isinstance(value, str):
         text = value.strip()

@@ -16,10 +16,11 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from engine import registry
-from engine.core import ConfigError, RunSpec, config_fields, shown
+from engine import registry, settings
+from engine.core import ConfigError, RunSpec, config_fields, shown, value_text
 from engine.jobs import InlineExecutor, JobManager, execute
 from engine.store import Store
+from engine.terminal import parse_sets
 
 MAX_RUNS = 400  # more is a typo more often than a plan; split it into several sweeps
 LIVE = ("queued", "running")
@@ -237,11 +238,6 @@ def from_query(query: Mapping[str, str]) -> Sweep:
                  pairs(query["grid"]), parse_seeds(query["seeds"]), fixed)
 
 
-def value_text(value) -> str:
-    """A grid value as written in links, tables and axes: 0.001 -> '0.001', 64 -> '64'."""
-    return f"{value:g}" if isinstance(value, float) else str(value)
-
-
 # ---- running -----------------------------------------------------------------------------
 def train(store: Store, sweep: Sweep, kind: str = "process", force: bool = False,
           echo: Callable[[float, str], None] | None = None, executor=None) -> dict[str, dict]:
@@ -272,9 +268,6 @@ def train(store: Store, sweep: Sweep, kind: str = "process", force: bool = False
 
 def command(args, store: Store) -> int:
     """`python -m engine sweep ...` (arguments parsed in engine/cli.py)."""
-    from engine import settings
-    from engine.cli import parse_sets
-
     kind = args.executor or settings.executor()
     sweep = build(args.algorithm, args.variant, args.preset, parse_grid(args.grid),
                   parse_seeds(args.seeds), parse_sets(args.set or []))

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from engine.core import value_text
 from engine.i18n import t
 from engine.plots import TEMPLATE, heatmap
-from engine.sweep import value_text
 
 
 def _mean_std(mean: float, std: float, lang: str) -> str:
