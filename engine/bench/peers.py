@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import torch
 
 from engine import settings
-from engine.terminal import load_line
+from engine.terminal import OneLineParser, load_line
 
 INSTALL = "pip install -r requirements-bench.txt"
 
@@ -272,8 +272,6 @@ def missing(modules: tuple[str, ...]) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
-    from engine.cli import OneLineParser
-
     parser = OneLineParser(prog="python -m engine bench peers",
                            description="ours against the peers a user would pick instead, "
                                        "side by side in one command")
