@@ -250,7 +250,8 @@ def gather(store, algorithms: list[str] | None, preset: str | None):
     """(run, history, pictures, artifact files) of every finished run `runs` lists, of the
     algorithms (default all) at preset (default any), oldest first. A picture artifact
     that fails its checksum is left out with a warning on stderr; the rest still goes."""
-    from engine.store import MANIFEST, CorruptArtifact
+    from engine.run_folder import MANIFEST
+    from engine.store import CorruptArtifact
 
     out = []
     for run in reversed(store.list_runs(status="done")):

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.core import RunSpec
-from engine.store import MANIFEST, artifact_problems, check_run_id
+from engine.run_folder import MANIFEST, artifact_problems, check_run_id
 
 log = logging.getLogger(__name__)
 INDEX = "index.json"

@@ -25,7 +25,6 @@ import io
 import json
 import logging
 import os
-import re
 import secrets
 import shutil
 import socket
@@ -39,6 +38,7 @@ from typing import Any
 
 from engine import settings
 from engine.core import RunSpec
+from engine.run_folder import MANIFEST, artifact_problems, check_run_id
 
 log = logging.getLogger(__name__)
 
@@ -46,9 +46,6 @@ STATUSES = ("queued", "running", "done", "failed", "cancelled", "interrupted")
 RESTARTABLE = ("failed", "cancelled", "interrupted")
 LIVE = ("queued", "running")
 RETRY = ".retry"  # suffix of a recompute attempt's row id
-MANIFEST = "manifest.json"
-# <algorithm>-<variant>-<12 hex>, optionally .retry: the only ids the store accepts
-RUN_ID = re.compile(r"[a-z0-9]+(_[a-z0-9]+)*-[a-z0-9]+(_[a-z0-9]+)*-[0-9a-f]{12,64}(\.retry)?")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -76,18 +73,6 @@ COLUMNS = ("id", "algorithm", "variant", "preset", "seed", "spec", "status", "cr
 
 class CorruptArtifact(RuntimeError):
     """An artifact file is missing or its checksum does not match the store."""
-
-
-def artifact_problems(folder: Path, artifacts: dict[str, str]) -> list[str]:
-    """One line per artifact (name -> sha256) missing from folder or not matching its sum."""
-    problems = []
-    for name, digest in artifacts.items():
-        path = folder / f"{name}.pt"
-        if not path.exists():
-            problems.append(f"artifact {name} is missing")
-        elif hashlib.sha256(path.read_bytes()).hexdigest() != digest:
-            problems.append(f"artifact {name} is damaged (checksum mismatch)")
-    return problems
 
 
 class StoreError(RuntimeError):
@@ -125,14 +110,6 @@ class QueueLimit:
 
 class BadRow(StoreDamaged):
     """One row of the index cannot be decoded: damage, never a row to forget."""
-
-
-def check_run_id(run_id: str) -> str:
-    """The id itself if it has the store's own form, else a one-line ValueError (an id goes
-    into a folder name: '../x' must never reach rmtree)."""
-    if not isinstance(run_id, str) or not RUN_ID.fullmatch(run_id):
-        raise ValueError(f"not a run id: {str(run_id)[:60]!r}")
-    return run_id
 
 
 def target_of(row_id: str) -> str:
