@@ -125,6 +125,31 @@ def stale_seconds() -> float:
     return seconds
 
 
+# The store's write path, in order (engine/store.py): before the first artifact file, between
+# an artifact's temp file and its rename, after the last artifact, after the manifest (inside
+# finish's transaction, before its commit), after the commit that records or swaps in the run.
+FAULT_POINTS = ("before_artifacts", "before_rename", "after_artifacts", "after_manifest",
+                "after_swap")
+FAULT_ACTIONS = ("kill", "pause")
+
+
+def fault_at() -> tuple[str, str] | None:
+    """TOP10_FAULT_AT: for fault campaigns only (`bench faults`, tests). '<point>' makes a
+    process that reaches that write point of the store kill itself (SIGKILL); '<point>:pause'
+    stops it there (SIGSTOP, once) until something sends SIGCONT. Unset: None (nothing)."""
+    text = os.environ.get("TOP10_FAULT_AT")
+    if not text:
+        return None
+    point, _, action = text.strip().partition(":")
+    action = action or "kill"
+    if point not in FAULT_POINTS or action not in FAULT_ACTIONS:
+        # Not a ConfigError with a translated line: no visitor ever sets this; a typo must
+        # still be loud, or a campaign would count kills that never happened.
+        raise ValueError(f"TOP10_FAULT_AT={text[:60]!r}: use one of {', '.join(FAULT_POINTS)},"
+                         " optionally followed by ':pause'")
+    return point, action
+
+
 EXECUTORS = ("process", "ray")
 
 

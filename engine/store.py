@@ -27,6 +27,7 @@ import logging
 import os
 import secrets
 import shutil
+import signal
 import socket
 import sqlite3
 import time
@@ -115,6 +116,23 @@ class BadRow(StoreDamaged):
 def target_of(row_id: str) -> str:
     """The run an attempt row will replace (the id itself for an ordinary row)."""
     return row_id[: -len(RETRY)] if row_id.endswith(RETRY) else row_id
+
+
+_paused: set[str] = set()  # fault points this process has already paused at
+
+
+def _fault_point(name: str) -> None:
+    """A named point of the write path (settings.FAULT_POINTS) where a fault campaign
+    (TOP10_FAULT_AT, `bench faults`) kills this process, or pauses it once, exactly there.
+    Unset, it is one environment lookup."""
+    fault = settings.fault_at()
+    if fault is None or fault[0] != name:
+        return
+    if fault[1] == "kill":
+        os.kill(os.getpid(), signal.SIGKILL)
+    elif name not in _paused:  # once: resumed, the process goes on as a woken laptop would
+        _paused.add(name)
+        os.kill(os.getpid(), signal.SIGSTOP)  # returns after SIGCONT
 
 
 def _pid_alive(pid: int | None) -> bool:
@@ -498,6 +516,14 @@ class Store:
                           + " AND coalesce(folder, id) = ?",
                           (run_id, *self._owner(), name)).fetchone() is not None
 
+    def _still_owner(self, run_id: str, name: str) -> None:
+        """Raise NotOwner (dropping this attempt's folder) unless run_id is still ours."""
+        with self._db() as db:
+            owned = self._owns(db, run_id, name)
+        if not owned:
+            self._discard(run_id, name)
+            raise NotOwner(f"{run_id} is no longer this process's to record (taken over)")
+
     def _discard(self, run_id: str, name: str) -> None:
         """Drop a stale attempt's own folder (never one a row still names)."""
         self._attempts.pop(run_id, None)
@@ -550,6 +576,7 @@ class Store:
                 self._write_manifest(row, target, folder, metrics=metrics, params=int(params),
                                      train_seconds=float(train_seconds), artifacts=artifacts,
                                      env=env, finished=now, status="done", history=history)
+                _fault_point("after_manifest")
                 try:
                     db.execute(
                         "UPDATE runs SET status = 'done', finished = ?, progress = 1, note ="
@@ -568,6 +595,7 @@ class Store:
         if not owned:
             self._discard(run_id, name)
             return False
+        _fault_point("after_swap")
         self._attempts.pop(run_id, None)
         self._remove_folders(old)
         return True
@@ -636,23 +664,25 @@ class Store:
         import torch
 
         name = self._bound(run_id)
-        with self._db() as db:
-            if not self._owns(db, run_id, name):
-                owned = False
-            else:
-                owned = True
-        if not owned:
-            self._discard(run_id, name)
-            raise NotOwner(f"{run_id} is no longer this process's to record (taken over)")
+        self._still_owner(run_id, name)
+        _fault_point("before_artifacts")
         folder = self._path(name)
-        folder.mkdir(parents=True, exist_ok=True)
         index = {}
-        for key, value in artifacts.items():
-            final = folder / f"{key}.pt"
-            temp = folder / f".{key}.pt.tmp"
-            torch.save(value, temp)
-            index[key] = hashlib.sha256(temp.read_bytes()).hexdigest()
-            os.replace(temp, final)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            for key, value in artifacts.items():
+                final = folder / f"{key}.pt"
+                temp = folder / f".{key}.pt.tmp"
+                torch.save(value, temp)
+                index[key] = hashlib.sha256(temp.read_bytes()).hexdigest()
+                _fault_point("before_rename")
+                os.replace(temp, final)
+        except (OSError, RuntimeError):  # torch.save says RuntimeError for a missing folder
+            # Paused mid-write and taken over, this attempt's folder was removed under it
+            # (the run was queued again): that is a lost claim (NotOwner), not a failed run.
+            self._still_owner(run_id, name)
+            raise
+        _fault_point("after_artifacts")
         return index
 
     def load_artifacts(self, run_id: str, names: list[str] | None = None) -> dict[str, Any]:
