@@ -367,13 +367,15 @@ def test_lost_results_counts_what_is_gone(store):
 
 
 @pytest.mark.slow
-def test_ten_kills_lose_nothing_and_strand_nothing(tmp_path, shared_data_dir, monkeypatch):
+def test_ten_rounds_lose_nothing_strand_nothing_and_no_stale_write(tmp_path, shared_data_dir, monkeypatch):
     from engine.bench.faults import campaign
 
     monkeypatch.setenv("TOP10_DATA_DIR", str(shared_data_dir))
     tally = campaign(tmp_path / "store", kills=10, seed=3, echo=lambda line: None)
     assert tally.kills == 10 and tally.survived == 10
     assert tally.lost == [] and tally.stranded == [] and tally.damage == []
+    assert tally.stale_writes == [] and sum(tally.missed.values()) == 0
+    assert tally.kinds == {"random": 4, "point": 4, "paused": 2}
     assert tally.forced_in_flight >= 1 and tally.finished >= 2
 
 
