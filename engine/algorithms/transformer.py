@@ -271,7 +271,10 @@ CARD = Card(
         "quick": {"steps": 60, "layers": 2, "width": 64, "context": 32, "batch_size": 16,
                   "warmup": 10, "eval_every": 30, "sent_epochs": 1, "sent_layers": 1,
                   "sent_width": 32},
-        "standard": {},
+        # Half the blocks, twice the steps, the same time: at 4 blocks and 1,000 steps the
+        # learned positions reach val loss 1.759, at 2 blocks and 2,000 steps 1.643 (1,500
+        # steps at 4 blocks: 1.673; peak lr 5e-3: 1.733).
+        "standard": {"layers": 2, "steps": 2000},
         "full": {"steps": 5000, "context": 128, "lr": 2e-3, "eval_every": 250},
     },
     metrics=("val/loss", "val/bpc", "train/loss", "time/tokens_per_second"),
