@@ -123,7 +123,10 @@ skips instead of through every layer's weights.
 back-propagation, SGD with Nesterov momentum and a one-cycle learning-rate schedule, batch
 normalisation after every convolution. The only difference between the two variants on
 this page is the `+ x`. Watch the training-loss curves and the gradient norm per stage:
-at 56 layers the plain network starts slower and its early stages get weaker gradients.
+at 32 layers (the standard preset) the plain network learns slower, its early stages get
+weaker gradients and it ends with about 1.5 times the mistakes; at 56 layers and a
+short budget it barely learns at all. MNIST is easy: at 20 layers and fifteen passes (the
+full preset) both variants reach about 99.6 %.
 
 **Strengths.** Depth that trains reliably: residual networks of 50 to 150 layers (and
 more) train as easily as shallow ones and won ImageNet 2015. The skip idea is cheap (an
@@ -151,7 +154,10 @@ CARD = Card(
     },
     presets={
         "quick": {"depth": 8, "width": 8, "epochs": 1, "train_limit": 4000},
-        "standard": {"width": 8, "epochs": 1, "train_limit": 15000},
+        # 32 layers, two passes over all 55,000 images: residual 99.28 %, plain 98.93 % (1.5x
+        # the mistakes). Depth 56 at one pass of 15,000 images gave 94.8 % / 21.6 %,
+        # and at all the images still 98.8 % (residual); depth 20 leaves no gap (99.31 / 99.38).
+        "standard": {"depth": 32, "width": 8, "epochs": 2},
         "full": {"depth": 20, "epochs": 15, "augment": True},
     },
     metrics=("test/acc", "test/loss", "val/acc", "val/loss", "train/last_epoch_loss",
