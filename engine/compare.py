@@ -313,6 +313,31 @@ def decode_selection(params: Mapping[str, str | list[str]],
     return Selection(runs, one("metric"), x, baseline), unknown, notes
 
 
+def run_address(card: Card, run: dict, siblings: Iterable[dict] = ()) -> dict[str, str]:
+    """The page address (query parameters, as a Train press writes them) that shows `run`:
+    the preset it was trained at (for a custom run, the one whose defaults it differs
+    from least), the settings that differ from that preset, its seed, and, when not all of
+    them, the variants of `siblings` trained with the same settings and seed."""
+    spec = run["spec"]
+    config = spec["config"]
+
+    def differing(preset: str) -> dict:
+        defaults = card.default_config(preset)
+        return {k: v for k, v in config.items() if k in defaults and v != defaults[k]}
+
+    preset = spec["preset"] if spec["preset"] in card.presets else \
+        min(card.presets, key=lambda p: len(differing(p)))
+    query = {"preset": preset, **{k: str(v).lower() if isinstance(v, bool) else str(v)
+                                  for k, v in differing(preset).items()}}
+    if spec["seed"]:
+        query["seed"] = str(spec["seed"])
+    same = {r["spec"]["variant"] for r in [run, *siblings]
+            if r["spec"]["config"] == config and r["spec"]["seed"] == spec["seed"]}
+    if same != set(card.variants):
+        query["variants"] = ",".join(v for v in card.variants if v in same)
+    return query
+
+
 # ---- the Runs page -----------------------------------------------------------------------
 SORTS = {  # label -> (column, ascending)
     "newest first": ("created", False),

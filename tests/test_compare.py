@@ -228,3 +228,19 @@ def test_claim_shortfalls_name_each_measure_a_run_misses():
     good = {"algorithm": "diffusion", "metrics": {"eval/class_entropy": 0.99, "eval/fid": 69.0}}
     assert compare.claim_shortfalls(good) == []
     assert compare.claim_shortfalls({"algorithm": "dnn", "metrics": {"test/acc": 0.1}}) == []
+
+
+def test_a_runs_address_names_its_preset_settings_seed_and_variants():
+    card = registry.card("dnn")
+
+    def row(variant, preset="quick", overrides=None, seed=0):
+        spec = registry.build_spec("dnn", variant, preset, overrides, seed)
+        return {"spec": {"variant": variant, "preset": spec.preset, "config": spec.config,
+                         "seed": spec.seed}}
+
+    both = [row("mlp", overrides={"epochs": 3}, seed=1), row("deep", overrides={"epochs": 3}, seed=1)]
+    assert compare.run_address(card, both[0], both) == {
+        "preset": "quick", "epochs": "3", "seed": "1", "variants": "mlp,deep"}
+    # every variant: no variants key, as a Train press of all of them writes it
+    every = [row(v, "standard") for v in card.variants]
+    assert compare.run_address(card, every[0], every) == {"preset": "standard"}

@@ -114,3 +114,30 @@ def test_pages_say_where_the_article_is_wrong(key, store_dir):
     box = next(e for e in at.expander if e.label == "What the article gets wrong")
     lines = [m.value for m in box.markdown]
     assert lines[0].startswith("**The article says:**") and lines[1].startswith("**In fact:**")
+
+
+def test_after_a_reload_a_bare_link_opens_on_the_visitors_own_run(store, monkeypatch):
+    """A reload ends the session (and what it remembered), not the visitor: a run of seed 1
+    trained in an earlier session is what its page opens on, through the sidebar's bare link."""
+    from engine import ui
+    from engine.jobs import InlineExecutor, JobManager
+    from engine.ui.visitor import visitor_key
+
+    manager = JobManager(store, InlineExecutor(store))
+    monkeypatch.setattr(ui, "manager", lambda: manager)
+    spec = registry.build_spec("dnn", "mlp", "quick", {"train_limit": 2000, "epochs": 1}, seed=1)
+    manager.submit(spec, visitor=visitor_key(None, None, None, "tab-1"))  # trains it inline
+    at = open_page("dnn", 60)
+    at.session_state["visitor_session"] = "tab-1"  # the same browser, a new session
+    at.query_params["lang"] = "en"
+    at.run()
+    assert not at.exception, at.exception
+    assert at.segmented_control(key="dnn:preset").value == "quick"
+    assert at.number_input(key="dnn:seed").value == 1
+    assert at.multiselect(key="dnn:variants").value == ["mlp"]
+    assert any(registry.run_id(spec) in c.value for c in at.caption)
+    # a visitor with no runs of their own opens on the defaults
+    other = open_page("dnn", 60)
+    other.query_params["lang"] = "en"
+    other.run()
+    assert other.number_input(key="dnn:seed").value == 0

@@ -282,12 +282,24 @@ def _config_form(card: Card, variants: list[str] | None = None) -> list[RunSpec]
 URL_KEYS = ("preset", "seed", "variants", "lang")  # the query keys besides the settings' own names
 
 
+def own_address(card: Card) -> dict[str, str]:
+    """The address of this visitor's latest run of the card (any status), or {}: a reload
+    ends the session and what it remembered, but not who queued which run, so a page
+    reached by a bare link after a reload still opens on the visitor's own run."""
+    rows = [r for r in store().get_many(sorted(my_runs())).values() if r["algorithm"] == card.key]
+    if not rows:
+        return {}
+    return compare.run_address(card, max(rows, key=lambda r: r["created"]), rows)
+
+
 def url_settings(card: Card) -> dict:
     """What the page opens on: the preset, settings, seed and variants in the address (the
-    visitor's last Train, or a shared link), else the preset with stored results (standard
-    first), else standard. A value that does not fit the card is ignored, not an error."""
+    visitor's last Train, or a shared link), else what this session last had on the page,
+    else the visitor's latest run of the card, else the preset with stored results
+    (standard first), else standard. A value that does not fit the card is ignored, not an error."""
     query = st.query_params
-    if "preset" not in query and (last := st.session_state.get(remembered(card))):
+    if "preset" not in query and (last := st.session_state.get(remembered(card))
+                                  or own_address(card)):
         query.update(last)  # the sidebar's and Home's links carry only the language
     preset = query.get("preset")
     if preset not in card.presets:
