@@ -187,18 +187,38 @@ def round_kind(round_: int) -> str:
 
 
 def queue_round(store: Store, manager: JobManager, rng: random.Random, done_ids: set[str],
-                forced: bool, jobs: int, next_seed: int) -> int:
-    """Queue a round's runs (the forced re-run first, so a worker takes it early); return the
-    next unused seed."""
+                forced: bool, jobs: int, next_seed: int) -> tuple[int, tuple[str, str] | None]:
+    """Queue a round's runs, a forced re-run at the head of the queue; return the next
+    unused seed and the re-run's (work id, folder), or None."""
+    retry = None
     if forced:
         again = RunSpec(**store.get(rng.choice(sorted(done_ids)))["spec"])
-        manager.submit(again, force=True, wake=False)
+        work_id = manager.submit(again, force=True, wake=False).work_id
+        # Workers claim the oldest queued run, and runs left queued by earlier rounds are
+        # older: without this the strikes at the swap never landed in a recompute (0 of 4
+        # in a 50-round campaign).
+        with store._db(immediate=True) as db:
+            db.execute("UPDATE runs SET created = (SELECT min(created) FROM runs WHERE status ="
+                       " 'queued') - 1 WHERE id = ? AND status = 'queued'", (work_id,))
+        row = store.get(work_id)
+        retry = (work_id, row["folder"]) if row and row["status"] == "queued" else None
     for _ in range(jobs):
         manager.submit(spec_for(next_seed), wake=False)
         next_seed += 1
     for run in store.list_runs(status="interrupted"):  # struck last round: ask again
         manager.submit(RunSpec(**run["spec"]), force=run["id"].endswith(RETRY), wake=False)
-    return next_seed
+    return next_seed, retry
+
+
+def struck_recompute(store: Store, retry: tuple[str, str] | None) -> bool:
+    """Did the strike land in the forced re-run: its row still running (before recovery),
+    or already swapped in (its folder now the finished run's)?"""
+    if retry is None:
+        return False
+    work_id, folder = retry
+    row, finished = store.get(work_id), store.get(work_id[: -len(RETRY)])
+    return (row is not None and row["status"] == "running") or (
+        row is None and finished is not None and finished["folder"] == folder)
 
 
 def kill_at_random(manager: JobManager, rng: random.Random, forced: bool) -> tuple[bool, str]:
@@ -213,13 +233,14 @@ def kill_at_random(manager: JobManager, rng: random.Random, forced: bool) -> tup
     return in_flight, "at random"
 
 
-def kill_at_point(manager: JobManager, point: str, tally: Tally) -> tuple[bool, str]:
+def kill_at_point(manager: JobManager, point: str, retry: tuple[str, str] | None,
+                  tally: Tally) -> tuple[bool, str]:
     with fault_at(point):
         manager.executor.wake()
     workers = manager.executor.processes
     end_workers(workers, REACH_SECONDS)
     hit = sum(w.returncode == -signal.SIGKILL for w in workers)  # killed themselves: the point
-    in_flight = any(r["id"].endswith(RETRY) for r in manager.store.list_runs(status="running"))
+    in_flight = struck_recompute(manager.store, retry)
     tally.reached[point] += hit
     tally.missed[point] += len(workers) - hit
     return in_flight, f"at {point} ({hit}/{len(workers)})"
@@ -285,12 +306,13 @@ def campaign(root: Path, kills: int, seed: int, echo=print, jobs: int = 1) -> Ta
         forced = (nth // cycle) % 2 == 1 and bool(done_ids)
         idle = 1.0 if kind == "paused" else None  # woken, a paused worker should exit soon
         manager = JobManager(store, ProcessExecutor(store, jobs=jobs, idle_exit_seconds=idle))
-        next_seed = queue_round(store, manager, rng, done_ids, forced, jobs, next_seed)
+        next_seed, retry = queue_round(store, manager, rng, done_ids, forced, jobs, next_seed)
         writes: list[str] = []
         if kind == "random":
             in_flight, how = kill_at_random(manager, rng, forced)
         elif kind == "point":
-            in_flight, how = kill_at_point(manager, FAULT_POINTS[nth % len(FAULT_POINTS)], tally)
+            in_flight, how = kill_at_point(manager, FAULT_POINTS[nth % len(FAULT_POINTS)], retry,
+                                           tally)
         else:
             in_flight, writes, how = pause_owner(
                 store, manager, PAUSE_POINTS[nth % len(PAUSE_POINTS)], jobs, tally)
