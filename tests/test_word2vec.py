@@ -198,3 +198,19 @@ def test_missing_corpus_raises_data_missing(tmp_path, monkeypatch):
                 corpora.load_corpus(name)
     finally:
         corpora._source.cache_clear()
+
+
+def test_every_shipped_standard_and_full_run_answers_the_page_analogy():
+    """The analogy the page opens on is one the shipped vectors get right (first of five)."""
+    import json
+
+    from engine.inspect import words as page_words
+
+    folders = [f for f in (Path(__file__).parent.parent / "results" / "artifacts").glob("word2vec-*")
+               if json.loads((f / "manifest.json").read_text())["preset"] in ("standard", "full")]
+    assert len(folders) == 6  # three variants at two presets
+    for folder in folders:
+        vocabulary = list(torch.load(folder / "words.pt"))
+        vectors = torch.load(folder / "vectors.pt")
+        best = word_eval.solve_analogy(vocabulary, vectors, *page_words.ANALOGY)[0][0]
+        assert best == page_words.ANALOGY_ANSWER, folder.name

@@ -384,7 +384,7 @@ CARD = Card(
     },
     presets={
         # 30,000 words of each of abc, brown and Shakespeare: enough that the page's own
-        # examples (engine.inspect.words.DEMO_WORDS: money, he/his/she, king/queen) are words
+        # examples (engine.inspect.words.DEMO_WORDS: money, man/men, woman/women) are words
         "quick": {"corpus": "combined", "max_words": 30_000, "min_count": 3, "dim": 32,
                   "epochs": 1, "map_words": 60},
         # The full preset's window, subsampling and noise words at half its passes, with a
