@@ -367,8 +367,8 @@ def main(argv: list[str]) -> int:
     print(f"store damage: {len(tally.damage)}" + (f" ({tally.damage[0]})" if tally.damage else ""))
     print(f"writes by a stale owner: {len(tally.stale_writes)}"
           + (f" ({tally.stale_writes[0]})" if tally.stale_writes else ""))
-    print(f"folders no row names: {tally.unnamed} (a kill after a swap, before the replaced "
-          "folder's removal, leaves it; served by nothing, not counted as damage)")
+    print(f"folders no row names: {tally.unnamed} (a kill between a commit and the removal of "
+          "the folder it replaced leaves one; served by nothing, not counted as damage)")
     missed = sum(tally.missed.values())
     if missed:
         print(f"workers that never reached their point: {missed} (those strikes tested nothing)")
