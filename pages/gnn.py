@@ -3,7 +3,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from engine import plots, registry, ui
+from engine import i18n, plots, registry, ui
 from engine.inspect import graphs as inspect_graphs
 from engine.plots import graphs as graph_plots
 
@@ -70,10 +70,12 @@ if found:
     for i, variant in enumerate((first, second)):
         predicted = found[variant]["predicted"].numpy()
         columns[i].plotly_chart(graph_plots.neighbourhood(
-            nodes, hops, edges, true[nodes], predicted[nodes], list(split[nodes]),
+            nodes, hops, edges, true[nodes], predicted[nodes],
+            [i18n.optional("split", s, lang) for s in split[nodes]],
             tr("page.gnn.variant_node", variant=variant, node=node), lang), width="stretch",
             key=f"gnn:hood:{i}")
-    st.caption(tr("page.gnn.hood_caption", node=node, split=split[node], true=true[node],
+    st.caption(tr("page.gnn.hood_caption", node=node, true=true[node],
+                  split=i18n.optional("split", split[node], lang),
                   n=len(nodes), limit=LIMIT))
 
     if st.toggle(tr("page.gnn.cut", node=node), key="gnn:cut"):

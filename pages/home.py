@@ -61,7 +61,11 @@ for family, keys in registry.FAMILIES.items():
                 shown = next((k for k in (card.headline, "val/acc", "val/loss", *evals,
                                           "train/loss") if (frame["key"] == k).any()), None)
                 if shown:
-                    st.plotly_chart(plots.thumbnail(frame, shown), width="stretch",
+                    last = frame[frame["key"] == shown]["value"].iloc[-1]
+                    st.plotly_chart(plots.thumbnail(frame, shown,
+                                                    card_text.metric_label(card, shown, lang),
+                                                    compare.format_metric(shown, last)),
+                                    width="stretch",
                                     config={"staticPlot": True}, key=f"thumb:{key}")
             st.page_link(f"pages/{key}.py", query_params={"lang": lang},
                          label=tr("home.open", name=title.split(" (")[0].split("（")[0]))
@@ -70,7 +74,8 @@ st.subheader(tr("home.across"))
 st.caption(tr("home.across_caption"))
 SECONDS, PARAMS = "train seconds", "params"
 records = [{"family": i18n.family_name(registry.family_of(r["algorithm"]), lang),
-            "algorithm": r["algorithm"], "variant": r["variant"], "preset": r["spec"]["preset"],
+            "algorithm": r["algorithm"], "variant": r["variant"],
+            "preset": i18n.preset_name(r["spec"]["preset"], lang),
             "metric": registry.card(r["algorithm"]).headline,
             "value": r["metrics"].get(registry.card(r["algorithm"]).headline),
             SECONDS: r["train_seconds"], PARAMS: max(r["params"] or 0, 1)}
@@ -80,12 +85,16 @@ if frame.empty:
     st.info(tr("home.empty"))
 else:
     labels = {name: i18n.optional("col", name, lang) for name in frame.columns}
-    labels["value"] = tr("home.headline_value")
-    for family, part in frame.groupby("family", sort=False):
+    # one pair of charts per family and headline: a loss (lower is better) and a
+    # correlation (higher is better) on one axis would read as one scale
+    for (family, metric), part in frame.groupby(["family", "metric"], sort=False):
+        card = registry.card(part["algorithm"].iloc[0])
+        name = card_text.metric_label(card, metric, lang)
+        labels["value"] = name
         left, right = st.columns(2)
         for column, x in ((left, SECONDS), (right, PARAMS)):
             column.plotly_chart(plots.scatter_points(
                 part, x=x, y="value", color="algorithm", log_x=True,
-                hover=["variant", "preset", "metric"], labels=labels,
-                title=tr("home.scatter_title", family=family, x=labels[x])),
-                width="stretch", key=f"cross:{family}:{x}")
+                hover=["variant", "preset"], labels=labels,
+                title=tr("home.scatter_title", family=family, metric=name, x=labels[x])),
+                width="stretch", key=f"cross:{family}:{metric}:{x}")

@@ -154,12 +154,12 @@ def test_actions_fit_statuses_and_report_what_they_could_not_do(store, three):
     manager = JobManager(store, InlineExecutor(store))
     # c's algorithm has no module: it cannot be re-run, and the message says why.
     lines = ui.apply_action(manager, "rerun", [c])
-    assert lines == ["Queued 0 run(s) to train again.",
+    assert lines == ["Runs queued to train again: 0.",
                      f"{compare.run_label(c)}: unknown algorithm 'retired'; known: "
                      + ", ".join(compare.registry.KEYS)]
-    assert ui.apply_action(manager, "cancel", [a, b]) == ["Asked 0 run(s) to stop."]
+    assert ui.apply_action(manager, "cancel", [a, b]) == ["Runs asked to stop: 0."]
     assert ui.apply_action(manager, "delete", [a, c]) == [
-        "Deleted 2 run(s) and their artifact folders."]
+        "Runs deleted, with their artifact folders: 2."]
     assert store.get(a["id"]) is None and store.get(c["id"]) is None and store.get(b["id"])
 
 
@@ -244,3 +244,30 @@ def test_a_runs_address_names_its_preset_settings_seed_and_variants():
     # every variant: no variants key, as a Train press of all of them writes it
     every = [row(v, "standard") for v in card.variants]
     assert compare.run_address(card, every[0], every) == {"preset": "standard"}
+
+
+def test_gradient_series_and_feature_maps_are_named_in_the_visitors_language():
+    from engine import plots
+    from engine.plots.vision import feature_map_title
+
+    rows = [(step, 0.1 * step, f"grad/{part}", 0.5) for step in (1, 2)
+            for part in ("layer_01", "layer_11", "stem", "stage2", "head")]
+    names = {trace.name for trace in
+             plots.grouped_curves(plots.history_frame(rows, "deep"), "grad/", "g", lang="zh").data}
+    assert names == {"第 1 层", "第 11 层", "输入层（stem）", "第 2 阶段", "输出头"}
+    assert feature_map_title("conv 2 + max-pool: 16 x 5 x 5", "zh") == \
+        "第 2 个卷积层 + 最大池化：16 × 5 × 5"
+    assert feature_map_title("conv 1 + ReLU: 6 x 28 x 28", "en") == "conv 1 + ReLU: 6 × 28 × 28"
+
+
+def test_a_one_point_thumbnail_is_a_labelled_dot_without_a_y_axis():
+    """An axis autoscaled around one value (0.5 to 1.5 for 0.958) reads as another number."""
+    from engine import plots
+
+    one = plots.thumbnail(plots.history_frame([(1, 1.0, "eval/fid", 68.97)], "d"), "eval/fid",
+                          "FID", "68.97")
+    assert one.data[0].text == ("68.97",) and one.layout.yaxis.visible is False
+    assert one.layout.title.text == "FID"
+    curve = plots.thumbnail(plots.history_frame([(1, 1.0, "val/acc", 0.9),
+                                                 (2, 2.0, "val/acc", 0.95)], "d"), "val/acc")
+    assert curve.data[0].mode == "lines" and curve.layout.yaxis.visible is not False

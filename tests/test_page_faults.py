@@ -40,5 +40,5 @@ def test_runs_page_marks_a_silent_run_interrupted(store, stored_run):
     at.multiselect(key="runs:chosen").set_value([run["id"]]).run()
     at.button(key="runs:interrupt").click().run()
     assert not at.exception
-    assert at.success[0].value == "Marked 1 run(s) interrupted."
+    assert at.success[0].value == "Runs marked interrupted: 1."
     assert store.get(run["id"])["status"] == "interrupted"

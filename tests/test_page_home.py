@@ -57,3 +57,21 @@ def test_train_all_queues_every_variant(store, store_dir, monkeypatch):
     assert f"Train all (quick): 0/{expected} done" in texts, texts
     next(b for b in at.sidebar.button if b.label == "Cancel train all").click().run()
     assert len(store.list_runs(status="cancelled")) == expected
+
+
+def test_across_algorithms_draws_one_metric_per_chart(store, stored_run, store_dir):
+    """The LSTM's loss (lower is better) and Word2Vec's correlation (higher is better) are
+    both Sequences headlines: each gets its own charts, never one shared axis."""
+    import json
+
+    stored_run("lstm", "lstm", registry.build_spec("lstm", "lstm", "quick").config,
+               {"val/loss": 1.6})
+    stored_run("word2vec", "cbow", registry.build_spec("word2vec", "cbow", "quick").config,
+               {"eval/wordsim353": 0.4})
+    at = AppTest.from_file(HOME, default_timeout=60).run()
+    assert not at.exception
+    titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")
+              if "title" in json.loads(c.proto.spec)["layout"]]
+    crossed = [t for t in titles if t.startswith("Sequences")]
+    assert len(crossed) == 4, titles  # two metrics, each against seconds and parameters
+    assert len({t.split(" against ")[0] for t in crossed}) == 2, crossed

@@ -34,19 +34,19 @@ def test_rerun_then_delete_removes_the_run_and_its_artifacts(store, inline, stor
     at.multiselect(key="runs:chosen").set_value([run_id]).run()
     before = store.get(run_id)["finished"]
     at.button(key="runs:rerun").click().run()  # trains again, inline here
-    assert at.success[0].value == "Queued 1 run(s) to train again."
+    assert at.success[0].value == "Runs queued to train again: 1."
     assert store.get(run_id)["status"] == "done" and store.get(run_id)["finished"] > before
     folder = store.folder(run_id)  # the new attempt's folder, swapped in when it was done
     assert at.button(key="runs:delete").label == "Delete (1)"
     at.button(key="runs:delete").click().run()  # asks first
     assert store.get(run_id) and folder.exists()
-    assert at.warning[0].value.startswith("Delete 1 run(s) with their metric history")
+    assert at.warning[0].value.startswith("Runs to delete: 1, with their metric history")
     at.button(key="runs:keep").click().run()
     assert not at.warning and store.get(run_id)
     at.button(key="runs:delete").click().run()
     at.button(key="runs:confirm_delete").click().run()
     assert not at.exception
-    assert at.success[0].value == "Deleted 1 run(s) and their artifact folders."
+    assert at.success[0].value == "Runs deleted, with their artifact folders: 1."
     assert store.get(run_id) is None and not store.history(run_id)
     assert not folder.exists()
     assert list(at.dataframe[0].value.index) == [other["id"]]
@@ -80,7 +80,7 @@ def test_filter_sort_and_errors(store, inline, stored_run):
     assert at.button(key="runs:cancel").label == "Cancel (1)"
     assert at.button(key="runs:requeue").disabled
     at.button(key="runs:cancel").click().run()
-    assert at.success[0].value == "Asked 1 run(s) to stop."
+    assert at.success[0].value == "Runs asked to stop: 1."
     assert store.get(queued["id"])["status"] == "cancelled"
     assert store.get(done["id"])["status"] == "done"
 
@@ -94,7 +94,7 @@ def test_interrupted_run_is_requeued_and_trains(store, inline, stored_run):
     assert at.error[0].value == "interrupted here"  # the chosen run's first error line
     at.button(key="runs:requeue").click().run()
     assert not at.exception
-    assert at.success[0].value == "Queued 1 run(s) again."
+    assert at.success[0].value == "Runs queued again: 1."
     again = store.get(run["id"])
     assert again["status"] == "done", again["error"]
     assert again["metrics"]["test/acc"] > 0.5
@@ -116,4 +116,4 @@ def test_delete_of_a_shipped_run_says_so_and_asks_nothing(store, stored_run, tmp
     assert not at.exception
     assert not any(b.key == "runs:confirm_delete" for b in at.button)  # no "cannot be undone"
     assert [w.value for w in at.warning] == [
-        "1 shipped result(s) left as they are: shipped runs are read-only"]
+        "Shipped results left as they are: 1. Shipped runs are read-only"]

@@ -4,6 +4,8 @@ Shared figures live here; each family adds its own module beside this one
 (vision.py, text.py, generative.py, graphs.py, control.py)."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import plotly.express as px
@@ -111,11 +113,20 @@ def scatter_points(frame: pd.DataFrame, x: str, y: str, color: str, title: str,
     return fig
 
 
+def part_name(series: str, lang: str = "en") -> str:
+    """A network part as a gradient series names it (layer_01, stage2, stem, head), in
+    words; any other name stays as it is."""
+    if match := re.fullmatch(r"(layer_|stage)(\d+)", series):
+        kind = "grad_layer" if match[1] == "layer_" else "grad_stage"
+        return t(f"plot.{kind}", lang, n=int(match[2]))
+    return t(f"plot.grad_{series}", lang) if series in ("stem", "head") else series
+
+
 def grouped_curves(history: pd.DataFrame, prefix: str, title: str, x: str = "step",
                    log_y: bool = True, lang: str = "en") -> go.Figure:
     """Every metric starting with `prefix` (e.g. "grad/") as its own line, for one run."""
     data = history[history["key"].str.startswith(prefix)].copy()
-    data["series"] = data["key"].str.removeprefix(prefix)
+    data["series"] = data["key"].str.removeprefix(prefix).map(lambda n: part_name(n, lang))
     # one colour per series: the default palette has 10, the deep MLP logs 11 layers
     palette = px.colors.qualitative.Dark24 if data["series"].nunique() > 10 else None
     fig = px.line(data, x=x, y="value", color="series", log_y=log_y, template=TEMPLATE,
@@ -133,13 +144,21 @@ def confusion(matrix: np.ndarray, classes: list[str], title: str,
                    y_title=t("plot.true", lang))
 
 
-def thumbnail(history: pd.DataFrame, metric: str) -> go.Figure:
-    """A tiny, axis-light curve for a card."""
+def thumbnail(history: pd.DataFrame, metric: str, title: str | None = None,
+              value_text: str | None = None) -> go.Figure:
+    """A tiny, axis-light curve for a card, titled `title` (default: the key). A metric
+    with one point is a dot with its value written beside it and no y axis: an axis
+    autoscaled around a single value (0.5 to 1.5 for 0.958) reads as a different number."""
     data = history[history["key"] == metric]
+    single = len(data) == 1
     fig = go.Figure(go.Scatter(x=data["step"], y=data["value"],
-                               mode="lines" if len(data) > 1 else "markers",  # one point: a dot
+                               mode="markers+text" if single else "lines",
+                               text=[value_text or f"{v:.4g}" for v in data["value"]]
+                               if single else None, textposition="middle right",
                                line=dict(width=2, color="#2563eb")))
     fig.update_layout(height=110, margin=dict(l=0, r=0, t=18, b=0), template=TEMPLATE,
-                      title=dict(text=metric, font=dict(size=11)), showlegend=False)
+                      title=dict(text=title or metric, font=dict(size=11)), showlegend=False)
+    if single:
+        fig.update_yaxes(visible=False)
     fig.update_xaxes(visible=False)
     return fig

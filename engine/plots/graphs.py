@@ -36,8 +36,9 @@ def seed_bands(history: pd.DataFrame, metric: str = "val/acc", lang: str = "en")
         fig.add_trace(go.Scatter(x=mean.index, y=mean, name=run, line=dict(color=colour),
                                  legendgroup=run))
     fig.update_xaxes(title=t("plot.epoch", lang))
-    fig.update_yaxes(title=metric)
-    return _layout(fig, t("plot.seed_bands", lang, metric=metric), 380)
+    label = t(f"metric.{metric}", lang)  # a metric of the shared catalogue
+    fig.update_yaxes(title=label)
+    return _layout(fig, t("plot.seed_bands", lang, metric=label), 380)
 
 
 def seed_points(per_seed: dict[str, list[float]], lang: str = "en") -> go.Figure:

@@ -1,6 +1,8 @@
 """Figures for the vision pages (DNN, CNN, ResNet): pure functions, data in, Figure out."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import plotly.express as px
@@ -25,6 +27,16 @@ def filters(weights: np.ndarray, title: str, limit: int = 32) -> go.Figure:
                       columns=min(8, len(shown)), title=title)
 
 
+def feature_map_title(name: str, lang: str = "en") -> str:
+    """engine.inspect's "conv 1 + ReLU: 6 x 28 x 28" in `lang` (any other name as it is)."""
+    match = re.fullmatch(r"conv (\d+) \+ (ReLU|max-pool): (\d+) x (\d+) x (\d+)", name)
+    if not match:
+        return name
+    kind = t("plot.kind_relu" if match[2] == "ReLU" else "plot.kind_pool", lang)
+    return t("plot.feature_map", lang, conv=match[1], kind=kind, c=match[3], h=match[4],
+             w=match[5])
+
+
 def feature_maps(maps: list[tuple[str, np.ndarray]], channels: int = 8,
                  lang: str = "en") -> list[go.Figure]:
     """One figure per layer: the first `channels` maps of (C, H, W), each stretched."""
@@ -32,7 +44,7 @@ def feature_maps(maps: list[tuple[str, np.ndarray]], channels: int = 8,
     for name, activation in maps:
         shown = _stretch(np.asarray(activation, dtype=float)[:channels])
         figures.append(image_grid(shown, [t("plot.channel", lang, i=i) for i in range(len(shown))],
-                                  columns=channels, title=name))
+                                  columns=channels, title=feature_map_title(name, lang)))
     return figures
 
 
@@ -63,9 +75,11 @@ def probabilities(probs: dict[str, np.ndarray], classes: list[str],
 def params_vs_accuracy(table: pd.DataFrame, accuracy: str = "test/acc",
                        label: str = "variant", lang: str = "en") -> go.Figure:
     """Each run a point: parameters (log scale) against test accuracy."""
-    return scatter_points(table, x="params", y=accuracy, color=label,
-                          title=t("plot.params_vs_accuracy", lang),
-                          hover=["train seconds"] if "train seconds" in table else None,
-                          log_x=True, labels={"params": t("col.params", lang),
-                                              "train seconds": t("col.train seconds", lang),
-                                              accuracy: t(f"metric.{accuracy}", lang)})
+    fig = scatter_points(table, x="params", y=accuracy, color=label,
+                         title=t("plot.params_vs_accuracy", lang),
+                         hover=["train seconds"] if "train seconds" in table else None,
+                         log_x=True, labels={"params": t("col.params", lang),
+                                             "train seconds": t("col.train seconds", lang),
+                                             accuracy: t(f"metric.{accuracy}", lang)})
+    fig.update_layout(legend_title_text="")  # the legend lists the variants by name
+    return fig
