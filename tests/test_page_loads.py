@@ -141,3 +141,21 @@ def test_after_a_reload_a_bare_link_opens_on_the_visitors_own_run(store, monkeyp
     other.query_params["lang"] = "en"
     other.run()
     assert other.number_input(key="dnn:seed").value == 0
+
+
+def test_values_a_link_gets_wrong_are_named_not_dropped_in_silence(store_dir):
+    at = open_page("dnn", 60)
+    at.query_params.update(lang="zh", preset="quick", epochs="many", seed="٣", variants="mlp,nope")
+    at.run()
+    assert not at.exception, at.exception
+    notes = [c.value for c in at.caption if "链接里" in c.value]
+    assert notes == [":material/link_off: 链接里 epochs, seed, variants 的取值不适用于本页，因此改用默认值。"]
+    assert at.number_input(key="dnn:quick:epochs").value == 2  # the quick preset's own
+    good = open_page("dnn", 60)
+    good.query_params.update(preset="quick", epochs="3")
+    good.run()
+    assert not any("does not fit" in c.value for c in good.caption)
+    bad = open_page("dnn", 60)
+    bad.query_params.update(preset="huge")
+    bad.run()
+    assert any("value for preset does not fit" in c.value for c in bad.caption)

@@ -303,11 +303,13 @@ def url_settings(card: Card) -> dict:
         query.update(last)  # the sidebar's and Home's links carry only the language
     preset = query.get("preset")
     if preset not in card.presets:
+        if preset is not None:
+            st.caption(tr("ui.link_dropped", names="preset"))
         stored = {r["spec"]["preset"] for r in stored_runs(card.key)}
         preset = next((p for p in ("standard", *card.presets) if p in stored), "standard")
         return {"preset": preset, "overrides": {}, "seed": 0, "variants": None}
     defaults = card.default_config(preset)
-    overrides = {}
+    overrides, dropped = {}, []
     for name, raw in query.items():
         if name in defaults and name not in URL_KEYS:
             try:
@@ -315,10 +317,18 @@ def url_settings(card: Card) -> dict:
                 registry.build_spec(card.key, next(iter(card.variants)), preset, overrides)
             except (ValueError, ConfigError):
                 overrides.pop(name, None)
+                dropped.append(name)
     raw_seed = query.get("seed", "0")
     seed = min(int(raw_seed), registry.SEED_MAX) if raw_seed.isascii() and raw_seed.isdigit() \
         and len(raw_seed) <= 12 else 0  # the seed box's own range: a bigger one would crash it
-    variants = [v for v in query.get("variants", "").split(",") if v in card.variants]
+    if seed == 0 and raw_seed != "0":
+        dropped.append("seed")
+    asked_variants = [v for v in query.get("variants", "").split(",") if v]
+    variants = [v for v in asked_variants if v in card.variants]
+    if len(variants) < len(asked_variants):
+        dropped.append("variants")
+    if dropped:  # the names only: a link's values are the sender's text
+        st.caption(tr("ui.link_dropped", names=", ".join(dropped)))
     return {"preset": preset, "overrides": overrides, "seed": seed, "variants": variants or None}
 
 
