@@ -13,3 +13,6 @@ FAMILIES = {
     "Control": ("dqn",),
 }
 PRESETS = ("quick", "standard", "full")
+# A run's preset label when it is none of the presets: settings changed by hand, or one point
+# of a sweep (a label only: the run id never includes it).
+LABELS = ("custom", "sweep")

@@ -7,6 +7,7 @@ with the process or the Ray executor (used by `python -m engine sweep` and the b
 """
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import sys
@@ -109,6 +110,13 @@ def point_label(point: Mapping) -> str:
 
 
 # ---- building ----------------------------------------------------------------------------
+def _from_sweep(spec: RunSpec) -> RunSpec:
+    """A point whose settings differ from its preset is labelled 'sweep', not 'custom', so
+    Runs says where it came from; a point at a preset's defaults keeps that preset's name.
+    The label is not part of the run id: the same settings trained on a page are this run."""
+    return dataclasses.replace(spec, preset="sweep") if spec.preset == "custom" else spec
+
+
 def build(algorithm: str, variant: str, preset: str, grid: Mapping[str, list],
           seeds: list[int], fixed: Mapping[str, str] | None = None) -> Sweep:
     """Every spec of the sweep, validated; a bad combination raises ConfigError naming it."""
@@ -134,7 +142,8 @@ def build(algorithm: str, variant: str, preset: str, grid: Mapping[str, list],
     for combo in itertools.product(*grid.values()):
         raw = dict(zip(grid, combo))
         try:
-            row = tuple(registry.build_spec(algorithm, variant, preset, {**fixed, **raw}, seed)
+            row = tuple(_from_sweep(registry.build_spec(algorithm, variant, preset,
+                                                        {**fixed, **raw}, seed))
                         for seed in seeds)
         except ConfigError as error:
             raise ConfigError("error.grid_point", point=point_label(raw), reason=error) from None

@@ -68,14 +68,17 @@ def body() -> None:
         filters[name] = column.multiselect(
             tr(f"col.{name}"), values, key=key, persist_state=KEEP,
             placeholder=tr("ui.choose_options"),
-            format_func=ui.status_name if name == "status" else str)
+            format_func={"status": ui.status_name,
+                         "preset": lambda p: i18n.preset_name(p, lang)}.get(name, str))
     sort = columns[3].selectbox(tr("runs.sort"), list(compare.SORTS), key="runs:sort",
                                 persist_state=KEEP, format_func=SORT_NAMES.__getitem__)
     shown = compare.filter_runs(runs, algorithms=filters["algorithm"],
                                 statuses=filters["status"], presets=filters["preset"])
     table = compare.runs_table(shown, sort)
     names = {c: i18n.optional("col", c, lang) for c in table.columns}
-    st.dataframe(table.assign(status=table["status"].map(ui.status_name)), column_config={
+    words = table.assign(status=table["status"].map(ui.status_name),  # values in words too
+                         preset=[i18n.preset_name(p, lang) for p in table["preset"]])
+    st.dataframe(words, column_config={
         **names,
         "progress": st.column_config.ProgressColumn(names["progress"], min_value=0.0,
                                                     max_value=1.0),

@@ -169,3 +169,23 @@ def test_page_form_validates_then_trains_and_links(store, monkeypatch):
     assert [r["status"] for r in store.list_runs()] == ["done", "done"]
     assert at.query_params["grid"] == "lr:0.001,0.003;train_limit:1000"
     assert at.dataframe[0].value["done"].tolist() == [1, 1]
+
+
+def test_sweep_runs_say_they_come_from_a_sweep(store, stored_run):
+    """A grid point's runs are labelled 'sweep', not 'custom' (issue 27 item 9), which
+    Runs shows in the visitor's language; the label leaves the run id alone, and a point at
+    the preset's own defaults keeps the preset's name."""
+    plan = sweep.build("dnn", "mlp", "quick", {"lr": ["2e-3", "3e-3"]}, [0])  # 2e-3: quick's
+    at_defaults, changed = (point[0] for point in plan.specs)
+    assert changed.preset == "sweep" and at_defaults.preset == "quick"
+    by_hand = registry.build_spec("dnn", "mlp", "quick", {"lr": "3e-3"})
+    assert by_hand.preset == "custom" and registry.run_id(by_hand) == plan.run_ids()[1][0]
+    stored_run("dnn", "mlp", changed.config, {"test/acc": 0.5}, preset=changed.preset,
+               run_id=plan.run_ids()[1][0])
+    for lang, word in (("en", "sweep"), ("zh", "参数扫描")):
+        at = open_page("runs")
+        at.query_params["lang"] = lang
+        at.run()
+        assert not at.exception
+        assert list(at.dataframe[0].value["preset"]) == [word]
+        assert at.multiselect(key="runs:filter:preset").options == [word]

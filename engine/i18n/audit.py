@@ -17,9 +17,10 @@ SOURCES = HERE / "zh.sources.json"  # key -> hash of the English the Chinese ren
 
 
 def registry_strings() -> dict[str, str]:
-    """The registry's own names shown to visitors: families and presets."""
+    """The registry's own names shown to visitors: families, presets and the labels a run
+    carries when it is no preset (custom, sweep)."""
     return {**{f"family.{name}": name for name in names.FAMILIES},
-            **{f"preset.{name}": name for name in names.PRESETS}}
+            **{f"preset.{name}": name for name in (*names.PRESETS, *names.LABELS)}}
 
 
 def all_cards() -> list[Card]:
