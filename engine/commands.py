@@ -14,7 +14,7 @@ from engine import export_runs, names, registry, settings, shipped
 from engine.core import ConfigError
 from engine.core import shown as clip
 from engine.jobs import InlineExecutor, JobManager, train_in_workers, worker_main
-from engine.store import STATUSES, Store
+from engine.store import STATUSES, Problem, Store
 from engine.terminal import Progress, parse_sets
 
 
@@ -118,9 +118,10 @@ def command_store(args) -> int:
         problems = store.check()
         for line in problems:
             print(line)
+        mended = sum(isinstance(line, Problem) for line in problems)
         print(f"{store.root}: {len(problems)} problem(s)"
-              + ("; `python -m engine store repair` rebuilds what the folders hold" if problems
-                 else ""))
+              + (f"; `python -m engine store repair` mends {mended} of them" if mended else "")
+              + ("; each other line says what helps" if len(problems) > mended else ""))
         return 1 if problems else 0
     for line in store.repair() or ["nothing to repair"]:
         print(line)

@@ -39,6 +39,7 @@ from typing import Any
 
 from engine import settings
 from engine.core import RunSpec
+from engine.names import PRESETS
 from engine.run_folder import MANIFEST, artifact_problems, check_run_id
 
 log = logging.getLogger(__name__)
@@ -111,6 +112,13 @@ class QueueLimit:
 
 class BadRow(StoreDamaged):
     """One row of the index cannot be decoded: damage, never a row to forget."""
+
+
+class Problem(str):
+    """A line of Store.check() that `python -m engine store repair` mends; the other lines
+    (a damaged artifact, a silent run, an unreadable manifest) each say what does."""
+
+    repairable = True
 
 
 def target_of(row_id: str) -> str:
@@ -621,7 +629,8 @@ class Store:
     def recover_interrupted(self, stale_seconds: float | None = None) -> list[str]:
         """Mark running runs whose owner is gone as interrupted: the owner's process on this
         host has exited, or (any host, a reused PID) no heartbeat for stale_seconds
-        (default: settings.stale_seconds(), TOP10_STALE_SECONDS). Read-only: nothing."""
+        (default: settings.stale_seconds(), TOP10_STALE_SECONDS); then tidy() what kills
+        left. Returns the ids marked. Read-only: nothing."""
         if self.read_only:
             return []
         stale = settings.stale_seconds() if stale_seconds is None else stale_seconds
@@ -633,7 +642,9 @@ class Store:
             if r["id"] not in dead and now - (r["heartbeat"] or 0) > stale:
                 dead[r["id"]] = (f"no heartbeat for {now - (r['heartbeat'] or 0):.0f} s from its "
                                  f"worker (pid {r['pid']} on {r['host']}); taken for dead")
-        return [run_id for run_id, why in dead.items() if self.mark_interrupted(run_id, why)]
+        interrupted = [run_id for run_id, why in dead.items() if self.mark_interrupted(run_id, why)]
+        self.tidy()
+        return interrupted
 
     def mark_interrupted(self, run_id: str, why: str = "marked interrupted by hand") -> bool:
         """Mark a running run interrupted (its worker is gone or silent); True if it was
@@ -747,33 +758,110 @@ class Store:
                 found[body["run_id"]] = body
         return found, problems
 
+    def _leftovers(self, everywhere: bool = False) -> tuple[list[str], list[Path]]:
+        """What kills leave that no row needs: (folders under artifacts/ that no row names,
+        temporary files in folders of rows that are not live). Kept out: a folder whose
+        manifest cannot be read (damage to look at) or finishes a run the index lacks
+        (repair restores it). Temp files are looked for in the folders of failed, cancelled
+        and interrupted rows, where a kill leaves them, or (everywhere) of every row that
+        is not live. Only the rows' own folder names are compared, and the disk is listed
+        before the rows are read: a folder is made only by the owner of a row already in
+        the index, so a live row's folder is never taken for one no row names."""
+        if not self.artifact_root.is_dir():
+            return [], []
+        on_disk = sorted(p for p in self.artifact_root.iterdir()
+                         if p.is_dir() and not p.is_symlink())
+        rows = self._read("SELECT id, folder, status FROM runs")
+        named = {r["folder"] or r["id"]: r["status"] for r in rows}
+        ids = {r["id"] for r in rows}
+        orphans, temps = [], []
+        quiet = ("done", *RESTARTABLE) if everywhere else RESTARTABLE
+        for path in on_disk:
+            if path.name in named:
+                if named[path.name] in quiet:  # an unknown status (a bad row) counts as live
+                    temps += sorted(f for f in path.iterdir()
+                                    if f.name.startswith(".") and f.name.endswith(".tmp"))
+                continue
+            manifest = path / MANIFEST
+            if manifest.exists():
+                try:
+                    if check_run_id(json.loads(manifest.read_text())["run_id"]) not in ids:
+                        continue  # restorable: repair puts it back in the index
+                except (OSError, ValueError, KeyError, TypeError):
+                    continue  # damage: `store check` reports it, nothing deletes it
+            orphans.append(path.name)
+        return orphans, temps
+
+    def tidy(self, everywhere: bool = False) -> list[str]:
+        """Remove what _leftovers finds (folders no row names, stale temporary files), never
+        outside artifacts/ (see _path); one line per thing removed. The recovery after a
+        dead worker (recover_interrupted) runs it, and repair (everywhere). Read-only: nothing."""
+        if self.read_only:
+            return []
+        try:
+            orphans, temps = self._leftovers(everywhere)
+        except OSError as error:  # a folder vanished or unreadable: the next call tries again
+            log.warning("store tidy skipped: %s", error)
+            return []
+        done = []
+        for name in orphans:
+            self._remove_folders([name])
+            if not (self.artifact_root / name).exists():
+                done.append(f"removed folder {name}, which no row names")
+        for path in temps:
+            try:
+                path.unlink()
+            except OSError:
+                continue
+            done.append(f"removed the temporary file {path.parent.name}/{path.name}")
+        return done
+
     def check(self) -> list[str]:
-        """One line per problem found (an empty list: the store is sound). Reads only."""
+        """One line per problem found (an empty list: the store is sound), each saying what
+        mends it; those `repair` mends are Problem lines (repairable). Reads only."""
         try:
             rows = self._read("SELECT * FROM runs")
             integrity = self._read("PRAGMA quick_check")
         except StoreDamaged as error:
-            return [str(error)]
-        problems = [f"index: {r[0]}" for r in integrity if r[0] != "ok"]
+            return [Problem(str(error))]
+        problems = [Problem(f"index: {r[0]} (repair rebuilds it)")
+                    for r in integrity if r[0] != "ok"]
         runs = []
         for r in rows:
             try:
                 runs.append(_row(r))
             except BadRow as error:
-                problems.append(str(error))
+                problems.append(Problem(f"{error} (repair replaces it from its manifest)"))
         ids = {r["id"] for r in rows}
         stale = time.time() - settings.stale_seconds()
         for run in runs:
-            if run["status"] == "done":
-                problems += [f"{run['id']}: {p}" for p in self._artifact_problems(run)]
+            if run["status"] == "done" and (found := self._artifact_problems(run)):
+                spec = run["spec"]
+                preset = f" --preset {spec['preset']}" if spec.get("preset") in PRESETS else ""
+                again = (f"python -m engine run {spec.get('algorithm')} --variant "
+                         f"{spec.get('variant')}{preset} --seed {spec.get('seed')} --force")
+                problems += [f"{run['id']}: {p}; repair cannot mend it: train it again with "
+                             f"`{again}` (and its settings, if they differ from the preset's), "
+                             "or open it in the app, which recomputes it" for p in found]
             if run["status"] == "running" and (run["heartbeat"] or 0) < stale:
                 problems.append(f"{run['id']}: running but silent since "
-                                f"{time.ctime(run['heartbeat'] or 0)}")
+                                f"{time.ctime(run['heartbeat'] or 0)} (the app's next poll, or "
+                                "`python -m engine runs`, marks it interrupted)")
         manifests, bad = self._manifests()
         problems += bad
         for run_id in sorted(set(manifests) - ids):
-            problems.append(f"{run_id}: finished in folder {manifests[run_id]['folder']} but "
-                            "missing from the index (repair restores it)")
+            problems.append(Problem(f"{run_id}: finished in folder {manifests[run_id]['folder']}"
+                                    " but missing from the index (repair restores it)"))
+        try:
+            orphans, temps = self._leftovers(everywhere=True)
+        except OSError as error:
+            orphans, temps = [], []
+            problems.append(f"{self.artifact_root}: cannot be listed ({error})")
+        problems += [Problem(f"{name}: a folder no row names, left by a kill between a commit "
+                             "and the removal of the folder it replaced (repair removes it)")
+                     for name in orphans]
+        problems += [Problem(f"{path.parent.name}/{path.name}: a temporary file left by an "
+                             "interrupted write (repair removes it)") for path in temps]
         return problems
 
     def repair(self) -> list[str]:
@@ -835,7 +923,7 @@ class Store:
                                " VALUES (?, ?, ?, ?, ?)",
                                [(run_id, *h) for h in body.get("history", [])])
                 done.append(f"restored {run_id} from folder {body['folder']}")
-        return done
+        return done + self.tidy(everywhere=True)
 
 
 class _Empty(Exception):

@@ -276,3 +276,95 @@ def test_two_workers_train_two_runs_at_once(store):
     assert rows[0]["pid"] != rows[1]["pid"], "each run trained in a worker of its own"
     first, second = sorted(rows, key=lambda r: r["started"])
     assert second["started"] < first["finished"], "the two trained at the same time"
+
+
+# ---- what kills leave behind (issue 26 item 9) --------------------------------------------
+def fake_finish(store, run_id, value):
+    """Train nothing: claim run_id and record it done with one small artifact."""
+    assert store.claim_next(run_id)["id"] == run_id
+    digests = store.save_artifacts(run_id, {"model": {"w": [value]}})
+    assert store.finish(run_id, {"val/acc": value}, 1, 1.0, digests, {})
+
+
+def test_a_folder_a_kill_after_a_swap_leaves_is_listed_and_removed(store, capsys):
+    """A kill between the commit that swaps a re-run in and the removal of the folder it
+    replaced leaves that folder, which no row names: check lists it (repair mends it) and the
+    next recovery (the app's poll, any worker's start) removes it; the result stays whole."""
+    from engine.cli import main
+
+    manager = JobManager(store, NoWake())
+    run_id = manager.submit(tiny_spec()).run_id
+    fake_finish(store, run_id, 0.5)
+    replaced = store.get(run_id)["folder"]
+    retry = manager.submit(tiny_spec(), force=True).work_id
+    store._remove_folders = lambda names: None  # killed right after the commit
+    fake_finish(store, retry, 0.7)
+    del store._remove_folders
+    assert (store.artifact_root / replaced).is_dir() and store.get(run_id)["folder"] != replaced
+    problems = store.check()
+    assert len(problems) == 1 and replaced in problems[0] and "no row names" in problems[0]
+    assert main(["store", "check"]) == 1
+    assert "store repair` mends 1 of them" in capsys.readouterr().out
+    store.recover_interrupted()
+    assert not (store.artifact_root / replaced).exists() and store.check() == []
+    assert store.artifacts_intact(run_id) and store.get(run_id)["metrics"] == {"val/acc": 0.7}
+
+
+def test_repair_removes_stale_temp_files_and_unnamed_folders_never_a_live_runs(store, tmp_path,
+                                                                               capsys):
+    from engine.cli import main
+
+    manager = JobManager(store, NoWake())
+    done, killed, live = (manager.submit(registry.build_spec("dnn", "logreg", "quick", TINY, seed=s)
+                                         ).run_id for s in (1, 2, 3))
+    fake_finish(store, done, 0.5)
+    for run_id in (killed, live):
+        store.claim_next(run_id)
+        store.save_artifacts(run_id, {"model": {"w": [1.0]}})
+    store.mark_interrupted(killed, "killed between a temp file and its rename")
+    folder = {r: store.artifact_root / store.get(r)["folder"] for r in (done, killed, live)}
+    for run_id in folder:
+        (folder[run_id] / ".model.pt.tmp").write_bytes(b"half")
+    attempt = store.artifact_root / f"{killed}@0badcafe"  # an attempt whose row was replaced
+    attempt.mkdir()
+    (attempt / ".model.pt.tmp").write_bytes(b"half")
+    unreadable = store.artifact_root / f"{done}@feedface"  # damage: reported, never deleted
+    unreadable.mkdir()
+    (unreadable / "manifest.json").write_text("{not json")
+    outside = tmp_path / "outside"  # a crafted row naming a folder outside the store
+    outside.mkdir()
+    with store._db(immediate=True) as db:
+        db.execute("INSERT INTO runs (id, algorithm, variant, spec, status, folder) VALUES"
+                   " ('dnn-logreg-0123456789ab', 'dnn', 'logreg', '{}', 'failed', ?)",
+                   (f"../../{outside.name}",))
+    problems = store.check()
+    named = "\n".join(problems)
+    assert attempt.name in named
+    assert f"{folder[done].name}/.model.pt.tmp" in named
+    assert f"{folder[killed].name}/.model.pt.tmp" in named
+    assert f"{folder[live].name}/" not in named, "a live run's temp file is its own"
+    assert any("manifest cannot be read" in p for p in problems)
+    assert main(["store", "repair"]) == 0
+    said = capsys.readouterr().out
+    assert f"removed folder {attempt.name}" in said and "temporary file" in said
+    assert not attempt.exists() and unreadable.is_dir() and outside.is_dir()
+    assert not (folder[done] / ".model.pt.tmp").exists()
+    assert not (folder[killed] / ".model.pt.tmp").exists()
+    assert (folder[live] / ".model.pt.tmp").exists() and (folder[live] / "model.pt").exists()
+    assert store.artifacts_intact(done)
+    assert [p for p in store.check() if "no row names" in p or "temporary" in p] == []
+
+
+def test_check_says_what_helps_a_damaged_artifact_instead_of_repair(store, capsys):
+    from engine.cli import main
+
+    run_id = JobManager(store, NoWake()).submit(tiny_spec()).run_id
+    fake_finish(store, run_id, 0.5)
+    path = store.folder(run_id) / "model.pt"
+    path.write_bytes(path.read_bytes()[:-4] + b"XXXX")
+    (line,) = store.check()
+    assert "checksum mismatch" in line and "repair cannot mend it" in line
+    assert "python -m engine run dnn --variant logreg --seed 0 --force" in line  # 'custom'
+    assert main(["store", "check"]) == 1
+    summary = capsys.readouterr().out.splitlines()[-1]
+    assert "store repair" not in summary and "each other line says what helps" in summary

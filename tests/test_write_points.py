@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from engine import registry, settings
-from engine.bench.faults import lost_results, snapshot, stale_writes, wait_stopped
+from engine.bench.faults import lost_results, snapshot, stale_writes, unnamed_folders, wait_stopped
 from engine.jobs import InlineExecutor, JobManager, ProcessExecutor
 from engine.store import MANIFEST
 
@@ -79,7 +79,8 @@ def test_a_kill_at_each_write_point_of_a_recompute_loses_nothing(store, monkeypa
     monkeypatch.delenv("TOP10_FAULT_AT")
     assert workers.processes[0].wait(120) == -signal.SIGKILL, "it never reached the point"
     assert LEFT[point](attempt_files(store, attempt_folder)), attempt_files(store, attempt_folder)
-    store.recover_interrupted()  # what the app's next poll does
+    store.recover_interrupted()  # what the app's next poll does, folders no row names included
+    assert unnamed_folders(store) == set(), "after the swap the replaced folder is removed"
     assert lost_results(store, {done["id"]}) == []
     assert store.list_runs(status="running") == [] and store.check() == []
     row = store.get(done["id"])
