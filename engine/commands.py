@@ -14,7 +14,8 @@ from engine import export_runs, names, registry, settings, shipped
 from engine.core import ConfigError
 from engine.core import shown as clip
 from engine.jobs import InlineExecutor, JobManager, train_in_workers, worker_main
-from engine.store import STATUSES, Problem, Store
+from engine.names import STATUSES
+from engine.store import Problem, Store
 from engine.terminal import Progress, parse_sets
 
 

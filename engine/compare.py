@@ -19,12 +19,12 @@ import pandas as pd
 from engine import i18n, registry
 from engine.core import Card, ConfigError
 from engine.i18n import card_text
+from engine.names import LIVE
 from engine.plots import history_frame
 
 X_AXES = ("step", "seconds")
 EXTRA = ("params", "train seconds")  # compared like metrics, after them
 MISSING = "—"  # shown for a setting a run does not have
-LIVE = ("queued", "running")
 
 
 # ---- how a number reads ------------------------------------------------------------------

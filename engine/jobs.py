@@ -25,8 +25,9 @@ from typing import Protocol
 from engine import registry, settings
 from engine.core import ConfigError, NonFiniteMetric, RunCancelled, RunResult, RunSpec, check_finite
 from engine.data import DataMissing
+from engine.names import LIVE
 from engine.settings import FLUSH_SECONDS, HEARTBEAT_SECONDS
-from engine.store import LIVE, CorruptArtifact, NotOwner, QueueLimit, Store
+from engine.store import CorruptArtifact, NotOwner, QueueLimit, Store
 
 log = logging.getLogger(__name__)
 

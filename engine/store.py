@@ -39,14 +39,11 @@ from typing import Any
 
 from engine import settings
 from engine.core import RunSpec
-from engine.names import PRESETS
+from engine.names import LIVE, PRESETS, RESTARTABLE, STATUSES
 from engine.run_folder import MANIFEST, artifact_problems, check_run_id
 
 log = logging.getLogger(__name__)
 
-STATUSES = ("queued", "running", "done", "failed", "cancelled", "interrupted")
-RESTARTABLE = ("failed", "cancelled", "interrupted")
-LIVE = ("queued", "running")
 RETRY = ".retry"  # suffix of a recompute attempt's row id
 
 SCHEMA = """

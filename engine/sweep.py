@@ -20,11 +20,11 @@ import pandas as pd
 from engine import registry, settings
 from engine.core import ConfigError, RunSpec, config_fields, shown, value_text
 from engine.jobs import InlineExecutor, JobManager, execute
+from engine.names import LIVE
 from engine.store import Store
 from engine.terminal import parse_sets
 
 MAX_RUNS = 400  # more is a typo more often than a plan; split it into several sweeps
-LIVE = ("queued", "running")
 
 
 @dataclass(frozen=True)

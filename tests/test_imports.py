@@ -159,6 +159,38 @@ def test_no_import_circle_among_engine_modules():
     assert not found, "import circles:\n" + "\n\n".join(describe(g, graph) for g in found)
 
 
+# ---- one definition of a run's statuses ------------------------------------------------------
+STATUS_NAMES = {"Status", "LIVE", "STATUSES", "RESTARTABLE"}
+
+
+def status_definitions() -> list[str]:
+    """'path:line name' for every module-level assignment or class named like a run-status
+    constant in engine/."""
+    found = []
+    for path in sorted((ROOT / "engine").rglob("*.py")):
+        for node in ast.parse(path.read_text(), str(path)).body:
+            if isinstance(node, ast.ClassDef):
+                names = [node.name]
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                names = [t.id for t in targets if isinstance(t, ast.Name)]
+            else:
+                continue
+            found += [f"{path.relative_to(ROOT)}:{node.lineno} {n}" for n in names
+                      if n in STATUS_NAMES]
+    return found
+
+
+def test_run_statuses_are_defined_once_in_names():
+    found = status_definitions()
+    assert all(line.startswith("engine/names.py:") for line in found), found
+    assert sorted(line.split()[-1] for line in found) == sorted(STATUS_NAMES)
+    loaded = _loaded_after("import sys\nfrom engine.names import LIVE, Status\n"
+                           "assert 'queued' in LIVE and Status.DONE == 'done'\n"
+                           "assert 'engine.store' not in sys.modules")
+    assert loaded == {"torch": False, "algorithms": []}, loaded
+
+
 if __name__ == "__main__":
     graph = import_graph()
     found = cycles(graph)

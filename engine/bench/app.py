@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 from engine import registry, settings
+from engine.names import LIVE
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -152,7 +153,7 @@ def worker_peak_mb(which: str) -> float:
     workers.wake()
     peaks: dict[int, int] = {}  # pid -> its peak so far (VmHWM only grows)
     try:
-        while any(store.get(i)["status"] in ("queued", "running") for i in ids) and workers.alive():
+        while any(store.get(i)["status"] in LIVE for i in ids) and workers.alive():
             for process in workers.processes:
                 try:
                     peaks[process.pid] = peak_kb(process.pid)

@@ -51,6 +51,7 @@ from pathlib import Path
 from engine import registry
 from engine.core import RunSpec
 from engine.jobs import InlineExecutor, JobManager, ProcessExecutor
+from engine.names import LIVE
 from engine.settings import FAULT_POINTS, HEARTBEAT_SECONDS
 from engine.store import RETRY, Store
 from engine.terminal import OneLineParser
@@ -179,7 +180,7 @@ def end_workers(workers: list[subprocess.Popen], seconds: float) -> int:
 def retry_live(store: Store) -> bool:
     """Is a forced re-run (a `.retry` row) queued or running?"""
     return any(r["id"].endswith(RETRY) for r in store.list_runs()
-               if r["status"] in ("queued", "running"))
+               if r["status"] in LIVE)
 
 
 def round_kind(round_: int) -> str:

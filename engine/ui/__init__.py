@@ -22,12 +22,12 @@ from engine.data import DataMissing
 from engine.i18n import card_text
 from engine.jobs import JobManager, ProcessExecutor
 from engine.markup import capped, escape_markdown  # noqa: F401 (for pages: user text in Markdown)
+from engine.names import LIVE
 from engine.public import Policy
 from engine.store import QueueFull, Store, StoreError, target_of
 from engine.ui import lang as visitor_lang
 from engine.ui import visitor as visitor_id
 
-LIVE = ("queued", "running")
 # Streamlit's Material icons: Debian's chromium draws status emoji as empty boxes
 STATUS_ICONS = {"queued": ":material/schedule:", "running": ":material/settings:",
                 "done": ":material/check_circle:", "failed": ":material/error:",
