@@ -1,8 +1,6 @@
 """GAN building blocks: shapes of both variants, the latent interpolation and config errors."""
 from __future__ import annotations
 
-import math
-
 import pytest
 import torch
 
@@ -72,15 +70,22 @@ def test_run_counts_the_weights_of_both_networks(store_dir):
     assert result.params == expected
 
 
-def test_fid_chart_puts_each_anchor_label_at_its_value_on_the_log_axis():
+def test_fid_chart_names_each_anchor_in_the_legend_not_over_the_bars():
+    """Anchor labels drawn beside their lines overlapped each other and the bars (issue 27
+    item 9): each anchor is a line at its value with a legend entry of its own."""
     from engine.plots import generative
 
     fig = generative.fid_with_anchors({"dcgan": 132.4, "mlp": 624.1},
-                                      {"eval/fid_floor": 52.7, "eval/fid_pixel": 1433.7})
+                                      {"eval/fid_floor": 52.7, "eval/fid_pixel": 1433.7,
+                                       "eval/fid_noise": 1500.2}, lang="zh")
     assert fig.layout.xaxis.type == "log"
-    labels = {a.text.split()[-1]: a.x for a in fig.layout.annotations if a.text[-1].isdigit()}
-    assert labels == {"52.7": pytest.approx(math.log10(52.7)), "1433.7": pytest.approx(math.log10(1433.7))}
-    assert sorted(shape.x0 for shape in fig.layout.shapes) == [52.7, 1433.7]
+    assert not fig.layout.annotations  # nothing written on the plot area
+    lines = {shape.name: shape.x0 for shape in fig.layout.shapes}
+    assert lines == {"下限：真实对真实（FID 52.7）": 52.7, "逐像素高斯（FID 1433.7）": 1433.7,
+                     "高斯噪声（FID 1500.2）": 1500.2}
+    assert all(shape.showlegend for shape in fig.layout.shapes)
+    assert len({(s.line.color, s.line.dash) for s in fig.layout.shapes}) == 3
+    assert fig.layout.legend.orientation == "h" and fig.layout.legend.y < 0  # below the bars
 
 
 def test_scoring_announces_each_step_before_it_runs(store_dir):

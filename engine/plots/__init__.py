@@ -10,10 +10,17 @@ import numpy as np
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
+import plotly.io as pio
 
 from engine.i18n import t
 
-TEMPLATE = "plotly_white"
+# Every figure's template: plotly_white with a toolbar of the four tools a reader uses (save
+# as PNG, zoom, pan, reset; Streamlit adds full screen). The full bar was nine buttons wide
+# and covered the right end of a title in a half-width column; on a phone-sized window
+# engine.ui.PHONE_CSS hides it.
+TEMPLATE = go.layout.Template(pio.templates["plotly_white"])
+TEMPLATE.layout.modebar.remove = ["zoomin", "zoomout", "autoscale", "select", "lasso",
+                                  "togglespikelines", "hovercompare", "hoverclosest"]
 
 
 def history_frame(rows: list[tuple[int, float, str, float]], label: str,

@@ -13,6 +13,7 @@ from engine.plots import TEMPLATE, image_grid
 
 ANCHORS = {"eval/fid_floor": "plot.anchor_floor", "eval/fid_pixel": "plot.anchor_pixel",
            "eval/fid_noise": "plot.anchor_noise"}  # metric -> catalogue key of its name
+ANCHOR_LINES = (("#2ca02c", "dot"), ("#d62728", "dash"), ("#7f7f7f", "dashdot"))  # in order
 COLUMNS = {"eval/fid": "FID", "eval/fid_std": "FID std (seeds)",
            "eval/precision": "precision", "eval/recall": "recall",
            "eval/class_entropy": "class entropy",
@@ -48,21 +49,28 @@ def class_histograms(histograms: dict[str, list[float]], classes: list[str],
 
 def fid_with_anchors(scores: dict[str, float], anchors: dict[str, float],
                      lang: str = "en") -> go.Figure:
-    """Horizontal bars of FID per run (log scale), with the anchors as reference lines."""
+    """Horizontal bars of FID per run (log scale), with the anchors as reference lines.
+
+    Each line is named in the legend below the chart, in its own colour and dash: labels
+    written beside the lines overlapped each other and the bars when two anchors sat close
+    on the log axis or a bar reached past them."""
     names = list(scores)
     fig = go.Figure(go.Bar(x=[scores[n] for n in names], y=names, orientation="h",
-                           text=[f"{scores[n]:.1f}" for n in names], textposition="auto"))
-    for key, name in ANCHORS.items():
+                           text=[f"{scores[n]:.1f}" for n in names], textposition="auto",
+                           marker_color="#8fb3d9", showlegend=False))
+    for (key, name), (colour, dash) in zip(ANCHORS.items(), ANCHOR_LINES):
         if key in anchors:
-            fig.add_vline(x=anchors[key], line_dash="dot")
-            # On a log axis an annotation's x is log10 of the value (a line's is the value
-            # itself): given the value, the label sat at 10^52.7 and stretched the axis there.
-            fig.add_annotation(x=math.log10(anchors[key]), y=1, yref="paper", showarrow=False,
-                               text=f"{t(name, lang)} {anchors[key]:.1f}", textangle=-90,
-                               xanchor="left", yanchor="top")
-    fig.update_layout(template=TEMPLATE, height=120 + 40 * len(names), xaxis_type="log",
-                      title=t("plot.fid_title", lang),
-                      margin=dict(l=10, r=10, t=40, b=10), xaxis_title="FID")
+            fig.add_shape(type="line", x0=anchors[key], x1=anchors[key], xref="x", y0=0, y1=1,
+                          yref="paper", line=dict(color=colour, dash=dash, width=2),
+                          name=t("plot.anchor_entry", lang, name=t(name, lang),
+                                                 fid=f"{anchors[key]:.1f}"),
+                          showlegend=True)
+    values = [*scores.values(), *(anchors[k] for k in ANCHORS if k in anchors)]
+    low, high = math.log10(min(values)), math.log10(max(values))  # no line on the frame
+    fig.update_layout(template=TEMPLATE, height=170 + 40 * len(names), xaxis_type="log",
+                      xaxis_range=[low - 0.08, high + 0.08], title=t("plot.fid_title", lang),
+                      legend=dict(orientation="h", yanchor="top", y=-0.3, x=0),
+                      margin=dict(l=10, r=10, t=40, b=10))  # the title names the axis
     return fig
 
 

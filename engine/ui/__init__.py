@@ -721,6 +721,8 @@ def navigate() -> None:
     # reaches the browser. The panel polls every 2 s, so a job a Train press queues in this
     # run shows there within one tick.
     jobs_sidebar(st.sidebar.container())
+    st.html(PHONE_CSS)
+    running_line(st.container(key="running_line"))
     visitor_lang.switch()
     if missing := unknown_page(st.context.url or ""):
         st.error(tr("ui.unknown_page", page=missing), icon=":material/error:")
@@ -729,6 +731,47 @@ def navigate() -> None:
     except (StoreError, DataMissing, ConfigError) as error:  # the page boundary: one line
         text = error.text(lang) if isinstance(error, ConfigError) else str(error)
         st.error(escape_markdown(text, 2000), icon=":material/error:")  # it may quote a value
+
+
+# Below 768 px Streamlit collapses the sidebar: a phone-sized window. There Plotly's toolbar
+# (with Streamlit's full-screen button in it), which a tap on a chart shows, sat over the
+# chart's title; a finger drags to zoom and double-taps to reset instead.
+PHONE_CSS = """<style>
+@media (max-width: 767px) { .stPlotlyChart .modebar-container { display: none !important; } }
+</style>"""
+
+
+def running_line(place) -> None:
+    """One compact line per live run this visitor asked for, at the top of the main area:
+    training shows in the sidebar, which a phone keeps collapsed. Nothing when none runs;
+    the sidebar's panel redraws the page when runs start or end, and this line follows."""
+    def live_mine() -> list[dict]:
+        mine_ids = my_runs()
+        return [r for status in ("running", "queued") for r in store().list_runs(status=status)
+                if r["id"] in mine_ids]
+
+    if not live_mine():
+        return
+
+    @st.fragment(run_every=2.0)
+    def line() -> None:
+        runs = live_mine()
+        if not runs:
+            st.rerun()  # all ended: redraw the page once, without this line
+        for run in runs:
+            name = f"{run['algorithm']}/{run['variant']}"
+            if run["status"] == "queued":
+                st.caption(tr("ui.queued_one", icon=STATUS_ICONS["queued"], run=name,
+                              preset=i18n.preset_name(run["spec"]["preset"], language())))
+                continue
+            elapsed = time.time() - (run["started"] or run["created"])
+            st.caption(tr("ui.running_line", icon=STATUS_ICONS["running"], run=name,
+                          note=i18n.note(run["note"], language()),
+                          percent=f"{float(run['progress'] or 0):.0%}",
+                          seconds=f"{elapsed:.0f}"))
+
+    with place:
+        line()
 
 
 def unknown_page(url: str) -> str:
@@ -799,9 +842,10 @@ def jobs_sidebar(place) -> None:
             return
         for run in running:
             elapsed = time.time() - (run["started"] or run["created"])
-            st.progress(float(run["progress"] or 0), text=f"{STATUS_ICONS['running']} "
-                        f"{run['algorithm']}/{run['variant']}: "
-                        f"{i18n.note(run['note'], language())} ({elapsed:.0f} s)")
+            st.progress(float(run["progress"] or 0), text=tr(
+                "ui.sidebar_running", icon=STATUS_ICONS["running"],
+                run=f"{run['algorithm']}/{run['variant']}",
+                note=i18n.note(run["note"], language()), seconds=f"{elapsed:.0f}"))
         for run in queued:
             st.caption(tr("ui.queued_one", icon=STATUS_ICONS["queued"],
                           run=f"{run['algorithm']}/{run['variant']}",
