@@ -30,10 +30,12 @@ if runs:
            params=f"{row.params:,}") for _, row in table.iterrows()), best=best.variant))
 
     st.subheader(tr("page.cnn.first_layer"))
-    for column, (variant, artifacts) in zip(st.columns(len(found)), found.items()):
-        kind = tr("page.cnn.unit_weights") if variant == "mlp" else tr("page.cnn.filters")
-        column.plotly_chart(vision.filters(artifacts["filters"].numpy(), f"{variant}: {kind}"),
-                            width="stretch")
+    panels = vision.first_layers({f"{variant}: " + tr("page.cnn.unit_weights" if variant == "mlp"
+                                                      else "page.cnn.filters"):
+                                  artifacts["filters"].numpy()
+                                  for variant, artifacts in found.items()})
+    for column, figure in zip(st.columns(len(panels)), panels):
+        column.plotly_chart(figure, width="stretch")
 
     conv_variants = [v for v in models if v != "mlp"]
     if conv_variants:

@@ -58,3 +58,18 @@ def test_first_layer_filters_are_images():
 def test_precision_resolves_to_a_real_mode():
     assert resolve_precision("fp32") == "fp32" and resolve_precision("bf16") == "bf16"
     assert resolve_precision("auto") in ("bf16", "fp32")
+
+
+def test_first_layer_panels_start_level_and_are_as_tall():
+    """Six 5x5 LeNet filters sat mid-height beside 32 MLP unit weights (issue 27 item 9):
+    the panels shown side by side share one height and draw from the top."""
+    import numpy as np
+
+    from engine.plots import vision
+
+    panels = vision.first_layers({"mlp": np.random.rand(100, 28, 28),
+                                  "lenet5": np.random.rand(6, 5, 5),
+                                  "modern": np.random.rand(32, 3, 3)})
+    assert len({fig.layout.height for fig in panels}) == 1
+    assert all(fig.layout.yaxis.constraintoward == "top" for fig in panels)
+    assert panels[0].layout.height == vision.filters(np.random.rand(32, 28, 28), "").layout.height

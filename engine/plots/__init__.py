@@ -88,10 +88,12 @@ def heatmap(matrix: np.ndarray, x_labels: list[str], y_labels: list[str], title:
 
 
 def image_grid(images: np.ndarray, titles: list[str], columns: int = 8,
-               title: str = "") -> go.Figure:
-    """(N, H, W) grey images in [0, 255] or [0, 1] -> a grid of small heatmaps."""
+               title: str = "", rows: int | None = None) -> go.Figure:
+    """(N, H, W) grey images in [0, 255] or [0, 1] -> a grid of small heatmaps, drawn from
+    the top of the figure (figures side by side start level). rows: the height of a grid of
+    that many rows, for panels of different sizes shown in one row."""
     n = len(images)
-    rows = max(1, (n + columns - 1) // columns)
+    rows = max(1, (n + columns - 1) // columns, rows or 0)
     h, w = images.shape[1:3]
     canvas = np.full((rows * (h + 2), columns * (w + 2)), np.nan)
     for i, image in enumerate(images):
@@ -105,7 +107,7 @@ def image_grid(images: np.ndarray, titles: list[str], columns: int = 8,
     fig.update_layout(coloraxis_showscale=False, height=max(160, 110 * rows + 40),
                       margin=dict(l=0, r=0, t=40, b=0))
     fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
+    fig.update_yaxes(visible=False, constraintoward="top")  # not centred in the height
     return fig
 
 

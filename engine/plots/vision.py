@@ -19,12 +19,21 @@ def _stretch(images: np.ndarray) -> np.ndarray:
     return (images - lo) / np.maximum(hi - lo, 1e-12)
 
 
-def filters(weights: np.ndarray, title: str, limit: int = 32) -> go.Figure:
+def filters(weights: np.ndarray, title: str, limit: int = 32,
+            rows: int | None = None) -> go.Figure:
     """(K, k, k) first-layer kernels (or (K, 28, 28) MLP unit weights) as a grid; dark =
-    the pixel pattern a unit responds to most."""
+    the pixel pattern a unit responds to most. rows: the height of that many rows."""
     shown = _stretch(np.asarray(weights, dtype=float)[:limit])
     return image_grid(shown, [str(i) for i in range(len(shown))],
-                      columns=min(8, len(shown)), title=title)
+                      columns=min(8, len(shown)), title=title, rows=rows)
+
+
+def first_layers(panels: dict[str, np.ndarray], limit: int = 32) -> list[go.Figure]:
+    """title -> weights, for panels shown side by side: one filters() figure each, all as
+    tall as the one with the most rows and drawn from the top, so they start level (six
+    LeNet filters sat mid-height beside 32 MLP units)."""
+    rows = max((-(-min(len(w), limit) // 8) for w in panels.values()), default=1)
+    return [filters(w, title, limit, rows) for title, w in panels.items()]
 
 
 def feature_map_title(name: str, lang: str = "en") -> str:
