@@ -22,7 +22,7 @@ from engine.terminal import OneLineParser
 
 def cli_lang() -> str:
     """TOP10_LANG for the CLI's messages: English unless set to zh (or a zh locale name)."""
-    raw = os.environ.get("TOP10_LANG", "").strip()
+    raw = settings.lang_raw()
     if not raw:
         return i18n.ENGLISH
     lang = i18n.match(raw)

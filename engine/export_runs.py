@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from engine import registry
+from engine import registry, settings
 from engine.core import ConfigError
 
 PIP = "pip install -r requirements-export.txt"
@@ -217,12 +217,10 @@ def export_mlflow(runs: list[tuple[dict, list, list, list[Path]]], target: Path)
     """Write each run into the MLflow file store at target, one experiment per algorithm
     (`top10/<algorithm>`). A run exported before is left alone when unchanged (same
     top10.finished), else the old copy is deleted (MLflow's soft delete) and written anew."""
-    import os
-
     # MLflow 3 keeps the file store in "maintenance mode": it refuses to open one unless
     # this is set (and so does `mlflow ui` on it). A file store is what was asked for: a
     # folder that needs no database, copied or zipped as is.
-    os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
+    settings.allow_mlflow_file_store()
     from mlflow.tracking import MlflowClient
 
     target.mkdir(parents=True, exist_ok=True)

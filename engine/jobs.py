@@ -117,11 +117,12 @@ class Heartbeat:
         self.thread.join()
 
 
-def train(spec: RunSpec, report) -> RunResult:
-    """Train one spec the same way on every executor (same threads and seed, same numbers)."""
+def train(spec: RunSpec, report, threads: int | None = None) -> RunResult:
+    """Train one spec the same way on every executor (same threads and seed, same numbers):
+    at `threads` torch threads (default settings.threads(); a Ray task gets its driver's)."""
     import torch
 
-    torch.set_num_threads(settings.threads())
+    torch.set_num_threads(threads or settings.threads())
     card = registry.card(spec.algorithm)
     seed_everything(spec.seed)
     result = card.run(spec, report)
@@ -290,8 +291,7 @@ class ProcessExecutor:
 
     def _start(self) -> subprocess.Popen:
         root = str(Path(__file__).resolve().parents[1])  # so `engine` imports from anywhere
-        env = {**os.environ, "TOP10_EXECUTOR": self.kind, "PYTHONPATH": os.pathsep.join(
-            p for p in (root, os.environ.get("PYTHONPATH", "")) if p)}
+        env = settings.child_env({"TOP10_EXECUTOR": self.kind}, python_path=root)
         if self.jobs is not None:  # the Ray driver's cap (public mode: 1)
             env["TOP10_JOBS"] = str(self.jobs)
         idle = [] if self.idle_exit_seconds is None else ["--idle-exit", f"{self.idle_exit_seconds:g}"]

@@ -11,11 +11,10 @@ they asked for. A visitor is a key that survives a reload (engine/ui: visitor())
 """
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from engine import i18n
+from engine import i18n, settings
 from engine.core import COSTS_LESS, COSTS_MORE_ZERO_ALL, Card, RunSpec, config_fields
 from engine.store import QueueFull, QueueLimit
 
@@ -67,18 +66,19 @@ class Policy:
         """TOP10_PUBLIC / TOP10_PUBLIC_QUEUE from the environment, else from secrets."""
         from engine.core import ConfigError
 
-        def value(name: str):
-            if name in os.environ:
-                return os.environ[name]
+        def value(name: str, environment: str | None):
+            if environment is not None:
+                return environment
             try:
                 return (secrets or {}).get(name)
             except OSError:  # Streamlit's secrets: no secrets file (a FileNotFoundError)
                 return None
 
-        cap = str(value("TOP10_PUBLIC_QUEUE") or "3").strip()
+        cap = str(value("TOP10_PUBLIC_QUEUE", settings.public_queue_raw()) or "3").strip()
         if not (cap.isascii() and cap.isdigit() and int(cap) > 0):
             raise ConfigError("error.public_queue", value=repr(cap[:40]))
-        return cls(public=_flag(value("TOP10_PUBLIC") or ""), queue_cap=int(cap))
+        return cls(public=_flag(value("TOP10_PUBLIC", settings.public_raw()) or ""),
+                   queue_cap=int(cap))
 
     @property
     def limit(self) -> QueueLimit | None:

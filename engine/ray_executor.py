@@ -40,7 +40,7 @@ CANCEL_GRACE_SECONDS = 20.0
 
 def retries() -> int:
     """TOP10_RAY_RETRIES: how many times a run lost with its worker or node is resubmitted."""
-    raw = os.environ.get("TOP10_RAY_RETRIES", "2")
+    raw = settings.ray_retries_raw()
     try:
         count = int(raw)
     except ValueError:
@@ -55,9 +55,23 @@ def retries() -> int:
 RAY_ENV = {"RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "token"}
 
 
+def _ray_switch(name: str, value: str | None, unless_set: bool = False) -> str | None:
+    """Set one of Ray's own switches (None: remove it) in the environment, where Ray and the
+    processes a local Ray starts read them; unless_set leaves a value already there. Returns
+    the value it had. The one place outside engine.settings that touches os.environ."""
+    before = os.environ.get(name)
+    if unless_set and before is not None:
+        return before
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
+    return before
+
+
 def _ray():
     for name, value in RAY_ENV.items():
-        os.environ.setdefault(name, value)
+        _ray_switch(name, value, unless_set=True)
     import ray
 
     return ray
@@ -70,7 +84,7 @@ def connect(num_cpus: int | None = None) -> None:
     ray = _ray()
     if ray.is_initialized():
         return
-    address = os.environ.get("RAY_ADDRESS") or "local"
+    address = settings.ray_address()
     options: dict[str, Any] = {
         "address": address, "log_to_driver": False, "configure_logging": False,
         "runtime_env": {"py_modules": [str(ENGINE_DIR)], "excludes": ["__pycache__"]}}
@@ -96,16 +110,17 @@ def _loopback_only(active: bool = True) -> Iterator[None]:
     from ray._private import ray_constants
 
     name = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
-    before = ray_constants.ENABLE_RAY_CLUSTER, os.environ.get(name)
-    if active:
-        ray_constants.ENABLE_RAY_CLUSTER = False
-        os.environ[name] = "0"
+    if not active:
+        yield
+        return
+    before = ray_constants.ENABLE_RAY_CLUSTER
+    ray_constants.ENABLE_RAY_CLUSTER = False
+    was = _ray_switch(name, "0")
     try:
         yield
     finally:
-        if active:
-            ray_constants.ENABLE_RAY_CLUSTER = before[0]
-            os.environ.pop(name) if before[1] is None else os.environ.__setitem__(name, before[1])
+        ray_constants.ENABLE_RAY_CLUSTER = before
+        _ray_switch(name, was)
 
 
 @contextmanager
@@ -160,12 +175,11 @@ def train_task(spec_json: str, key: str, channel, threads: int) -> dict[str, Any
     ray = _ray()
 
     began = time.perf_counter()
-    os.environ["TOP10_THREADS"] = str(threads)
     node = ray.get_runtime_context().get_node_id()
     ray.get(channel.send.remote(key, "hello", {"pid": os.getpid(), "node": node}))
     spec = RunSpec.from_json(spec_json)
     try:
-        result = train(spec, StoreReport(ChannelSink(channel, key), key))
+        result = train(spec, StoreReport(ChannelSink(channel, key), key), threads=threads)
     except Exception as error:
         status, message = failure(error)
         return {"status": status, "error": message}

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -187,3 +189,82 @@ def device():
             pass
     raise ConfigError("error.device" if torch.cuda.is_available() else "error.device_no_gpu",
                       name=repr(name))
+
+
+# ---- the environment, read and written here only ----------------------------------------------
+# Every other module asks these functions (tests/test_settings_only.py checks it); Ray's own
+# switches, which Ray reads from the environment itself, are set in engine/ray_executor.py's
+# _ray_switch alone.
+def lang_raw() -> str:
+    """TOP10_LANG as set (stripped; '' when unset): the CLI's language, checked by cli_lang."""
+    return os.environ.get("TOP10_LANG", "").strip()
+
+
+def public_raw() -> str | None:
+    """TOP10_PUBLIC as set, or None (then Streamlit's secrets decide; see engine.public)."""
+    return os.environ.get("TOP10_PUBLIC")
+
+
+def public_queue_raw() -> str | None:
+    """TOP10_PUBLIC_QUEUE as set, or None (then Streamlit's secrets decide)."""
+    return os.environ.get("TOP10_PUBLIC_QUEUE")
+
+
+def ray_retries_raw() -> str:
+    """TOP10_RAY_RETRIES as set (default '2'), checked by engine.ray_executor.retries."""
+    return os.environ.get("TOP10_RAY_RETRIES", "2")
+
+
+def ray_address() -> str:
+    """RAY_ADDRESS: the Ray cluster to join, or 'local' (unset: start a Ray on loopback)."""
+    return os.environ.get("RAY_ADDRESS") or "local"
+
+
+def chromium_path() -> str:
+    """TOP10_CHROMIUM: the browser `bench app --browser` drives (default /usr/bin/chromium)."""
+    return os.environ.get("TOP10_CHROMIUM", "/usr/bin/chromium")
+
+
+def allow_mlflow_file_store() -> None:
+    """MLflow 3 refuses a plain folder as its store unless MLFLOW_ALLOW_FILE_STORE is set;
+    `export mlflow` writes one (unless the environment already says otherwise)."""
+    os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
+
+
+def child_env(changes: dict[str, str | None] | None = None,
+              python_path: str | None = None) -> dict[str, str]:
+    """The environment for a child process: this one's with `changes` (None removes a
+    variable) and python_path, if given, put first on PYTHONPATH."""
+    env = dict(os.environ)
+    for name, value in (changes or {}).items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    if python_path:
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (python_path, env.get("PYTHONPATH")) if p)
+    return env
+
+
+def override(changes: dict[str, str | None]) -> dict[str, str | None]:
+    """Set (None: remove) variables for the rest of this process and the processes it
+    starts, as a command that steers its own run does (`bench app --shipped`); returns the
+    values they had. Prefer overridden(), which puts them back."""
+    before = {name: os.environ.get(name) for name in changes}
+    for name, value in changes.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    return before
+
+
+@contextmanager
+def overridden(changes: dict[str, str | None]) -> Iterator[None]:
+    """override(changes) for the block, then the variables as they were (benchmarks point
+    the store or the workers' fault point somewhere for one part of their run)."""
+    before = override(changes)
+    try:
+        yield
+    finally:
+        override(before)

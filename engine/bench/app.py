@@ -15,7 +15,6 @@ a comma-separated list trains them all at once, one worker each, and sums their 
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
 import subprocess
@@ -101,8 +100,8 @@ def peak_memory_mb() -> float:
     try:
         time.sleep(8)
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=os.environ.get(
-                "TOP10_CHROMIUM", "/usr/bin/chromium"), args=["--no-sandbox", "--disable-gpu",
+            browser = p.chromium.launch(executable_path=settings.chromium_path(),
+                args=["--no-sandbox", "--disable-gpu",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync"])
             page = browser.new_page()
             page.goto(f"http://127.0.0.1:{port}")
@@ -182,13 +181,13 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     if args.shipped:
         shipped_sizes(Path(args.shipped))
-        os.environ["TOP10_STORE"] = tempfile.mkdtemp(prefix="top10-bench-fresh-")
-        os.environ["TOP10_STORE_MIRROR"] = str(Path(args.shipped).resolve())
+        settings.override({"TOP10_STORE": tempfile.mkdtemp(prefix="top10-bench-fresh-"),
+                           "TOP10_STORE_MIRROR": str(Path(args.shipped).resolve())})
     print(f"store: {settings.store_dir()}")
     if args.fill_runs:
         scratch = Path(tempfile.mkdtemp(prefix="top10-bench-store-"))
         shutil.copytree(settings.store_dir(), scratch, dirs_exist_ok=True)
-        os.environ["TOP10_STORE"] = str(scratch)
+        settings.override({"TOP10_STORE": str(scratch)})
         fill_runs(args.fill_runs)
         print(f"store copy with {args.fill_runs} extra runs: {scratch}")
     from engine.store import Store

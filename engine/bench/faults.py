@@ -48,7 +48,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine import registry
+from engine import registry, settings
 from engine.core import RunSpec
 from engine.jobs import InlineExecutor, JobManager, ProcessExecutor
 from engine.names import LIVE
@@ -137,15 +137,8 @@ def snapshot(store: Store) -> tuple[dict, set[str]]:
 @contextmanager
 def fault_at(value: str):
     """TOP10_FAULT_AT=value for the workers started inside (they copy the environment)."""
-    old = os.environ.get("TOP10_FAULT_AT")
-    os.environ["TOP10_FAULT_AT"] = value
-    try:
+    with settings.overridden({"TOP10_FAULT_AT": value}):
         yield
-    finally:
-        if old is None:
-            os.environ.pop("TOP10_FAULT_AT", None)
-        else:
-            os.environ["TOP10_FAULT_AT"] = old
 
 
 def wait_stopped(worker: subprocess.Popen, deadline: float) -> bool:

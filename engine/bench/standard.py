@@ -24,7 +24,6 @@ headlines.
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 import sys
 import tempfile
@@ -87,18 +86,10 @@ def train_batch(keys: list[str], preset: str, jobs: int,
 def fresh_folders(scratch: str):
     """Point the store and data folder into `scratch`, with no shipped runs (so everything
     trains), and put the caller's settings back afterwards."""
-    fresh = {"TOP10_STORE": str(Path(scratch) / "store"),
-             "TOP10_DATA_DIR": str(Path(scratch) / "data"), "TOP10_STORE_MIRROR": ""}
-    saved = {name: os.environ.get(name) for name in fresh}
-    os.environ.update(fresh)
-    try:
+    with settings.overridden({"TOP10_STORE": str(Path(scratch) / "store"),
+                              "TOP10_DATA_DIR": str(Path(scratch) / "data"),
+                              "TOP10_STORE_MIRROR": ""}):
         yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def main(argv: list[str]) -> int:

@@ -12,12 +12,11 @@ Needs `pip install -r requirements-ray.txt`.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import tempfile
 import time
 
-from engine import sweep
+from engine import settings, sweep
 from engine.store import Store
 from engine.terminal import load_line
 
@@ -46,8 +45,7 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     from engine.ray_executor import RayExecutor, connect, disconnect, loopback_cluster
 
-    os.environ["TOP10_THREADS"] = "1"
-    os.environ.pop("RAY_ADDRESS", None)
+    settings.override({"TOP10_THREADS": "1", "RAY_ADDRESS": None})
     plan = sweep.build("dnn", "mlp", "quick", {"lr": ["1e-3", "3e-3"], "hidden": ["64", "128"]},
                        [0, 1], {"epochs": str(args.epochs), "train_limit": str(args.train_limit)})
     print(f"8-run DNN sweep (mlp, {args.epochs} epoch(s) on {args.train_limit or 55000} images, "
@@ -74,12 +72,11 @@ def main(argv: list[str]) -> int:
 
     began = time.perf_counter()
     with loopback_cluster((1, 1)) as cluster:
-        os.environ["RAY_ADDRESS"] = cluster.address
-        connect()
-        started = time.perf_counter() - began
-        wall, rows, executor = _timed_sweep(plan, "ray", ray_executor)
-        disconnect()
-        os.environ.pop("RAY_ADDRESS")
+        with settings.overridden({"RAY_ADDRESS": cluster.address}):
+            connect()
+            started = time.perf_counter() - began
+            wall, rows, executor = _timed_sweep(plan, "ray", ray_executor)
+            disconnect()
     results["two nodes"] = rows
     print(f"  Ray, two loopback nodes x 1 CPU: {wall:6.1f}s  ratio {base / wall:.2f} "
           f"(plus {started:.1f}s to start the cluster)")

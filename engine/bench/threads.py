@@ -15,6 +15,8 @@ import os
 import subprocess
 import sys
 
+from engine import settings
+
 WORKLOAD = """
 import time, torch
 from engine import registry
@@ -33,9 +35,8 @@ BUSY = "while True: pass"
 
 
 def steps_per_second(threads: int, passive: bool, seconds: float) -> float:
-    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
-    if passive:  # else OpenMP's own default: the workload imports torch before engine
-        env["OMP_WAIT_POLICY"] = "PASSIVE"
+    # not passive: OpenMP's own default (the workload imports torch before engine)
+    env = settings.child_env({"OMP_WAIT_POLICY": "PASSIVE" if passive else None})
     out = subprocess.run([sys.executable, "-c", WORKLOAD.format(threads=threads, seconds=seconds)],
                          env=env, capture_output=True, text=True, check=True)
     return float(out.stdout.strip().splitlines()[-1])
