@@ -12,6 +12,8 @@ import functools
 import torch
 import torch.nn.functional as F
 
+from engine.i18n import Said
+
 
 @functools.lru_cache(maxsize=1)
 def wordsim_pairs() -> list[tuple[str, str, float]]:
@@ -106,11 +108,8 @@ def evaluate(words: list[str], vectors: torch.Tensor) -> dict[str, float]:
             "eval/analogy": accuracy, "eval/analogy_coverage": question_coverage}
 
 
-class UnknownWord(KeyError):
-    """A query word the run has no vector for; str() is the message to show."""
-
-    def __str__(self) -> str:
-        return self.args[0]
+class UnknownWord(Said, KeyError):
+    """A query word the run has no vector for; text(lang) is the message to show."""
 
 
 def row_of(words: list[str], word: str) -> int:
@@ -118,10 +117,9 @@ def row_of(words: list[str], word: str) -> int:
     text = word.strip()
     index = case_index(words)
     if not text:
-        raise UnknownWord("type a word first")
+        raise UnknownWord("error.type_a_word")
     if text.lower() not in index:
-        raise UnknownWord(f"'{text}' is not in the vocabulary of this run ({len(words):,} "
-                          "words kept: the most frequent ones seen at least min_count times)")
+        raise UnknownWord("error.word_unknown", word=text, n=f"{len(words):,}")
     return index[text.lower()]
 
 

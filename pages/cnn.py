@@ -75,7 +75,7 @@ if runs:
         elif drawn is not None and drawn.image_data is not None and drawn.image_data[..., :3].any():
             digit = inspect_vision.mnist_style(drawn.image_data)
     except inspect_vision.BadImage as error:
-        right.warning(str(error))
+        right.warning(error.text(lang))
     if digit is None:
         right.info(tr("page.cnn.draw_hint"))
     else:

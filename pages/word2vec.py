@@ -38,7 +38,7 @@ if found:
         try:
             rows = words.neighbours(art["words"], art["vectors"], word, k=10)
         except words.UnknownWord as error:
-            column.warning(ui.escape_markdown(error, 300))
+            column.warning(ui.escape_markdown(error.text(lang), 300))
         else:
             column.dataframe(ui.headers(pd.DataFrame(rows, columns=["word", "cosine"])),
                              hide_index=True, width="stretch",
@@ -56,7 +56,7 @@ if found:
         try:
             rows = words.solve_analogy(art["words"], art["vectors"], a, b, c, k=5)
         except words.UnknownWord as error:
-            column.warning(ui.escape_markdown(error, 300))
+            column.warning(ui.escape_markdown(error.text(lang), 300))
         else:
             column.dataframe(ui.headers(pd.DataFrame(rows, columns=["word", "cosine"])),
                              hide_index=True, width="stretch",

@@ -14,6 +14,8 @@ import warnings
 import numpy as np
 from PIL import Image
 
+from engine.i18n import Said
+
 MAX_BYTES = 5 * 1024 * 1024  # .streamlit/config.toml sets server.maxUploadSize to match (5 MB)
 # Decoding is bounded: the pixel count is read from the header and checked before any pixel
 # is decoded (a 19 KB PNG can hold 4096x4096 pixels = 64 MiB of RGBA); a JPEG is decoded
@@ -23,16 +25,16 @@ WORK_SIDE = 512  # decoded images are reduced to this before any float work (a d
 INK_THRESHOLD = 0.1  # fraction of the brightest ink value that counts as ink
 
 
-class BadImage(ValueError):
-    """An upload or drawing that cannot become a digit; the message is one line for the page."""
+class BadImage(Said, ValueError):
+    """An upload or drawing that cannot become a digit; text(lang) is one line for the page."""
 
 
 def read_upload(data: bytes) -> np.ndarray:
     """Bytes of an uploaded file -> (H, W, 4) uint8 RGBA with both sides <= WORK_SIDE, or
     BadImage with the reason (one line for every file that cannot be read)."""
     if len(data) > MAX_BYTES:
-        raise BadImage(f"the file is {len(data) / 2**20:.1f} MB; upload an image under "
-                       f"{MAX_BYTES // 2**20} MB")
+        raise BadImage("error.upload_too_big", mb=f"{len(data) / 2**20:.1f}",
+                       most=MAX_BYTES // 2**20)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -40,8 +42,8 @@ def read_upload(data: bytes) -> np.ndarray:
                 image.draft("RGB", (WORK_SIDE, WORK_SIDE))  # JPEG: decode at 1/2..1/8 scale
                 width, height = image.size
                 if width * height > MAX_PIXELS:
-                    raise BadImage(f"the image is {width}x{height} pixels; upload one of at "
-                                   f"most {MAX_PIXELS / 1e6:.1f} megapixels (2048x2048)")
+                    raise BadImage("error.image_too_large", width=width, height=height,
+                                   most=f"{MAX_PIXELS / 1e6:.1f}")
                 image.load()
                 factor = -(-max(width, height) // WORK_SIDE)  # ceil: both sides end <= WORK_SIDE
                 small = image.reduce(factor) if factor > 1 else image
@@ -49,10 +51,9 @@ def read_upload(data: bytes) -> np.ndarray:
     except BadImage:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise BadImage(f"the image has far too many pixels; upload one of at most "
-                       f"{MAX_PIXELS / 1e6:.1f} megapixels (2048x2048)") from None
+        raise BadImage("error.image_too_many_pixels", most=f"{MAX_PIXELS / 1e6:.1f}") from None
     except Exception:  # hostile bytes fail in many ways (ValueError, SyntaxError, OSError...)
-        raise BadImage("that file is not an image we can read; upload a PNG or JPEG") from None
+        raise BadImage("error.not_an_image") from None
 
 
 def ink(image: np.ndarray) -> np.ndarray:
@@ -73,7 +74,7 @@ def mnist_style(image: np.ndarray) -> np.ndarray:
     """Any-size digit image -> (28, 28) uint8 laid out like an MNIST digit."""
     strength = ink(image)
     if strength.max() <= 0.05:
-        raise BadImage("the image is empty: draw a digit first")
+        raise BadImage("error.image_empty")
     rows, cols = np.nonzero(strength > INK_THRESHOLD * strength.max())
     crop = strength[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
     crop = crop / crop.max()  # the strongest ink is full white, as in MNIST
@@ -84,7 +85,7 @@ def mnist_style(image: np.ndarray) -> np.ndarray:
     box = np.asarray(box, dtype=np.float64)  # (h', w'), both <= 20
     total = box.sum()
     if total == 0:
-        raise BadImage("the image is empty: draw a digit first")
+        raise BadImage("error.image_empty")
     # Centre of mass of the box, then the offset that moves it to pixel (14, 14), where
     # MNIST's digits have theirs (checked against the test set: 13.5 is off by one pixel).
     com_y = (box.sum(1) * np.arange(box.shape[0])).sum() / total

@@ -85,6 +85,22 @@ def t(key: str, lang: str, **fields) -> str:
     return lookup(key, lang, english).format(**fields)
 
 
+class Said(Exception):
+    """Mixed into an exception whose message a visitor reads: raised with a catalogue key
+    and its fields, str() is the English line (logs, the CLI), text(lang) the same line in
+    the visitor's language. Subclasses: UnknownWord, BadImage (ConfigError has its own)."""
+
+    def __init__(self, key: str, **fields):
+        self.key, self.fields = key, fields
+        super().__init__(self.text(ENGLISH))
+
+    def text(self, lang: str) -> str:
+        return t(self.key, lang, **self.fields)
+
+    def __str__(self) -> str:  # KeyError's would quote the line
+        return self.args[0]
+
+
 def fallbacks() -> set[tuple[str, str]]:
     """(language, key) of every lookup since reset_fallbacks() that found no text there."""
     return set(_fallbacks)
