@@ -61,13 +61,21 @@ def test_a_config_is_judged_by_its_cost_not_its_label():
 
 @pytest.mark.parametrize("key, overrides, named", [
     ("dqn", {"eval_every": "500"}, "eval_every 500 (at least 1000)"),  # smaller costs more
-    ("resnet", {"train_limit": "0"}, "train_limit 0 (at most 15000)"),  # 0: all images
+    ("resnet", {"epochs": "3"}, "epochs 3 (at most 2)"),
     ("gnn", {"projection": "tsne"}, "projection tsne (standard: pca)"),  # a choice
 ])
 def test_each_cost_direction(key, overrides, named):
     card = registry.card(key)
     spec = registry.build_spec(key, next(iter(card.variants)), "standard", overrides)
     assert named in refuse([spec], [True])
+
+
+def test_zero_images_means_all_of_them_the_most():
+    from engine import public
+    from engine.core import COSTS_MORE_ZERO_ALL
+
+    assert public._size(0, COSTS_MORE_ZERO_ALL) > public._size(55000, COSTS_MORE_ZERO_ALL)
+    assert public._size(4000, COSTS_MORE_ZERO_ALL) < public._size(15000, COSTS_MORE_ZERO_ALL)
 
 
 def test_one_run_per_visitor():
