@@ -1,7 +1,7 @@
 """Issue 27 item 9 on a phone-sized window (390 x 844) in chromium: a tap on a chart used to
 show Plotly's toolbar over the chart's title; there the toolbar stays hidden (a wide window
-keeps it: PNG, zoom, pan, reset and Streamlit's full screen), and the FID chart names its anchors in the legend, so no label
-lies over another or over a bar."""
+keeps it: PNG, zoom, pan, reset and Streamlit's full screen), and the FID chart names its
+anchors in the legend, so no label lies over another or over a bar."""
 from __future__ import annotations
 
 import shutil
