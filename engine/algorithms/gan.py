@@ -322,10 +322,11 @@ CARD = Card(
     presets={
         "quick": {"epochs": 1, "train_limit": 2048, "width": 8, "fid_n": 100},
         # Three epochs at a six times larger step on batches of 32: DCGAN FID 67.5 (precision
-        # 0.63, recall 0.76), MLP GAN 150 (recall 0.37) instead of 132 and 624 (recall 0.00)
-        # at lr 2e-4 and 128 images. One command per try, python -m engine run gan --variant V
-        # --preset standard --set lr=... --set batch_size=... (DCGAN: 4e-4 100, 8e-4 83, 1.2e-3
-        # 75, 1.6e-3 72, 2e-3 70; at 64 images 1.2e-3 68, at 32 8e-4 69; MLP at 64 recall 0.14).
+        # 0.63, recall 0.76), MLP GAN 150-153 (recall 0.30-0.37 in two trainings) instead of
+        # 132 and 624 (recall 0.00) at lr 2e-4 and 128 images. One command per try, python -m
+        # engine run gan --variant V --preset standard --set lr=... --set batch_size=...
+        # (DCGAN: 4e-4 100, 8e-4 83, 1.2e-3 75, 1.6e-3 72, 2e-3 70; at 64 images 1.2e-3 68, at
+        # 32 8e-4 69; MLP at 64 recall 0.14).
         # The step was picked on these FIDs themselves: read them as tuned, not held out.
         "standard": {"epochs": 3, "fid_n": 2000, "lr": 1.2e-3, "batch_size": 32},
         "full": {"epochs": 15, "fid_n": 10000, "seeds": 3},
