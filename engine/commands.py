@@ -141,14 +141,17 @@ def command_ship(args) -> int:
         registry.card(key)
     if args.action == "export" and args.check:
         stale = shipped.stale(target)
+        old = [f"{b['run_id']} ({b['folder']}): superseded, the {b['preset']} preset trains "
+               f"other settings now" for b in shipped.superseded(target)]
         problems = shipped.verify(target, seal=args.seal)
-        for line in stale + problems:
+        for line in stale + old + problems:
             print(line)
         current = len(shipped.Shipped(target).rows)
         print(f"{target}: {current} current shipped run(s), {len(stale)} stale, "
-              f"{len(problems)} damaged or unsealed"
-              + ("; `python -m engine store refresh` remakes stale runs" if stale else ""))
-        return 1 if stale or problems else 0
+              f"{len(old)} superseded, {len(problems)} damaged or unsealed"
+              + ("; `python -m engine store refresh` remakes stale and superseded runs"
+                 if stale or old else ""))
+        return 1 if stale or old or problems else 0
     if args.action == "export":
         store = Store(settings.store_dir(), mirrors=[])
     else:

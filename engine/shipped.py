@@ -25,7 +25,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from engine.core import RunSpec
+from engine.core import ConfigError, RunSpec
 from engine.run_folder import MANIFEST, artifact_problems, check_run_id
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,6 @@ TRIM: dict[str, dict[str, int]] = {"gan": {"samples": 32}, "diffusion": {"sample
 def current_id(spec: dict) -> str | None:
     """The run id this spec has under the current card versions (None: not a valid spec)."""
     from engine import registry
-    from engine.core import ConfigError
 
     try:
         return registry.run_id(RunSpec(**spec))
@@ -356,13 +355,34 @@ def stale(target: Path) -> list[str]:
     return Shipped(target).stale
 
 
+def superseded(target: Path, algorithms: list[str] | None = None) -> list[dict]:
+    """Shipped runs (of algorithms, default all) labelled with a preset whose recipe has
+    changed since: still valid runs, but no longer what that preset trains, so no page
+    finds them as its preset's result. A refresh of the preset replaces them."""
+    from engine import registry
+
+    out = []
+    for b in manifests(target):
+        if algorithms and b["algorithm"] not in algorithms:
+            continue
+        try:
+            spec = registry.build_spec(b["algorithm"], b["variant"], b["preset"],
+                                       seed=b["spec"]["seed"])
+        except (ConfigError, KeyError):  # custom, or a card, variant or preset that is gone
+            continue
+        if registry.run_id(spec) != b["run_id"]:
+            out.append(b)
+    return out
+
+
 def prune(target: Path, algorithms: list[str] | None = None) -> list[str]:
-    """Remove stale runs' folders (of algorithms, default all) from target (a refresh replaces
-    them); their names. A refresh of one card leaves the others alone: a card refreshed
+    """Remove stale and superseded runs' folders (of algorithms, default all) from target (a
+    refresh replaces them); their names. A refresh of one card leaves the others alone: a card refreshed
     beside it by a newer checkout would look stale to this process's older code."""
     gone = [b["folder"] for b in manifests(target)
             if (not algorithms or b["algorithm"] in algorithms)
             and current_id(b["spec"]) != b["run_id"]]
+    gone += [b["folder"] for b in superseded(target, algorithms) if b["folder"] not in gone]
     for name in gone:
         shutil.rmtree(target / "artifacts" / name)
     return gone

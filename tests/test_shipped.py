@@ -86,6 +86,26 @@ def test_stale_run_is_not_served_and_check_names_it(tmp_path, ship, capsys):
     assert main(["store", "export", str(folder), "--check"]) == 0
 
 
+def test_a_run_of_an_older_preset_recipe_is_superseded(tmp_path, store, stored_run, capsys):
+    """A shipped run whose preset now trains other settings is still a valid run, but no
+    page finds it as the preset's result: check names it (exit 1) and a refresh prunes it."""
+    from engine.core import RunSpec
+
+    config = {**registry.build_spec("dnn", "mlp", "quick").config}
+    config["epochs"] += 1  # what the quick preset trained before its recipe changed
+    old = stored_run("dnn", "mlp", config, {"test/acc": 0.9}, HISTORY,
+                     run_id=registry.run_id(RunSpec("dnn", "mlp", config, 0, "quick")))
+    folder = tmp_path / "ship"
+    shipped.export(store, folder, preset="quick")
+    assert shipped.stale(folder) == []  # valid under the current card version
+    assert [b["run_id"] for b in shipped.superseded(folder)] == [old["id"]]
+    capsys.readouterr()
+    assert main(["store", "export", str(folder), "--check"]) == 1
+    assert "superseded" in capsys.readouterr().out
+    assert shipped.prune(folder, ["cnn"]) == []
+    assert len(shipped.prune(folder, ["dnn"])) == 1 and shipped.superseded(folder) == []
+
+
 def test_export_command_reports_sizes(tmp_path, ship, store_dir, capsys):
     folder, run = ship
     assert main(["store", "export", str(tmp_path / "again"), "--algorithm", "dnn"]) == 0
