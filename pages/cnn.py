@@ -40,15 +40,17 @@ if runs:
     conv_variants = [v for v in models if v != "mlp"]
     if conv_variants:
         st.subheader(tr("page.cnn.feature_maps"))
-        left, right = st.columns(2)
-        variant = left.selectbox(tr("page.variant"), conv_variants, key="cnn:maps_variant")
-        index = right.number_input(tr("page.cnn.test_image"), 0, 9999, 0, key="cnn:maps_index")
-        image = inspect_vision.test_image(dataset, index)  # (28, 28) uint8
-        maps = inspect_vision.feature_maps(models[variant], image, dataset)
-        st.plotly_chart(vision.digit(image, tr("page.cnn.test_image_n", index=index)),
-                        width="content")
-        for figure in vision.feature_maps(maps, lang=lang):
-            st.plotly_chart(figure, width="stretch")
+        with ui.needs_data():  # a test image: the one part of the page that reads the dataset
+            left, right = st.columns(2)
+            variant = left.selectbox(tr("page.variant"), conv_variants, key="cnn:maps_variant")
+            index = right.number_input(tr("page.cnn.test_image"), 0, 9999, 0,
+                                       key="cnn:maps_index")
+            image = inspect_vision.test_image(dataset, index)  # (28, 28) uint8
+            maps = inspect_vision.feature_maps(models[variant], image, dataset)
+            st.plotly_chart(vision.digit(image, tr("page.cnn.test_image_n", index=index)),
+                            width="content")
+            for figure in vision.feature_maps(maps, lang=lang):
+                st.plotly_chart(figure, width="stretch")
 
     st.subheader(tr("page.cnn.draw"))
     st.caption(tr("page.cnn.draw_caption"))

@@ -17,24 +17,11 @@ lang, tr = ui.language(), ui.tr
 
 restored = ui.restored_all(runs)  # damaged runs are named, requeued and left out
 found = {r.run["variant"]: r.artifacts for r in restored}
-models = {r.run["variant"]: r.model for r in restored}
 
-if found:
-    st.subheader(tr("page.gnn.spread"))
-    st.dataframe(ui.headers(pd.DataFrame([{
-        "variant": r["variant"], "seeds": r["spec"]["config"]["seeds"],
-        "test accuracy": f"{100 * r['metrics']['test/acc']:.1f}% ± "
-                         f"{100 * r['metrics']['test/acc_std']:.1f}%",
-        "val accuracy": f"{100 * r['metrics']['val/acc']:.1f}% ± "
-                        f"{100 * r['metrics']['val/acc_std']:.1f}%",
-        "params": r["params"], "ms per epoch": round(r["metrics"]["time/epoch_ms"], 1),
-    } for r in runs if r["variant"] in found])), hide_index=True)
-    frame = pd.concat([plots.history_frame(ui.history(r), r["variant"]) for r in runs])
-    left, right = st.columns(2)
-    left.plotly_chart(graph_plots.seed_bands(frame, lang=lang), width="stretch")
-    right.plotly_chart(graph_plots.seed_points(
-        {v: a["per_seed"]["test_acc"] for v, a in found.items()}, lang), width="stretch")
 
+def graph_sections() -> None:
+    """The parts that read the citation graph (its labels, splits and edges): the hidden
+    maps, the neighbourhood viewer, the cut and GAT's attention."""
     graph = inspect_graphs.load_graph(runs[0]["spec"]["config"]["dataset"])
     true = graph.y.numpy()
     split = inspect_graphs.node_split(graph)
@@ -80,8 +67,8 @@ if found:
 
     if st.toggle(tr("page.gnn.cut", node=node), key="gnn:cut"):
         rows = []
-        for variant, model in models.items():
-            if variant in (first, second):
+        for variant, model in ((r.run["variant"], r.model) for r in restored):
+            if variant in (first, second):  # restoring a model reads the graph: inside here
                 before = inspect_graphs.predict(model, graph)[node]
                 after = inspect_graphs.predict(model, graph, cut=int(node))[node]
                 rows.append({"variant": variant, "true class": int(true[node]),
@@ -106,5 +93,25 @@ if found:
             weights, labels, [*heads, tr("page.gnn.mean"), tr("page.gnn.layer2")],
             tr("page.gnn.attention_title", node=node), lang), width="stretch")
         st.caption(tr("page.gnn.gat_caption"))
+
+
+if found:
+    st.subheader(tr("page.gnn.spread"))
+    st.dataframe(ui.headers(pd.DataFrame([{
+        "variant": r["variant"], "seeds": r["spec"]["config"]["seeds"],
+        "test accuracy": f"{100 * r['metrics']['test/acc']:.1f}% ± "
+                         f"{100 * r['metrics']['test/acc_std']:.1f}%",
+        "val accuracy": f"{100 * r['metrics']['val/acc']:.1f}% ± "
+                        f"{100 * r['metrics']['val/acc_std']:.1f}%",
+        "params": r["params"], "ms per epoch": round(r["metrics"]["time/epoch_ms"], 1),
+    } for r in runs if r["variant"] in found])), hide_index=True)
+    frame = pd.concat([plots.history_frame(ui.history(r), r["variant"]) for r in runs])
+    left, right = st.columns(2)
+    left.plotly_chart(graph_plots.seed_bands(frame, lang=lang), width="stretch")
+    right.plotly_chart(graph_plots.seed_points(
+        {v: a["per_seed"]["test_acc"] for v, a in found.items()}, lang), width="stretch")
+
+    with ui.needs_data():  # the metrics and curves above need no graph; these do
+        graph_sections()
 
 ui.source(card)

@@ -28,11 +28,14 @@ if shown and task == "charlm":
                              "breaks?", key="lstm:probe")[:200]
         restored = ui.restored(run)
         if restored is not None and text:
-            try:
-                states = inspect_text.trace(restored.model, inspect_text.encode(text))
+            states = None
+            try:  # the run's stored characters; a run stored without them reads the corpus
+                with ui.needs_data():
+                    states = inspect_text.trace(restored.model, inspect_text.encode(
+                        text, restored.artifacts.get("chars")))
             except ValueError as error:
                 st.error(ui.escape_markdown(error, 300))
-            else:
+            if states is not None:
                 a, b = st.columns(2)
                 layer = a.number_input(tr("page.lstm.layer"), 1, states["h"].shape[0], 1,
                                        key="lstm:layer") - 1

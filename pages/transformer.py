@@ -28,12 +28,14 @@ if runs:
                          key="transformer:probe")
     restored = ui.restored(run)
     if restored is not None and text.strip():
+        maps = None
         try:
-            maps, tokens = inspect_text.attention(restored.model, restored.artifacts,
-                                                  run["spec"]["config"], text)
+            with ui.needs_data():  # a char-LM run stored without its characters reads the corpus
+                maps, tokens = inspect_text.attention(restored.model, restored.artifacts,
+                                                      run["spec"]["config"], text)
         except ValueError as error:
-            st.error(str(error))
-        else:  # maps: (layers, heads, T, T)
+            st.error(ui.escape_markdown(error, 300))
+        if maps is not None:  # (layers, heads, T, T)
             st.plotly_chart(text_plots.attention_grid(
                 maps, tokens, tr("page.transformer.attention_title"), lang),
                 width="stretch", key="transformer:attention")

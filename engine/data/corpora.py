@@ -16,7 +16,7 @@ import re
 import urllib.request
 
 from engine import settings
-from engine.data import DataMissing, find_file, search_roots, short_reason, use_nltk_data
+from engine.data import download, find_file, search_roots, use_nltk_data
 
 CORPORA = ("abc", "brown", "shakespeare", "combined")
 SHAKESPEARE_URL = ("https://raw.githubusercontent.com/karpathy/char-rnn/master/data/"
@@ -41,15 +41,13 @@ def _nltk_corpus(name: str):
         nltk.data.find(f"corpora/{name}.zip")
     except LookupError:
         target = settings.data_dir() / "nltk_data"
-        try:
+        places = [r / "nltk_data" / "corpora" / f"{name}.zip" for r in search_roots()]
+        with download(f"NLTK corpus {name!r}", places):
             target.mkdir(parents=True, exist_ok=True)
             ok = nltk.download(name, download_dir=str(target), quiet=True, raise_on_error=True,
                                print_error_to=io.StringIO())  # the error is in our message
             if not ok:
-                raise RuntimeError("nltk.download returned False")
-        except Exception as error:
-            places = [r / "nltk_data" / "corpora" / f"{name}.zip" for r in search_roots()]
-            raise DataMissing(f"NLTK corpus {name!r}", places, short_reason(error)) from None
+                raise RuntimeError("nltk.download returned False") from None
     return getattr(nltk.corpus, name)
 
 
@@ -63,16 +61,14 @@ def _sentence_texts(name: str) -> list[str]:
     path = find_file("tinyshakespeare/input.txt")
     if path is None:
         path = settings.data_dir() / "tinyshakespeare" / "input.txt"
-        try:
+        places = [r / "tinyshakespeare" / "input.txt" for r in search_roots()]
+        with download("Tiny Shakespeare", places):
             path.parent.mkdir(parents=True, exist_ok=True)
             with urllib.request.urlopen(SHAKESPEARE_URL, timeout=30) as response:
                 data = response.read()
             temp = path.with_suffix(".part")
             temp.write_bytes(data)
             temp.replace(path)
-        except Exception as error:
-            places = [r / "tinyshakespeare" / "input.txt" for r in search_roots()]
-            raise DataMissing("Tiny Shakespeare", places, short_reason(error)) from None
     return path.read_text(encoding="utf-8").splitlines()
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 
 from engine import settings
-from engine.data import DataMissing, short_reason
+from engine.data import download
 
 DATASETS = {"cora": "Cora", "citeseer": "CiteSeer", "pubmed": "PubMed"}
 RAW_PARTS = ("x", "tx", "allx", "y", "ty", "ally", "graph", "test.index")
@@ -85,10 +85,11 @@ def load_planetoid(name: str) -> GraphData:
         if all((target / f).is_file() for f in raw_names(name)):
             data = Planetoid(str(writable), folder)[0]  # processes once, then reads processed/
         else:
-            try:
-                data = Planetoid(str(writable), folder)[0]  # downloads into raw/ first
-            except Exception as error:  # no network, a moved URL, a full disk...
-                shutil.rmtree(writable / folder, ignore_errors=True)  # no half download left
-                raise DataMissing(folder, searched, short_reason(error)) from None
+            with download(folder, searched):  # no network, a moved URL, a full disk...
+                try:
+                    data = Planetoid(str(writable), folder)[0]  # downloads into raw/ first
+                except BaseException:
+                    shutil.rmtree(writable / folder, ignore_errors=True)  # no half download left
+                    raise
     return GraphData(name, data.x, data.edge_index, data.y, data.train_mask, data.val_mask,
                      data.test_mask, int(data.y.max()) + 1)

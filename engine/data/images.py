@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import torch
 
 from engine import settings
-from engine.data import DataMissing, search_roots, short_reason
+from engine.data import download, search_roots
 
 DATASETS = {"mnist": "MNIST", "fashion_mnist": "FashionMNIST"}
 CLASS_NAMES = {
@@ -54,12 +54,9 @@ def load_images(name: str) -> ImageData:
             continue
     if splits is None:
         writable = settings.data_dir()
-        try:
+        with download(DATASETS[name], [r / DATASETS[name] / "raw" for r in search_roots()]):
             writable.mkdir(parents=True, exist_ok=True)
             splits = [cls(str(writable), train=t, download=True) for t in (True, False)]
-        except Exception as error:
-            raise DataMissing(DATASETS[name], [r / DATASETS[name] / "raw" for r in search_roots()],
-                              short_reason(error)) from None
     train, test = splits
     return ImageData(name, train.data.clone(), train.targets.clone(), test.data.clone(),
                      test.targets.clone(), CLASS_NAMES[name])

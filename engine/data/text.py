@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import torch
 
 from engine import settings
-from engine.data import DataMissing, find_file, search_roots, short_reason, use_nltk_data
+from engine.data import download, find_file, search_roots, use_nltk_data
 
 SHAKESPEARE = "tinyshakespeare/input.txt"
 SHAKESPEARE_URL = ("https://raw.githubusercontent.com/karpathy/char-rnn/master/"
@@ -64,14 +64,11 @@ def load_shakespeare() -> CharCorpus:
     path = find_file(SHAKESPEARE)
     if path is None:
         target = settings.data_dir() / SHAKESPEARE
-        try:
+        with download("tiny Shakespeare", [r / SHAKESPEARE for r in search_roots()]):
             target.parent.mkdir(parents=True, exist_ok=True)
             temp = target.with_suffix(".part")
             urllib.request.urlretrieve(SHAKESPEARE_URL, temp)
             temp.replace(target)
-        except Exception as error:
-            raise DataMissing("tiny Shakespeare", [r / SHAKESPEARE for r in search_roots()],
-                              short_reason(error)) from None
         path = target
     text = path.read_text(encoding="utf-8")
     chars = "".join(sorted(set(text)))
@@ -92,16 +89,13 @@ def _polarity_reader():
         sentence_polarity.ensure_loaded()
     except LookupError:
         target = settings.data_dir() / "nltk_data"
-        try:
+        with download("sentence_polarity (NLTK)",
+                      [r / "corpora" / "sentence_polarity.zip" for r in roots]):
             target.mkdir(parents=True, exist_ok=True)
             if not nltk.download("sentence_polarity", download_dir=str(target), quiet=True,
                                  raise_on_error=True):
-                raise RuntimeError("nltk.download returned False")
+                raise RuntimeError("nltk.download returned False") from None
             sentence_polarity.ensure_loaded()
-        except Exception as error:
-            raise DataMissing("sentence_polarity (NLTK)",
-                              [r / "corpora" / "sentence_polarity.zip" for r in roots],
-                              short_reason(error)) from None
     return sentence_polarity
 
 

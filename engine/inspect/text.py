@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from engine.algorithms import lstm, sequence_tasks, transformer
-from engine.data.text import MAX_WORDS, UNK, load_shakespeare, tokenize
+from engine.data.text import MAX_WORDS, UNK, CharCorpus, load_shakespeare, tokenize
 
 BUILDERS = {"lstm": lstm.build_model, "transformer": transformer.build_model}
 
@@ -23,9 +23,20 @@ def restore(run: dict, artifacts: dict) -> nn.Module:
     return model.eval()
 
 
-def encode(text: str) -> torch.Tensor:
-    """Text -> (T,) tiny-Shakespeare character ids (ValueError for an unknown character)."""
-    return load_shakespeare().encode(text)
+def characters(chars: str | None = None) -> CharCorpus:
+    """The characters a char-LM run reads and writes: `chars`, those stored with the run
+    (artifacts["chars"]), so a page needs no corpus on disk; without them the corpus's own
+    (which reads tiny Shakespeare: DataMissing where it is nowhere)."""
+    if chars is None:
+        return load_shakespeare()
+    empty = torch.empty(0, dtype=torch.long)
+    return CharCorpus(chars, empty, empty)
+
+
+def encode(text: str, chars: str | None = None) -> torch.Tensor:
+    """Text -> (T,) character ids of a run's vocabulary `chars` (else tiny Shakespeare's);
+    ValueError for an unknown character."""
+    return characters(chars).encode(text)
 
 
 def best_run(runs: list[dict], task: str) -> dict | None:
@@ -37,10 +48,10 @@ def best_run(runs: list[dict], task: str) -> dict | None:
 
 
 def generate(model: nn.Module, prompt: str, length: int, *, temperature: float, top_k: int,
-             context: int, seed: int = 0) -> str:
-    """Continue `prompt` by `length` tiny-Shakespeare characters (raises ValueError for a
-    character outside the corpus)."""
-    return sequence_tasks.generate(model, load_shakespeare(), prompt, length,
+             context: int, seed: int = 0, chars: str | None = None) -> str:
+    """Continue `prompt` by `length` characters of the run's vocabulary `chars` (else tiny
+    Shakespeare's); raises ValueError for a character outside it."""
+    return sequence_tasks.generate(model, characters(chars), prompt, length,
                                    temperature=temperature, top_k=top_k, context=context,
                                    generator=torch.Generator().manual_seed(seed))
 
@@ -108,7 +119,7 @@ def attention(model: transformer.Transformer, artifacts: dict, config: dict,
     sentence encoder (raises ValueError for a character outside the corpus)."""
     if config["task"] == "charlm":
         text = text[-config["context"]:]
-        ids, lengths, tokens = encode(text)[None], None, list(text)
+        ids, lengths, tokens = encode(text, artifacts.get("chars"))[None], None, list(text)
     else:
         ids, lengths, tokens = sentence_ids(artifacts["words"], text)
     return model.attention(ids, lengths).numpy(), tokens

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from inspect import getsource
 from pathlib import Path
@@ -16,7 +18,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from engine import compare, i18n, inspect, plots, registry, settings, shipped
+from engine import compare, data, i18n, inspect, plots, registry, settings, shipped
 from engine.core import Card, ConfigError, RunSpec
 from engine.data import DataMissing
 from engine.i18n import card_text
@@ -24,7 +26,16 @@ from engine.jobs import JobManager, ProcessExecutor
 from engine.markup import capped, escape_markdown  # noqa: F401 (for pages: user text in Markdown)
 from engine.names import LIVE
 from engine.public import Policy
-from engine.store import QueueFull, Store, StoreError, target_of
+from engine.store import (
+    BadRow,
+    NotOwner,
+    QueueFull,
+    Store,
+    StoreDamaged,
+    StoreError,
+    StoreReadOnly,
+    target_of,
+)
 from engine.ui import lang as visitor_lang
 from engine.ui import visitor as visitor_id
 
@@ -77,7 +88,7 @@ def manager() -> JobManager:
         kind = settings.executor()
         return _manager(str(settings.store_dir()), kind, settings.jobs(policy().public, kind))
     except StoreError as error:
-        st.error(str(error))
+        st.error(escape_markdown(error_line(error, language()), 2000), icon=":material/error:")
         st.stop()
 
 
@@ -97,33 +108,42 @@ def history(run: dict) -> list[tuple[int, float, str, float]]:
     return _history(str(store().root), run["id"], run["finished"])
 
 
-@dataclass(frozen=True)
-class Restored:
-    """A finished run ready to inspect: its stored row, the model(s) engine.inspect rebuilt
-    from its weights (None where a page needs only artifacts) and its artifacts."""
-    run: dict
-    model: Any
-    artifacts: dict
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _artifacts(store_path: str, run_id: str, finished: float | None) -> dict | None:
+    return manager().artifacts(run_id)  # checksums verified; None: damaged and requeued
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
-def _restored(store_path: str, run_id: str, finished: float | None) -> tuple[Any, dict] | None:
-    found = manager().artifacts(run_id)  # checksums verified; None: damaged and requeued
-    if found is None:
-        return None
-    return inspect.restore(store().get(run_id), found), found
+def _model(store_path: str, run_id: str, finished: float | None) -> Any:
+    return inspect.restore(store().get(run_id), _artifacts(store_path, run_id, finished))
+
+
+@dataclass(frozen=True)
+class Restored:
+    """A finished run ready to inspect: its stored row and artifacts, and (built on first
+    use) the model(s) engine.inspect rebuilds from its weights, None where a page needs only
+    artifacts. Restoring a GNN reads its graph, so the metrics and curves of a run show
+    without the dataset, and a section that uses `model` asks for it inside needs_data()."""
+    run: dict
+    artifacts: dict
+
+    @property
+    def model(self) -> Any:
+        with st.spinner(tr("ui.loading_model")):
+            return _model(str(store().root), self.run["id"], self.run["finished"])
 
 
 def restored(run: dict) -> Restored | None:
-    """The one way a page gets a finished run's model and artifacts: built once per run
-    (keyed by run id and finish time, so a re-run is rebuilt) and shared by every rerun
-    and visitor. Damaged stored files give one warning and None; the run is requeued."""
+    """The one way a page gets a finished run's artifacts and model: read (and the model
+    built) once per run, keyed by run id and finish time so a re-run is read again, and
+    shared by every rerun and visitor. Damaged stored files give one warning and None; the
+    run is requeued."""
     with st.spinner(tr("ui.loading_model")):
-        pair = _restored(str(store().root), run["id"], run["finished"])
-    if pair is None:
+        found = _artifacts(str(store().root), run["id"], run["finished"])
+    if found is None:
         st.warning(tr("ui.damaged", run=label(run)))
         return None
-    return Restored(run, *pair)
+    return Restored(run, found)
 
 
 def restored_all(runs: list[dict]) -> list[Restored]:
@@ -140,6 +160,34 @@ def label(run: dict) -> str:
     spec = run["spec"]
     return tr("ui.run_label", variant=spec["variant"], seed=spec["seed"],
               preset=i18n.preset_name(spec["preset"], language()))
+
+
+@contextmanager
+def needs_data() -> Iterator[None]:
+    """Around a page section that reads a dataset (a test image, the corpus's characters, a
+    citation graph). Where the dataset has to be downloaded first, a line names it while
+    that runs; where it is nowhere and cannot be downloaded, the section is replaced by one
+    line in the visitor's language (which dataset, and how to get it) and the page goes on,
+    its shipped results, tables and curves intact."""
+    place = st.empty()
+    try:
+        with place.container():
+            notice = st.empty()
+            with data.on_download(lambda dataset: notice.info(
+                    tr("ui.downloading", dataset=dataset), icon=":material/download:")):
+                yield
+            notice.empty()
+    except DataMissing as missing:
+        place.warning(data_missing_line(missing), icon=":material/cloud_off:")
+
+
+def data_missing_line(missing: DataMissing) -> str:
+    """The one line a section shows for a missing dataset (no paths: the full message,
+    with where we looked, is for logs and the CLI)."""
+    if missing.reason:
+        return tr("ui.data_missing_failed", dataset=missing.dataset,
+                  reason=escape_markdown(missing.reason, 160))
+    return tr("ui.data_missing", dataset=missing.dataset)
 
 
 # ---- page parts ---------------------------------------------------------------------------
@@ -358,7 +406,7 @@ def policy() -> Policy:
     try:
         return Policy.from_settings(st.secrets)
     except ConfigError as error:
-        st.error(str(error))
+        st.error(error.text(language()))
         st.stop()
 
 
@@ -729,8 +777,29 @@ def navigate() -> None:
     try:
         page.run()
     except (StoreError, DataMissing, ConfigError) as error:  # the page boundary: one line
-        text = error.text(lang) if isinstance(error, ConfigError) else str(error)
-        st.error(escape_markdown(text, 2000), icon=":material/error:")  # it may quote a value
+        st.error(escape_markdown(error_line(error, lang), 2000),  # it may quote a value
+                 icon=":material/error:")
+
+
+# The store's errors are raised with an English line (engine/store.py, which the CLI and the
+# workers share); in another language a page shows the line of its class, the most precise
+# first, filled in from what the page knows (the store's folder) and what the error carries.
+STORE_LINES = ((BadRow, "error.store.bad_row"), (StoreDamaged, "error.store.damaged"),
+               (StoreReadOnly, "error.store.read_only"), (NotOwner, "error.store.not_owner"),
+               (StoreError, "error.store.other"))  # QueueFull: public mode's own line
+
+
+def error_line(error: Exception, lang: str) -> str:
+    """The one line a visitor reads for an error a page ends in, in `lang`: a ConfigError's
+    or a DataMissing's own (both carry a catalogue key), a store error's by its class."""
+    if isinstance(error, (ConfigError, i18n.Said)):
+        return error.text(lang)
+    if isinstance(error, StoreError) and lang != i18n.ENGLISH:
+        if isinstance(error, QueueFull):
+            return Policy.refuse_queue(error, lang)
+        key = next(key for kind, key in STORE_LINES if isinstance(error, kind))
+        return i18n.t(key, lang, store=settings.store_dir())
+    return str(error)
 
 
 # Below 768 px Streamlit collapses the sidebar: a phone-sized window. There Plotly's toolbar

@@ -57,14 +57,19 @@ def generation_panel(key: str, shown: list[dict]) -> None:
         return
     columns = st.columns(min(len(shown), 3))
     for i, restored in enumerate(ui.restored_all(shown)):
+        continuation = None
         try:
-            with st.spinner(TR("seq.writing", run=ui.label(restored.run), n=length)):
+            with ui.needs_data(), st.spinner(TR("seq.writing", run=ui.label(restored.run),
+                                                n=length)):
                 continuation = text.generate(
                     restored.model, prompt, length, temperature=temperature, top_k=top_k,
-                    context=restored.run["spec"]["config"]["context"])
+                    context=restored.run["spec"]["config"]["context"],
+                    chars=restored.artifacts.get("chars"))  # stored with the run: no corpus
         except ValueError as error:
             st.error(ui.escape_markdown(error, 300))
             return
+        if continuation is None:
+            return  # the corpus is missing: needs_data said so
         with columns[i % len(columns)]:
             st.markdown(f"**{ui.label(restored.run)}**")
             st.code(continuation, language=None, wrap_lines=True)
