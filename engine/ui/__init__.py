@@ -198,6 +198,7 @@ def header(card: Card) -> None:
     st.markdown(f"*{card_text.summary(card, lang)}*")
     seen = st.session_state.setdefault("pages_seen", set())
     with st.expander(tr("ui.how_it_works"), expanded=card.key not in seen):  # open on a first visit
+        st.markdown(f"**{tr('background.label')}** {tr(f'background.{card.key}')}")
         st.markdown(card_text.explanation(card, lang))
     seen.add(card.key)
     article_corrections(card)
