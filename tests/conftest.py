@@ -64,6 +64,13 @@ def shared_data_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
+def shipped_results(monkeypatch):
+    """The results the repository ships, as a fresh clone serves them (the default for the
+    tests is none, above)."""
+    monkeypatch.setenv("TOP10_STORE_MIRROR", str(ROOT / "results"))
+
+
+@pytest.fixture
 def store_dir(tmp_path, monkeypatch, shared_data_dir) -> Path:
     path = tmp_path / "store"
     monkeypatch.setenv("TOP10_STORE", str(path))

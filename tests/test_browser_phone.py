@@ -17,13 +17,8 @@ TOOLBAR = """chart => { const bar = chart.querySelector('.modebar-container');
   return bar.querySelectorAll('.modebar-btn').length; }"""
 
 
-@pytest.fixture
-def shipped(monkeypatch):
-    monkeypatch.setenv("TOP10_STORE_MIRROR", str(ROOT / "results"))
-
-
 @pytest.mark.slow
-def test_a_tapped_chart_shows_no_toolbar_over_its_title_on_a_phone(shipped, app_url):  # noqa: F811
+def test_a_tapped_chart_shows_no_toolbar_over_its_title_on_a_phone(shipped_results, app_url):  # noqa: F811
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

@@ -77,14 +77,8 @@ WATCH = """text => {
 }"""
 
 
-@pytest.fixture
-def shipped(monkeypatch):
-    """The results the repository ships, as a fresh clone serves them."""
-    monkeypatch.setenv("TOP10_STORE_MIRROR", str(ROOT / "results"))
-
-
 @pytest.mark.slow
-def test_train_on_the_shipped_defaults_says_so_within_3_s(shipped, app_url):  # noqa: F811
+def test_train_on_the_shipped_defaults_says_so_within_3_s(shipped_results, app_url):  # noqa: F811
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

@@ -37,14 +37,8 @@ VISIBLE = """() => [...document.querySelectorAll('[data-testid=stMain], [data-te
   + '\\n' + [...document.querySelectorAll('.js-plotly-plot text')].map(t => t.textContent).join('\\n')"""
 
 
-@pytest.fixture
-def shipped(monkeypatch):
-    """The results the repository ships, as a fresh clone serves them."""
-    monkeypatch.setenv("TOP10_STORE_MIRROR", str(ROOT / "results"))
-
-
 @pytest.mark.slow
-def test_every_page_in_chinese_shows_none_of_the_listed_english(shipped, app_url):  # noqa: F811
+def test_every_page_in_chinese_shows_none_of_the_listed_english(shipped_results, app_url):  # noqa: F811
     from playwright.sync_api import sync_playwright
 
     found = []
