@@ -5,6 +5,7 @@ the shipped defaults says at once that nothing was trained."""
 from __future__ import annotations
 
 import shutil
+import time
 
 import pytest
 from test_browser import CHROMIUM, FLAGS, ROOT, app_url, settle  # noqa: F401  (app_url: fixture)
@@ -24,6 +25,19 @@ FORM = """() => ({
 })"""
 
 
+def form_when_drawn(page, expected: dict | None = None, timeout: float = 60) -> dict:
+    """The form as FORM reads it once it is drawn in full: settle() can return while
+    Streamlit is still adding the form's number inputs (CI once read 2 of 10). With
+    `expected`, waits until the form shows it (or the time is up) and returns what it shows."""
+    deadline = time.monotonic() + timeout
+    while True:
+        form = page.evaluate(FORM)
+        drawn = "seed" in form["numbers"] and (expected is None or form == expected)
+        if drawn or time.monotonic() > deadline:
+            return form
+        time.sleep(0.5)
+
+
 def through_sidebar(page, title: str) -> None:
     page.locator("[data-testid=stSidebarNav] a", has_text=title).first.click()
     settle(page, timeout=120)
@@ -39,7 +53,7 @@ def test_a_page_remembers_its_settings_and_the_visitors_runs(app_url):  # noqa: 
         page.goto(app_url + "/dnn?lang=en&preset=quick&epochs=1&train_limit=2000&seed=1"
                   "&variants=mlp")
         settle(page, timeout=120)
-        asked = page.evaluate(FORM)
+        asked = form_when_drawn(page)
         assert asked == {"preset": "quick", "variants": ["mlp"],
                          "numbers": asked["numbers"] | {"epochs": "1", "train limit": "2000",
                                                         "seed": "1"}}, asked
@@ -50,7 +64,7 @@ def test_a_page_remembers_its_settings_and_the_visitors_runs(app_url):  # noqa: 
 
         through_sidebar(page, "Home")
         through_sidebar(page, "DNN")
-        assert page.evaluate(FORM) == asked
+        assert form_when_drawn(page, asked) == asked
         assert "preset=quick" in page.url and "seed=1" in page.url, page.url
         assert page.get_by_text(run_line).count() == 1  # and the runs of that seed
 
@@ -60,7 +74,7 @@ def test_a_page_remembers_its_settings_and_the_visitors_runs(app_url):  # noqa: 
         page.reload()
         settle(page, timeout=120)
         through_sidebar(page, "DNN")
-        assert page.evaluate(FORM) == asked
+        assert form_when_drawn(page, asked) == asked
         page.get_by_text(run_line).wait_for(timeout=30_000)
         browser.close()
 
