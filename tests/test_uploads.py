@@ -87,3 +87,51 @@ def test_an_upload_costs_under_50_mib_and_half_a_second(tmp_path, side):
 def test_streamlit_upload_limit_matches_the_app():
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
     assert config["server"]["maxUploadSize"] == MAX_BYTES // 2**20
+
+
+def _saved(image: Image.Image, kind: str) -> bytes:
+    out = io.BytesIO()
+    image.save(out, kind)
+    return out.getvalue()
+
+
+def _paper_digit():
+    """A '1' of dark ink (grey 20, with a grey-128 edge) on white paper, 60x60 8-bit grey."""
+    import numpy as np
+
+    page = np.full((60, 60), 255, np.uint8)
+    page[10:50, 27:33] = 20
+    page[10:50, 25:27] = 128
+    return page
+
+
+@pytest.mark.parametrize("kind", ["palette GIF", "palette PNG", "1-bit PNG", "grey+alpha PNG",
+                                  "16-bit PNG", "16-bit TIFF", "32-bit integer TIFF",
+                                  "float TIFF", "CMYK JPEG"])
+def test_every_image_mode_reads_as_its_8_bit_grey(kind):
+    """Issue 26: palette, 1-bit, 16-bit, float and CMYK files give the digit their 8-bit grey
+    twin gives (Pillow's own convert() clips 16-bit greys at 255: a 16-bit scan of dark ink
+    on paper read as an empty white page)."""
+    import numpy as np
+
+    page = _paper_digit()
+    grey = Image.fromarray(page)
+    wide = page.astype(np.int32) * 257
+    files = {
+        "palette GIF": (grey.convert("P"), "GIF"),
+        "palette PNG": (grey.convert("P", palette=Image.Palette.ADAPTIVE, colors=4), "PNG"),
+        "1-bit PNG": (grey.point(lambda v: 255 if v > 200 else 0).convert("1"), "PNG"),
+        "grey+alpha PNG": (grey.convert("LA"), "PNG"),
+        "16-bit PNG": (Image.fromarray(wide.astype(np.uint16)), "PNG"),
+        "16-bit TIFF": (Image.fromarray(wide.astype(np.uint16)), "TIFF"),
+        "32-bit integer TIFF": (Image.fromarray(wide), "TIFF"),
+        "float TIFF": (Image.fromarray(page.astype(np.float32) / 255), "TIFF"),
+        "CMYK JPEG": (grey.convert("CMYK"), "JPEG"),
+    }
+    image, fmt = files[kind]
+    got = mnist_style(read_upload(_saved(image, fmt))).astype(int)
+    twin = np.asarray(image.convert("L")) if kind == "1-bit PNG" else page  # its own greys
+    want = mnist_style(twin).astype(int)
+    # lossy JPEG moves edge pixels a little; a clipped grey moves them all
+    assert np.abs(got - want).max() <= (60 if kind == "CMYK JPEG" else 1)
+    assert got.sum() == pytest.approx(want.sum(), rel=0.1)
