@@ -43,14 +43,17 @@ class StoreReport:
         self.fraction, self.note = 0.0, "running"
         self.last_flush = 0.0
         self.cancelled = False
+        self.active = time.monotonic()  # the last report or progress call (the hang watchdog)
 
     def __call__(self, step: int, metrics: dict[str, float]) -> None:
+        self.active = time.monotonic()
         check_finite(step, metrics)
         seconds = time.perf_counter() - self.start
         self.rows.extend((int(step), seconds, k, float(v)) for k, v in metrics.items())
         self._maybe_flush()
 
     def progress(self, done: float, total: float, note: str = "") -> None:
+        self.active = time.monotonic()
         self.fraction = min(1.0, max(0.0, done / total)) if total else 0.0
         self.note = note or self.note
         self._maybe_flush()
@@ -95,15 +98,30 @@ def seed_everything(seed: int) -> None:
 
 class Heartbeat:
     """While a job runs, a side thread stamps its row every HEARTBEAT_SECONDS, so a long
-    silent stretch (loading data, training the yardstick) is not taken for a dead worker."""
+    silent stretch (loading data, training the yardstick) is not taken for a dead worker.
+    It is also the hang watchdog: once the job has neither reported nor moved its progress
+    for settings.hung_seconds(), it stops beating, marks the run interrupted with the reason
+    and calls on_hung (a worker process exits: a hung thread cannot be stopped from outside,
+    and the app starts a fresh worker for the next run)."""
 
-    def __init__(self, store: Store, run_id: str):
+    def __init__(self, store: Store, run_id: str, report: StoreReport,
+                 on_hung: Callable[[], None] | None = None):
         self.stop = threading.Event()
+        self.report, self.on_hung, self.hung = report, on_hung, settings.hung_seconds()
         self.thread = threading.Thread(target=self._beat, args=(store, run_id), daemon=True)
 
     def _beat(self, store: Store, run_id: str) -> None:
         while not self.stop.wait(HEARTBEAT_SECONDS):
+            silent = time.monotonic() - self.report.active
             try:
+                if silent > self.hung:
+                    why = (f"no progress for {silent:.0f} s (TOP10_HUNG_SECONDS={self.hung:.0f}):"
+                           " the training hung; its worker gave the run up")
+                    store.mark_interrupted(run_id, why)
+                    log.error("run %s: %s", run_id, why)
+                    if self.on_hung:
+                        self.on_hung()
+                    return
                 store.touch(run_id)
             except Exception as error:  # a busy database now and then: the next beat retries
                 log.warning("heartbeat of %s failed: %s", run_id, error)
@@ -145,11 +163,13 @@ def failure(error: Exception) -> tuple[str, str]:
     return "failed", f"{type(error).__name__}: {error}\n\n{detail}"
 
 
-def execute(store: Store, run: dict, echo: Callable[[float, str], None] | None = None) -> str:
-    """Run one claimed run to its end and record the outcome. Returns the final status."""
+def execute(store: Store, run: dict, echo: Callable[[float, str], None] | None = None,
+            on_hung: Callable[[], None] | None = None) -> str:
+    """Run one claimed run to its end and record the outcome. Returns the final status.
+    on_hung: what to do once the run is found hung (see Heartbeat); by default nothing more."""
     run_id = run["id"]
     report = StoreReport(store, run_id, echo)
-    with Heartbeat(store, run_id):
+    with Heartbeat(store, run_id, report, on_hung):
         try:
             result = train(RunSpec(**run["spec"]), report)
             index = store.save_artifacts(run_id, result.artifacts)
@@ -174,6 +194,13 @@ def drain(store: Store, echo: Callable[[float, str], None] | None = None) -> Non
         execute(store, run, echo)
 
 
+def _exit_hung() -> None:
+    """A worker whose training thread hung exits at once (exit code 3): the thread cannot be
+    stopped, and while it lives the worker would hold its slot with nothing to show."""
+    logging.shutdown()
+    os._exit(3)
+
+
 def worker_main(store_root: str, idle_exit_seconds: float = 120.0) -> None:
     """Entry point of the worker process: drain the queue, poll, exit after a quiet spell.
     With TOP10_EXECUTOR=ray it is the Ray driver instead (engine/ray_executor.py)."""
@@ -192,7 +219,7 @@ def worker_main(store_root: str, idle_exit_seconds: float = 120.0) -> None:
             time.sleep(0.3)
             continue
         log.info("running %s", run["id"])
-        log.info("%s ended %s", run["id"], execute(store, run))
+        log.info("%s ended %s", run["id"], execute(store, run, on_hung=_exit_hung))
         idle_since = time.monotonic()
 
 

@@ -64,6 +64,10 @@ def shipped_file(relative: str) -> Path | None:
 FLUSH_SECONDS = 0.5
 HEARTBEAT_SECONDS = 10 * FLUSH_SECONDS
 STALE_SECONDS = 12 * HEARTBEAT_SECONDS
+# A run that neither reports a metric nor moves its progress for hung_seconds() is hung (a
+# deadlock, a stuck read): its heartbeat thread would otherwise keep it "running" forever.
+# Every step of more than 2 s reports progress, so 30 min of silence is far past any of them.
+HUNG_SECONDS = 1800
 
 
 def _whole_number(var: str, default: str) -> int:
@@ -124,6 +128,18 @@ def stale_seconds() -> float:
 
         raise ConfigError("error.env_at_least", var="TOP10_STALE_SECONDS", value=repr(str(seconds)),
                           least=least, why=f"a live run beats every {HEARTBEAT_SECONDS:g} s")
+    return seconds
+
+
+def hung_seconds() -> float:
+    """TOP10_HUNG_SECONDS: a running run with no report or progress this long is hung; it is
+    marked interrupted and, in a worker process, the worker exits (default 1800)."""
+    seconds = _whole_number("TOP10_HUNG_SECONDS", str(HUNG_SECONDS))
+    if seconds < 1:
+        from engine.core import ConfigError
+
+        raise ConfigError("error.env_at_least", var="TOP10_HUNG_SECONDS", value=repr(str(seconds)),
+                          least=1, why="a run is judged on its silence in whole seconds")
     return seconds
 
 

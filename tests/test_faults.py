@@ -86,6 +86,42 @@ def test_a_job_beats_while_it_reports_nothing(store, monkeypatch):
     assert beats[0] > 0.2
 
 
+def test_a_hung_training_is_given_up_while_a_slow_one_is_not(store, monkeypatch):
+    """Issue 26: the heartbeat thread kept a hung training 'running' forever. With no report
+    or progress for TOP10_HUNG_SECONDS the run is marked interrupted with the reason and
+    on_hung runs (a worker exits there); a run that keeps reporting is left to finish."""
+    monkeypatch.setattr("engine.jobs.HEARTBEAT_SECONDS", 0.05)
+    monkeypatch.setenv("TOP10_HUNG_SECONDS", "1")
+    real = registry.card
+    seen = {}
+
+    def hangs(spec, report):
+        time.sleep(1.8)  # silent: no report, no progress
+        seen["row"] = store.get(spec_id)
+        raise RunCancelled()
+
+    def slow(spec, report):
+        for i in range(12):  # 2.4 s in all, never 1 s without a word
+            time.sleep(0.2)
+            report.progress(i, 12, "still going")
+        seen["slow"] = store.get(slow_id)["status"]
+        raise RunCancelled()
+
+    manager = JobManager(store, NoWake())
+    monkeypatch.setattr(registry, "card", lambda key: dataclasses.replace(real(key), run=hangs))
+    spec_id = manager.submit(tiny_spec(seed=5)).run_id
+    hung = []
+    execute(store, store.claim_next(spec_id), on_hung=lambda: hung.append(True))
+    assert hung == [True]
+    assert seen["row"]["status"] == "interrupted" and "hung" in seen["row"]["error"]
+    assert store.get(spec_id)["status"] == "interrupted"  # its late end writes nothing
+
+    monkeypatch.setattr(registry, "card", lambda key: dataclasses.replace(real(key), run=slow))
+    slow_id = manager.submit(tiny_spec(seed=6)).run_id
+    execute(store, store.claim_next(slow_id), on_hung=lambda: hung.append(True))
+    assert seen["slow"] == "running" and hung == [True]
+
+
 def test_stale_seconds_setting_is_checked(monkeypatch):
     from engine import settings
 
