@@ -108,5 +108,7 @@ def test_train_on_the_shipped_defaults_says_so_within_3_s(shipped_results, app_u
         page.get_by_text(SERVED).wait_for(timeout=30_000)
         waited = page.evaluate("() => window.top10Shown - window.top10Clicked")
         assert 0 < waited < 3000, f"the message came {waited:.0f} ms after the click"
-        page.get_by_role("button", name="Train a new run with seed 1").wait_for(timeout=3_000)
+        # the offer to train a new seed comes in the same script run, drawn after the message
+        # (the 3 s claim is the message's: clean-clone CI once drew the button 3 s later)
+        page.get_by_role("button", name="Train a new run with seed 1").wait_for(timeout=30_000)
         browser.close()
